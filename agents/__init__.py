@@ -1,0 +1,1 @@
+"""The agents (planner, extractor, verifier, reviewers, writer), the model door and the session."""

@@ -1,0 +1,446 @@
+"""The one door to a model.
+
+`Model.ask` sends one structured request to an OpenAI-compatible endpoint and returns a
+validated pydantic object. Around that single job it owns: the endpoint's schema dialect,
+re-asking with the validation error, transport retries (429/5xx/timeouts/connection errors, with
+backoff and Retry-After; never on 401/403/404), token accounting, one transcript line per
+attempt and the response cache. It is handed the recorder and the cache; it owns neither file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import openai
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+from synth.agents import tokens
+from synth.agents.prompts import PromptTemplate
+from synth.errors import CheckFailed, Unreachable
+from synth.store.cache import ResponseCache
+from synth.store.transcript import Recorder
+
+T = TypeVar("T", bound=BaseModel)
+Dialect = Literal["auto", "json_schema", "llamacpp", "json_object"]
+RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class ItemDropped(Exception):
+    """Re-asks ran out: the caller drops this item and records why."""
+
+    def __init__(self, agent: str, item: str, reason: str) -> None:
+        self.agent, self.item, self.reason = agent, item, reason
+        super().__init__(f"{agent} {item}: {reason}")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a model lives. `api_key` is held in memory only: it is excluded from `public()`."""
+
+    base_url: str
+    model: str
+    api_key: str | None = field(default=None, repr=False)
+    dialect: Dialect = "auto"
+    revision: str = ""
+    label: str = ""  # a stable name for the cache key (the local server's port changes per run)
+
+    def public(self) -> dict[str, str]:
+        return {
+            "base_url": strip_credentials(self.base_url),
+            "model": self.model,
+            "dialect": self.resolved_dialect(),
+            "revision": self.revision,
+        }
+
+    def resolved_dialect(self) -> str:
+        if self.dialect != "auto":
+            return self.dialect
+        host = urlsplit(self.base_url).hostname or ""
+        return "json_schema" if host.endswith("openai.com") else "llamacpp"
+
+    def identity(self) -> str:
+        return self.label or strip_credentials(self.base_url)
+
+
+def strip_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts._replace(query="", fragment=""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema dialects
+
+
+def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI strict mode: every property required, no extra keys, no length keywords.
+    pydantic still enforces the real bounds on the answer."""
+    schema = copy.deepcopy(schema)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("maxLength", "minLength", "default", "title"):
+                node.pop(key, None)
+            if node.get("type") == "object" and "properties" in node:
+                node["required"] = list(node["properties"])
+                node["additionalProperties"] = False
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    return schema
+
+
+def response_format(dialect: str, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if dialect == "json_schema":
+        strict = _strict_schema(schema)
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": strict, "strict": True},
+        }
+    if dialect == "llamacpp":
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
+    return {"type": "json_object"}
+
+
+def schema_instruction(schema: dict[str, Any]) -> str:
+    return (
+        "Answer with one JSON object, and nothing else, that validates against this JSON "
+        f"schema:\n{json.dumps(schema, sort_keys=True)}"
+    )
+
+
+def _hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Transport errors
+
+
+def _status(error: BaseException) -> int | None:
+    return getattr(error, "status_code", None)
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, openai.APITimeoutError | openai.APIConnectionError):
+        return True
+    status = _status(error)
+    return status in RETRYABLE_STATUS or (status is not None and status >= 500)
+
+
+def retry_after_seconds(error: BaseException) -> float | None:
+    response = getattr(error, "response", None)
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class RawAnswer:
+    content: str
+    finish_reason: str
+    usage: Usage
+    retries: int
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Model:
+    """An endpoint plus the recorder, cache and limits of one session."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        recorder: Recorder,
+        cache: ResponseCache | None,
+        semaphore: asyncio.Semaphore,
+        replay: Mapping[str, dict[str, Any]] | None = None,
+        max_reasks: int = 2,
+        max_retries: int = 4,
+        retry_max_wait: float = 20.0,
+        timeout: float = 120.0,
+        http_client: httpx.AsyncClient | None = None,
+        on_attempt: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.recorder = recorder
+        self.cache = cache
+        self.replay = replay
+        self.max_reasks = max_reasks
+        self.max_retries = max_retries
+        self.retry_max_wait = retry_max_wait
+        self._semaphore = semaphore
+        self._on_attempt = on_attempt
+        self._dialect = endpoint.resolved_dialect()
+        self._client = openai.AsyncOpenAI(
+            base_url=endpoint.base_url,
+            api_key=endpoint.api_key or "no-key",
+            max_retries=0,
+            timeout=timeout,
+            http_client=http_client,
+        )
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def ask(
+        self,
+        *,
+        agent: str,
+        item: str,
+        prompt: PromptTemplate,
+        messages: list[dict[str, str]],
+        schema: type[T],
+        max_tokens: int,
+        untrusted: list[str] | None = None,
+    ) -> T:
+        """Send, validate, re-ask on invalid answers; raise ItemDropped when re-asks run out."""
+        json_schema = schema.model_json_schema()
+        original = messages
+        messages = list(messages)
+        if self._dialect == "json_object":
+            messages[0] = {
+                "role": "system",
+                "content": messages[0]["content"] + "\n\n" + schema_instruction(json_schema),
+            }
+        last_error = ""
+        for attempt in range(self.max_reasks + 1):
+            params = {"temperature": 0, "max_tokens": max_tokens, "seed": 0}
+            fmt = response_format(self._dialect, agent, json_schema)
+            request = {
+                "model": self.endpoint.model,
+                "messages": messages,
+                "response_format": fmt,
+                **params,
+            }
+            request_hash = _hash(request)
+            cache_key = _hash(
+                {
+                    "endpoint": self.endpoint.identity(),
+                    "revision": self.endpoint.revision,
+                    **request,
+                }
+            )
+            entry: dict[str, Any] = {
+                "agent": agent,
+                "item": item,
+                "attempt": attempt,
+                "request_hash": request_hash,
+                "prompt": prompt.name,
+                "prompt_hash": prompt.sha256,
+                "model": self.endpoint.model,
+                "endpoint": self.endpoint.public(),
+                "messages": messages,
+                "untrusted_spans": untrusted or [],
+                "schema": schema.__name__,
+                "params": params,
+                "tokens_estimate": tokens.count_messages(messages, self.endpoint.model),
+                "started": time.time(),
+            }
+            started = time.monotonic()
+            try:
+                raw = await self._answer(request, request_hash, cache_key, entry)
+            except _DialectFallback:
+                return await self.ask(
+                    agent=agent,
+                    item=item,
+                    prompt=prompt,
+                    messages=original,
+                    schema=schema,
+                    max_tokens=max_tokens,
+                    untrusted=untrusted,
+                )
+            entry["latency_s"] = round(time.monotonic() - started, 4)
+            entry.update(
+                raw=raw.content,
+                finish_reason=raw.finish_reason,
+                usage={
+                    "prompt_tokens": raw.usage.prompt_tokens,
+                    "completion_tokens": raw.usage.completion_tokens,
+                },
+                retries=raw.retries,
+            )
+            value, last_error = self._validate(raw, schema)
+            entry["parsed"] = value.model_dump(mode="json") if value is not None else None
+            entry["error"] = last_error or None
+            self.recorder.record(entry)
+            if self._on_attempt:
+                self._on_attempt(entry)
+            if value is not None:
+                return value
+            messages = [
+                *messages,
+                {"role": "assistant", "content": raw.content[:4000]},
+                {"role": "user", "content": _reask_text(last_error)},
+            ]
+        raise ItemDropped(agent, item, last_error)
+
+    def _validate(self, raw: RawAnswer, schema: type[T]) -> tuple[T | None, str]:
+        if raw.finish_reason == "length":
+            return None, "the answer was cut off at max_tokens: answer more briefly"
+        text = raw.content.strip()
+        if text.startswith("```"):
+            text = text.strip("`").removeprefix("json").strip()
+        try:
+            return schema.model_validate_json(text), ""
+        except ValidationError as error:
+            problems = [
+                f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}"
+                for e in error.errors()[:6]
+            ]
+            return None, "; ".join(problems)
+
+    async def _answer(
+        self, request: dict[str, Any], request_hash: str, cache_key: str, entry: dict[str, Any]
+    ) -> RawAnswer:
+        if self.replay is not None:
+            recorded = self.replay.get(request_hash)
+            if recorded is None:
+                raise CheckFailed(
+                    f"replay: the {entry['agent']} call for {entry['item']} (attempt "
+                    f"{entry['attempt']}, request {request_hash[:12]}) is not in the transcript",
+                    "the prompts, settings or inputs changed since the run; run it again instead",
+                )
+            entry["cache_hit"] = False
+            entry["replayed"] = True
+            return _raw_from_record(recorded)
+        if self.cache is not None:
+            cached = self.cache.get(cache_key)
+            if cached is not None:
+                entry["cache_hit"] = True
+                return _raw_from_record(cached)
+        entry["cache_hit"] = False
+        async with self._semaphore:
+            raw = await self._send(request)
+        if self.cache is not None:
+            self.cache.put(
+                cache_key,
+                {
+                    "raw": raw.content,
+                    "finish_reason": raw.finish_reason,
+                    "usage": {
+                        "prompt_tokens": raw.usage.prompt_tokens,
+                        "completion_tokens": raw.usage.completion_tokens,
+                    },
+                },
+            )
+        return raw
+
+    async def _send(self, request: dict[str, Any]) -> RawAnswer:
+        retries = 0
+
+        def wait(state: Any) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            hinted = retry_after_seconds(error) if error else None
+            if hinted is not None:
+                return min(hinted, self.retry_max_wait)
+            backoff = min(self.retry_max_wait, 0.5 * 2 ** (state.attempt_number - 1))
+            return backoff * (0.5 + random.random() / 2)
+
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.max_retries + 1),
+                wait=wait,
+                retry=retry_if_exception(is_transient),
+                reraise=True,
+            ):
+                with attempt:
+                    retries = attempt.retry_state.attempt_number - 1
+                    response = await self._client.chat.completions.create(**request)
+        except openai.BadRequestError as error:
+            if self._dialect != "json_object" and "response_format" in str(error):
+                # The endpoint does not take this schema dialect: fall back to plain JSON mode.
+                self._dialect = "json_object"
+                raise _DialectFallback() from error
+            raise self._refused(error) from None
+        except openai.APIStatusError as error:
+            if is_transient(error):
+                raise self._unreachable(error) from None
+            raise self._refused(error) from None
+        except (openai.APITimeoutError, openai.APIConnectionError) as error:
+            raise self._unreachable(error) from None
+        if not response.choices:
+            return RawAnswer("", "empty", Usage(), retries)
+        choice = response.choices[0]
+        usage = Usage()
+        if response.usage is not None:
+            usage = Usage(response.usage.prompt_tokens or 0, response.usage.completion_tokens or 0)
+        return RawAnswer(
+            choice.message.content or "", choice.finish_reason or "stop", usage, retries
+        )
+
+    def _unreachable(self, error: BaseException) -> Unreachable:
+        where = strip_credentials(self.endpoint.base_url)
+        status = _status(error)
+        detail = f"HTTP {status}" if status else type(error).__name__
+        return Unreachable(
+            f"the model server at {where} did not answer after {self.max_retries + 1} tries "
+            f"({detail})",
+            "start the server or fix --base-url, then resume the run",
+        )
+
+    def _refused(self, error: BaseException) -> Unreachable:
+        where = strip_credentials(self.endpoint.base_url)
+        status = _status(error)
+        hints = {
+            401: "check the API key in the environment (OPENAI_API_KEY or SYNTH_API_KEY)",
+            403: "check that the API key may use this model",
+            404: f"check the model name '{self.endpoint.model}' and the base URL",
+        }
+        return Unreachable(
+            f"the model server at {where} refused the request (HTTP {status})",
+            hints.get(status or 0, "check --model and --base-url"),
+        )
+
+
+class _DialectFallback(Exception):
+    """Internal: the endpoint rejected the response_format; ask again in json_object mode."""
+
+
+def _raw_from_record(record: Mapping[str, Any]) -> RawAnswer:
+    usage = record.get("usage") or {}
+    return RawAnswer(
+        record.get("raw") or "",
+        record.get("finish_reason") or "stop",
+        Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
+        0,
+    )
+
+
+def _reask_text(error: str) -> str:
+    return (
+        f"That answer was not valid: {error}. Answer again with one JSON object that fits the "
+        "schema and follows every rule above. Do not repeat the mistake."
+    )

@@ -1,0 +1,345 @@
+"""Pydantic models for everything that crosses a module boundary.
+
+Two kinds live here. Data shapes the code owns (Paper, Passage, Claim, Verdict, Report …) carry
+ids, quotes and counts that code fills in. Draft shapes (`*Draft`) are what a model may answer;
+they hold no field the code owns, are bounded so a small model cannot ramble, and their
+validators carry the quality rules (no meta-claims, no fragments, no invented numbers).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# ---------------------------------------------------------------------------------------------
+# Shared text rules
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sentence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+Paragraph = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)]
+
+_META_PATTERNS = [
+    r"\b(this|the|our|that) (paper|study|article|work|manuscript|report|section|appendix)\b",
+    r"\b(the|these) authors?\b",
+    r"\b(tables?|figures?|fig\.)\s*\d",
+    r"\b(the|this|a) (table|figure|chart|plot)s? (shows?|lists?|presents?|includes?|contains?)\b",
+    r"\bcolumns?\b.*\b(include|list|show|contain)",
+    r"\b(presents?|provides?|includes?) (a |the )?(tables?|figures?|results?)\b",
+    r"^(we|our|us)\b",
+    r"\b(we|our)\s+(show|find|found|present|propose|report|observe|observed|describe)\b",
+    r"\bin this (paper|study|work|article)\b",
+]
+_META = [re.compile(p, re.IGNORECASE) for p in _META_PATTERNS]
+_DANGLING = {"and", "or", "of", "the", "a", "an", "to", "with", "for", "in", "on", "by", "that"}
+
+
+def claim_text_problem(text: str) -> str | None:
+    """Why `text` is not an atomic, self-contained claim, or None when it is one."""
+    stripped = text.strip()
+    if not stripped:
+        return "the claim is empty"
+    words = stripped.split()
+    if len(words) < 6:
+        return "the claim is a fragment: write a full sentence of at least six words"
+    if "|" in stripped or "\t" in stripped:
+        return "the claim looks like a table fragment: state the finding as a sentence"
+    wordlike = sum(1 for w in words if re.search(r"[A-Za-z]{2,}", w))
+    if wordlike / len(words) < 0.6:
+        return "the claim is mostly numbers or symbols: state the finding as a sentence"
+    if words[-1].lower().strip(",;:-") in _DANGLING or stripped[-1] in ",;:-(":
+        return "the claim is cut off: finish the sentence"
+    for pattern in _META:
+        if pattern.search(stripped):
+            return (
+                "the claim talks about the paper instead of stating a finding; "
+                "state the finding itself, without 'the paper', 'the authors', 'we' or tables"
+            )
+    return None
+
+
+_BRACKET_NUMBER = re.compile(r"\[\s*\d+(\s*[,;–-]\s*\d+)*\s*\]")
+_COUNTED = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+    r"\s+(\w+\s+)?(papers|studies|articles|sources|documents|claims|works|publications)\b",
+    re.IGNORECASE,
+)
+
+
+def prose_problem(text: str) -> str | None:
+    """Rules for model-written prose: citations and counts are the code's job."""
+    if _BRACKET_NUMBER.search(text):
+        return "do not write bracketed numbers such as [1]; cite claims only through claim_ids"
+    if _COUNTED.search(text):
+        return "do not state how many papers, studies or claims there are; the code adds counts"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Data shapes the code owns
+
+
+class Label(str, Enum):
+    SUPPORTED = "SUPPORTED"
+    CONTRADICTED = "CONTRADICTED"
+    INSUFFICIENT = "INSUFFICIENT"
+
+
+ClaimKind = Literal["finding", "method", "limitation", "background"]
+
+
+class Search(Strict):
+    query: str
+    source: str
+    rationale: str
+
+
+class Plan(Strict):
+    question: str
+    sub_questions: list[str]
+    searches: list[Search]
+
+
+class Paper(Strict):
+    id: str
+    title: str
+    authors: list[str] = []
+    year: int | None = None
+    venue: str | None = None
+    url: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+    abstract: str = ""
+    source: str
+    full_text_available: bool = True
+    path: str | None = None
+
+
+SECTION_GAP = "\n\n"
+
+
+class Section(Strict):
+    name: str
+    text: str
+    start: int
+
+
+class PaperText(Strict):
+    """A paper with its whole normalised text cut into named sections."""
+
+    paper: Paper
+    sections: list[Section]
+
+    @property
+    def text(self) -> str:
+        """Sections joined by a blank line; `Section.start` indexes into this text."""
+        return SECTION_GAP.join(s.text for s in self.sections)
+
+
+class Passage(Strict):
+    id: str
+    paper_id: str
+    section: str
+    text: str
+    char_start: int
+    char_end: int
+
+
+class Claim(Strict):
+    id: str
+    paper_id: str
+    passage_id: str
+    text: str
+    quote: str
+    quote_found: bool
+    kind: ClaimKind
+
+
+class Evidence(Strict):
+    passage_id: str
+    paper_id: str
+    text: str
+    score: float
+
+
+class Verdict(Strict):
+    claim_id: str
+    label: Label
+    evidence: list[str]
+    quote_found: bool
+    confidence: float = Field(ge=0.0, le=1.0)
+    strength: Literal["strong", "moderate", "weak"]
+    rationale: str
+
+
+class CriterionScore(Strict):
+    score: int = Field(ge=0, le=10)
+    justification: str
+
+
+class Review(Strict):
+    reviewer: str
+    round: int
+    scores: dict[str, CriterionScore]
+    overall: float
+    requests: list[str]
+
+
+class Finding(Strict):
+    statement: str
+    claim_ids: list[str]
+    refs: list[int]
+
+
+class Contradiction(Strict):
+    claim_id: str
+    statement: str
+    quote: str
+    ref: int
+    evidence: list[dict[str, str | int]]
+
+
+class Reference(Strict):
+    n: int
+    id: str
+    title: str
+    authors: list[str]
+    year: int | None
+    venue: str | None
+    url: str | None
+    doi: str | None
+    arxiv_id: str | None
+
+
+class ReportClaim(Strict):
+    id: str
+    ref: int | None
+    paper_id: str
+    passage_id: str
+    text: str
+    quote: str
+    quote_found: bool
+    kind: ClaimKind
+    label: Label
+    confidence: float
+    evidence: list[str]
+    rationale: str
+
+
+class Stats(Strict):
+    papers_found: int
+    papers_screened_out: int
+    papers_included: int
+    papers_cited: int
+    passages: int
+    claims: int
+    supported: int
+    contradicted: int
+    insufficient: int
+    dropped: int
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    wall_s: float
+
+
+class Report(Strict):
+    question: str
+    title: str
+    created: str
+    run_id: str
+    models: dict[str, str]
+    sections: dict[str, str]
+    findings: list[Finding]
+    contradictions: list[Contradiction]
+    claims: list[ReportClaim]
+    reviews: list[Review]
+    references: list[Reference]
+    stats: Stats
+    lint: list[str]
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafts: what a model may answer (ids offered in a call are enums built per call)
+
+
+class SearchDraft(Strict):
+    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
+    rationale: Short
+
+
+class PlanDraft(Strict):
+    sub_questions: list[Sentence] = Field(min_length=1, max_length=5)
+    searches: list[SearchDraft] = Field(min_length=1, max_length=6)
+
+
+class CriterionDraft(Strict):
+    score: int = Field(ge=0, le=10)
+    justification: Short
+
+
+class FindingDraftBase(Strict):
+    statement: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=20, max_length=500)
+    ]
+
+    @field_validator("statement")
+    @classmethod
+    def _statement_rules(cls, value: str) -> str:
+        problem = prose_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class WriterDraftBase(Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=150)]
+    abstract: Paragraph
+    introduction: Paragraph
+    discussion: Paragraph
+    limitations: Paragraph
+
+    @field_validator("abstract", "introduction", "discussion", "limitations")
+    @classmethod
+    def _prose_rules(cls, value: str) -> str:
+        problem = prose_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Run settings: one home for configuration; flags, environment and synth.toml only fill it.
+
+
+class RunSettings(Strict):
+    corpus: str | None = None
+    sources: list[str] = Field(default_factory=lambda: ["local"])
+    model: str = "local"
+    base_url: str | None = None
+    agent_models: dict[str, str] = Field(default_factory=dict)
+    dialect: Literal["auto", "json_schema", "llamacpp", "json_object"] = "auto"
+    store: str | None = None
+    runs_dir: str = "runs"
+    cache: bool = True
+    offline: bool = False
+    whole_library: bool = False
+    concurrency: int = Field(4, ge=1, le=64)
+    passages_per_paper: int = Field(4, ge=1, le=50)
+    claims_per_passage: int = Field(3, ge=1, le=8)
+    evidence_k: int = Field(4, ge=1, le=8)
+    writer_max_claims: int = Field(40, ge=1, le=200)
+    review_threshold: int = Field(7, ge=0, le=10)
+    revision_rounds: int = Field(1, ge=0, le=5)
+    max_reasks: int = Field(2, ge=0, le=5)
+    max_retries: int = Field(4, ge=0, le=10)
+    retry_max_wait: float = Field(20.0, ge=0)
+    request_timeout: float = Field(300.0, gt=0)

@@ -1,0 +1,412 @@
+"""The session: runs the stages in order, each item checkpointed, resuming where it stopped.
+
+question → plan → papers → passages (library) → selection → claims → verdicts → draft →
+reviews → revision → report. Every stage orders its items by id before it calls a model, and a
+finished item is read back from its checkpoint instead of being asked again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from synth.agents import extractor, planner, reviewer, verifier, writer
+from synth.agents.llm import ItemDropped, Model
+from synth.agents.schemas import (
+    Claim,
+    ClaimKind,
+    Label,
+    PaperText,
+    Passage,
+    Plan,
+    Report,
+    Review,
+    RunSettings,
+    Strict,
+    Verdict,
+)
+from synth.errors import CheckFailed
+from synth.report.build import RunFacts, build_report
+from synth.store.chunking import chunk_paper, locate_quote, normalise
+from synth.store.library import Library
+from synth.store.runs import RunFolder
+from synth.store.transcript import read_transcript
+
+M = TypeVar("M", bound=BaseModel)
+AGENTS = ("planner", "extractor", "verifier", "writer", "reviewer")
+
+
+class Ui(Protocol):
+    def stage(self, name: str, total: int) -> None: ...
+    def advance(self, name: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+
+
+# Checkpoint shapes ----------------------------------------------------------------------------
+
+
+class Corpus(Strict):
+    papers: list[PaperText]
+
+
+class Passages(Strict):
+    passages: list[Passage]
+
+
+class Selection(Strict):
+    passage_ids: list[str]
+
+
+class ExtractedClaim(Strict):
+    text: str
+    quote: str
+    kind: ClaimKind
+
+
+class Extraction(Strict):
+    passage_id: str
+    claims: list[ExtractedClaim]
+    dropped: str | None = None
+
+
+class Verification(Strict):
+    claim: Claim
+    verdict: Verdict | None
+    dropped: str | None = None
+
+
+class Revision(Strict):
+    round: int
+    requests: list[str]
+
+
+# -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    run: RunFolder
+    settings: RunSettings
+    question: str
+    models: dict[str, Model]
+    library: Library
+    ui: Ui
+    load_corpus: Callable[[], list[PaperText]]
+
+    async def execute(self) -> Report:
+        plan = await self._plan()
+        corpus = self._corpus()
+        passages = self._passages(corpus)
+        selected = self._select(plan, corpus, passages)
+        extractions = await self._extract(selected, corpus)
+        verifications = await self._verify(extractions, passages, corpus)
+        claims, verdicts, dropped = self._number(extractions, verifications)
+        if not claims:
+            raise CheckFailed(
+                "no claim survived extraction and verification, so there is nothing to report",
+                "check the corpus and the question, or try a stronger --model",
+            )
+        draft, reviews, revised = await self._write_and_review(plan, claims, verdicts, corpus)
+        record = self.run.read_record()
+        facts = RunFacts(
+            run_id=self.run.id,
+            question=self.question,
+            created=record["created"],
+            models={agent: m.endpoint.model for agent, m in sorted(self.models.items())},
+            sources=self.settings.sources,
+            papers=[p.paper for p in corpus],
+            included=[p.paper.id for p in corpus],
+            passages=len(passages),
+            passages_read=len(selected),
+            passages_per_paper=self.settings.passages_per_paper,
+            evidence_k=self.settings.evidence_k,
+            claims=claims,
+            verdicts=verdicts,
+            draft=draft,
+            reviews=reviews,
+            revised=revised,
+            dropped=dropped,
+            warnings=record.get("warnings", []),
+            transcript=read_transcript(self.run.transcript),
+            wall_s=float(record.get("wall_s", 0.0)),
+            passage_texts={p.id: p.text for p in passages},
+        )
+        return build_report(facts)
+
+    # Stages ------------------------------------------------------------------------------------
+
+    async def _plan(self) -> Plan:
+        self.ui.stage("plan", 1)
+        plan = self.run.load("plan", "plan", Plan)
+        if plan is None:
+            try:
+                plan = await planner.plan(
+                    self.models["planner"], self.question, self.settings.sources
+                )
+            except ItemDropped as dropped:
+                # Without a plan the question itself is the one search.
+                self._warn(f"the planner's answers failed validation ({dropped.reason})")
+                plan = Plan(question=self.question, sub_questions=[self.question], searches=[])
+            self.run.save("plan", "plan", plan)
+        self.ui.advance("plan")
+        return plan
+
+    def _corpus(self) -> list[PaperText]:
+        saved = self.run.load("papers", "corpus", Corpus)
+        if saved is None:
+            saved = Corpus(papers=self.load_corpus())
+            self.run.save("papers", "corpus", saved)
+        return saved.papers
+
+    def _passages(self, corpus: list[PaperText]) -> list[Passage]:
+        saved = self.run.load("library", "passages", Passages)
+        if saved is None:
+            saved = Passages(passages=[p for paper in corpus for p in chunk_paper(paper)])
+            self.run.save("library", "passages", saved)
+        self.ui.stage("embed", len(saved.passages))
+        self.library.add(saved.passages)
+        for _ in saved.passages:
+            self.ui.advance("embed")
+        return saved.passages
+
+    def _select(
+        self, plan: Plan, corpus: list[PaperText], passages: list[Passage]
+    ) -> list[Passage]:
+        """The passages each paper offers the extractor: nearest to the question and searches."""
+        by_id = {p.id: p for p in passages}
+        saved = self.run.load("select", "selection", Selection)
+        if saved is None:
+            queries = [self.question, *dict.fromkeys(s.query for s in plan.searches)]
+            chosen: list[str] = []
+            for paper in corpus:
+                best: dict[str, float] = {}
+                for query in queries:
+                    for hit in self.library.search(
+                        query, paper_ids=[paper.paper.id], k=self.settings.passages_per_paper
+                    ):
+                        best[hit.passage_id] = max(best.get(hit.passage_id, -1.0), hit.score)
+                ranked = sorted(best, key=lambda pid: (-best[pid], pid))
+                chosen += ranked[: self.settings.passages_per_paper]
+            saved = Selection(passage_ids=sorted(pid for pid in chosen if pid in by_id))
+            self.run.save("select", "selection", saved)
+        return [by_id[pid] for pid in saved.passage_ids]
+
+    async def _extract(self, selected: list[Passage], corpus: list[PaperText]) -> list[Extraction]:
+        titles = {p.paper.id: p.paper.title for p in corpus}
+
+        async def one(passage: Passage) -> Extraction:
+            try:
+                found = await extractor.extract(
+                    self.models["extractor"],
+                    question=self.question,
+                    title=titles[passage.paper_id],
+                    passage=passage,
+                    max_claims=self.settings.claims_per_passage,
+                )
+            except ItemDropped as dropped:
+                return Extraction(passage_id=passage.id, claims=[], dropped=dropped.reason)
+            return Extraction(
+                passage_id=passage.id,
+                claims=[ExtractedClaim(text=c.text, quote=c.quote, kind=c.kind) for c in found],
+            )
+
+        return await self._each("extract", selected, lambda p: p.id, one, Extraction)
+
+    async def _verify(
+        self, extractions: list[Extraction], passages: list[Passage], corpus: list[PaperText]
+    ) -> list[Verification]:
+        by_id = {p.id: p for p in passages}
+        titles = {p.paper.id: p.paper.title for p in corpus}
+        paper_ids = None if self.settings.whole_library else sorted(titles)
+        provisional = self._provisional_claims(extractions, by_id)
+
+        async def one(claim: Claim) -> Verification:
+            source = by_id[claim.passage_id]
+            evidence = self.library.search(
+                claim.text, paper_ids=paper_ids, k=self.settings.evidence_k, exclude=[source.id]
+            )
+            try:
+                verdict = await verifier.verify(
+                    self.models["verifier"],
+                    claim=claim,
+                    source=source,
+                    source_title=titles.get(claim.paper_id, claim.paper_id),
+                    evidence=evidence,
+                )
+            except ItemDropped as dropped:
+                return Verification(claim=claim, verdict=None, dropped=dropped.reason)
+            return Verification(claim=claim, verdict=verdict)
+
+        return await self._each("verify", provisional, lambda c: c.id, one, Verification)
+
+    @staticmethod
+    def _provisional_claims(
+        extractions: list[Extraction], passages: dict[str, Passage]
+    ) -> list[Claim]:
+        """Claims keyed by passage and position; duplicates (same text) are kept once."""
+        seen: set[str] = set()
+        claims = []
+        for extraction in sorted(extractions, key=lambda e: e.passage_id):
+            passage = passages[extraction.passage_id]
+            for i, found in enumerate(extraction.claims, start=1):
+                key = normalise(found.text).lower()
+                if key in seen:
+                    continue
+                seen.add(key)
+                claims.append(
+                    Claim(
+                        id=f"{passage.id}.{i}",
+                        paper_id=passage.paper_id,
+                        passage_id=passage.id,
+                        text=found.text,
+                        quote=found.quote,
+                        quote_found=locate_quote(found.quote, passage.text),
+                        kind=found.kind,
+                    )
+                )
+        return claims
+
+    def _number(
+        self, extractions: list[Extraction], verifications: list[Verification]
+    ) -> tuple[list[Claim], dict[str, Verdict], list[str]]:
+        """Final ids C1…Cm for the verified claims, in provisional-id order."""
+        dropped = [f"passage {e.passage_id} ({e.dropped})" for e in extractions if e.dropped]
+        claims: list[Claim] = []
+        verdicts: dict[str, Verdict] = {}
+        for v in sorted(verifications, key=lambda v: v.claim.id):
+            if v.verdict is None:
+                dropped.append(f'claim "{v.claim.text}" ({v.dropped})')
+                continue
+            cid = f"C{len(claims) + 1}"
+            claims.append(v.claim.model_copy(update={"id": cid}))
+            verdicts[cid] = v.verdict.model_copy(update={"claim_id": cid})
+        return claims, verdicts, dropped
+
+    async def _write_and_review(
+        self,
+        plan: Plan,
+        claims: list[Claim],
+        verdicts: dict[str, Verdict],
+        corpus: list[PaperText],
+    ) -> tuple[writer.Draft, list[Review], bool]:
+        titles = {p.paper.id: p.paper.title for p in corpus}
+        offered = self._claims_for_writer(claims, verdicts)
+        self.ui.stage("write", 1 + self.settings.revision_rounds)
+        draft = self.run.load("write", "draft-0", writer.Draft)
+        if draft is None:
+            draft = await writer.write(
+                self.models["writer"],
+                question=self.question,
+                sub_questions=plan.sub_questions,
+                claims=offered,
+                verdicts=verdicts,
+                titles=titles,
+            )
+            self.run.save("write", "draft-0", draft)
+        self.ui.advance("write")
+
+        personas = reviewer.personas()
+
+        async def one(persona: str) -> Review:
+            return await reviewer.review(
+                self.models["reviewer"],
+                persona=persona,
+                round_no=0,
+                question=self.question,
+                draft=writer.draft_text(draft),
+            )
+
+        reviews = await self._each("review", personas, lambda p: f"{p}-0", one, Review)
+        requests = [r for review in reviews for r in review.requests]
+        low = [
+            f"raise '{criterion.replace('_', ' ')}' ({score.justification})"
+            for review in reviews
+            for criterion, score in review.scores.items()
+            if score.score < self.settings.review_threshold
+        ]
+        revised = False
+        for round_no in range(1, self.settings.revision_rounds + 1):
+            if not (requests or low):
+                break
+            saved = self.run.load("write", f"draft-{round_no}", writer.Draft)
+            if saved is None:
+                try:
+                    saved = await writer.revise(
+                        self.models["writer"],
+                        round_no=round_no,
+                        question=self.question,
+                        draft=draft,
+                        requests=(requests + low)[:12],
+                        claims=offered,
+                        verdicts=verdicts,
+                        titles=titles,
+                    )
+                except ItemDropped as failed:
+                    self._warn(f"revision {round_no} failed validation ({failed.reason})")
+                    break
+                self.run.save("write", f"draft-{round_no}", saved)
+            draft, revised = saved, True
+            self.ui.advance("write")
+            break  # one revision round per review round; later rounds come with re-review
+        return draft, reviews, revised
+
+    def _claims_for_writer(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[Claim]:
+        """The strongest claims when there are more than the writer can take, in id order."""
+        limit = self.settings.writer_max_claims
+        if len(claims) <= limit:
+            return claims
+        rank = {Label.SUPPORTED: 0, Label.CONTRADICTED: 0, Label.INSUFFICIENT: 1}
+        best = sorted(
+            claims,
+            key=lambda c: (rank[verdicts[c.id].label], -verdicts[c.id].confidence, int(c.id[1:])),
+        )[:limit]
+        return sorted(best, key=lambda c: int(c.id[1:]))
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    async def _each(
+        self,
+        stage: str,
+        items: Iterable[Any],
+        key: Callable[[Any], str],
+        work: Callable[[Any], Awaitable[M]],
+        model: type[M],
+    ) -> list[M]:
+        """Run `work` on every item not yet checkpointed, concurrently, in id order."""
+        ordered = sorted(items, key=key)
+        self.ui.stage(stage, len(ordered))
+        results: dict[str, M] = {}
+        todo = []
+        for item in ordered:
+            saved = self.run.load(stage, key(item), model)
+            if saved is None:
+                todo.append(item)
+            else:
+                results[key(item)] = saved
+                self.ui.advance(stage)
+
+        async def run_one(item: Any) -> None:
+            value = await work(item)
+            self.run.save(stage, key(item), value)
+            results[key(item)] = value
+            self.ui.advance(stage)
+
+        tasks = [asyncio.ensure_future(run_one(item)) for item in todo]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return [results[key(item)] for item in ordered]
+
+    def _warn(self, message: str) -> None:
+        record = self.run.read_record()
+        if message not in record.get("warnings", []):
+            self.run.update_record(warnings=[*record.get("warnings", []), message])
+        self.ui.warn(message)

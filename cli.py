@@ -1,0 +1,316 @@
+"""The `synth` command line.
+
+Every failure the user can act on is a `SynthError` and ends as one line on stderr with the
+exit code of DESIGN "Exit codes"; nothing here prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NoReturn
+
+from synth import __version__, config
+from synth.agents.llm import Endpoint, Model
+from synth.agents.schemas import PaperText, Report, RunSettings
+from synth.agents.session import AGENTS, Session
+from synth.errors import BadInput, Interrupted, SynthError, Unreachable
+from synth.report import render
+from synth.sources.local import load_folder
+from synth.store import paths
+from synth.store.cache import ResponseCache
+from synth.store.embeddings import MiniLM
+from synth.store.library import Library
+from synth.store.runs import RunFolder
+from synth.store.transcript import Recorder
+from synth.ui import StageProgress, err_console, print_summary
+
+OPENAI_URL = "https://api.openai.com/v1"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise BadInput(f"{message}", f"see `{self.prog} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="synth", description="Research question in, cited synthesis out.")
+    parser.add_argument("--version", action="version", version=f"synth {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    run = verbs.add_parser("run", help="answer a research question from the literature")
+    run.add_argument("question")
+    _run_flags(run)
+    run.set_defaults(handler=cmd_run)
+
+    resume = verbs.add_parser("resume", help="finish an interrupted run")
+    resume.add_argument("run", metavar="RUN", help="run folder or id")
+    _run_flags(resume)
+    resume.set_defaults(handler=cmd_resume)
+
+    cache = verbs.add_parser("cache", help="response cache: info or clear")
+    cache.add_argument("action", choices=["info", "clear"])
+    cache.set_defaults(handler=cmd_cache)
+    return parser
+
+
+def _run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", help="folder of .pdf/.md/.txt papers")
+    parser.add_argument("--sources", help="comma-separated sources (local)")
+    parser.add_argument("--model", help="model name, or 'local' for the embedded model")
+    parser.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint")
+    parser.add_argument(
+        "--agent-model",
+        dest="agent_model",
+        action="append",
+        metavar="AGENT=NAME",
+        help=f"model for one agent ({', '.join(AGENTS)}); repeatable",
+    )
+    parser.add_argument("--store", help="library folder, or http://host:port for a Chroma server")
+    parser.add_argument("--runs-dir", dest="runs_dir", help="where run folders go (./runs)")
+    parser.add_argument("--no-cache", dest="cache", action="store_false", default=None)
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="refuse any connection that is not to 127.0.0.1",
+    )
+    parser.add_argument("--concurrency", type=int, help="model calls at once")
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    flags: dict[str, Any] = {
+        key: getattr(args, key, None)
+        for key in (
+            "corpus",
+            "model",
+            "base_url",
+            "store",
+            "runs_dir",
+            "cache",
+            "offline",
+            "concurrency",
+        )
+    }
+    if args.sources:
+        flags["sources"] = [s.strip() for s in args.sources.split(",") if s.strip()]
+    if args.agent_model:
+        pairs = {}
+        for item in args.agent_model:
+            agent, _, name = item.partition("=")
+            if agent not in AGENTS or not name:
+                raise BadInput(
+                    f"--agent-model '{item}' is not AGENT=NAME",
+                    f"use one of {', '.join(AGENTS)}, e.g. verifier=gpt-4o",
+                )
+            pairs[agent] = name
+        flags["agent_models"] = pairs
+    if flags.get("corpus"):
+        flags["corpus"] = str(Path(flags["corpus"]).expanduser().resolve())
+    return flags
+
+
+# Commands --------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    question = config.check_question(args.question)
+    settings = config.resolve(_flags(args))
+    check_sources(settings)
+    check_offline(settings)
+    corpus = load_corpus(settings)  # bad input is found before a run folder exists
+    run = RunFolder.create(Path(settings.runs_dir), question, datetime.now(timezone.utc))
+    run.write_record(
+        {
+            "id": run.id,
+            "question": question,
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "settings": settings.model_dump(mode="json"),
+            "status": "running",
+            "warnings": [],
+            "wall_s": 0.0,
+        }
+    )
+    err_console.print(f"run folder: {run.path}")
+    return execute(run, settings, question, lambda: corpus)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    flags = _flags(args)
+    runs_dir = Path(flags.get("runs_dir") or "runs")
+    run = RunFolder.find(args.run, runs_dir)
+    record = run.read_record()
+    settings = config.resolve(flags, base=record.get("settings", {}))
+    check_offline(settings)
+    run.update_record(settings=settings.model_dump(mode="json"), status="running")
+    err_console.print(f"resuming {run.path}")
+    return execute(run, settings, record["question"], lambda: load_corpus(settings))
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    cache = ResponseCache(paths.cache_dir() / "responses.sqlite3")
+    if args.action == "clear":
+        print(f"removed {cache.clear()} cached responses")
+    else:
+        info = cache.info()
+        print(f"{info['path']}: {info['entries']} responses, {info['bytes']} bytes")
+    return 0
+
+
+# Running ---------------------------------------------------------------------------------------
+
+
+def check_sources(settings: RunSettings) -> None:
+    unknown = [s for s in settings.sources if s != "local"]
+    if unknown:
+        raise BadInput(f"unknown source(s) {', '.join(unknown)}", "use --sources local")
+    if not settings.corpus:
+        raise BadInput("no corpus given", "pass --corpus with a folder of papers")
+
+
+def check_offline(settings: RunSettings) -> None:
+    if not settings.offline:
+        return
+    url = settings.base_url or (None if settings.model == "local" else OPENAI_URL)
+    if url is not None:
+        from urllib.parse import urlsplit
+
+        if (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
+            raise BadInput(
+                f"--offline refuses the model endpoint {config._safe(url)}",
+                "drop --offline or use a model on 127.0.0.1",
+            )
+    if settings.store and settings.store.startswith("http"):
+        from urllib.parse import urlsplit
+
+        if (urlsplit(settings.store).hostname or "") not in LOCAL_HOSTS:
+            raise BadInput(f"--offline refuses the store {settings.store}", "use a local --store")
+
+
+def load_corpus(settings: RunSettings) -> list[PaperText]:
+    assert settings.corpus is not None
+    return load_folder(
+        Path(settings.corpus), warn=lambda m: err_console.print(f"[yellow]warning:[/yellow] {m}")
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_models(
+    settings: RunSettings, run: RunFolder, cache: ResponseCache | None
+) -> AsyncIterator[dict[str, Model]]:
+    key = config.api_key()
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.base_url:
+            base = Endpoint(
+                settings.base_url, settings.model, api_key=key, dialect=settings.dialect
+            )
+        elif settings.model == "local":
+            from synth.agents import local_model
+
+            base = await stack.enter_async_context(local_model.serve())
+        else:
+            base = Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
+        recorder = Recorder(run.transcript, secrets=[key or "", *config.url_secrets(base.base_url)])
+        semaphore = asyncio.Semaphore(settings.concurrency)
+        models: dict[str, Model] = {}
+        for agent in AGENTS:
+            name = settings.agent_models.get(agent, base.model)
+            endpoint = (
+                base
+                if name == base.model
+                else Endpoint(
+                    base.base_url,
+                    name,
+                    api_key=base.api_key,
+                    dialect=base.dialect,
+                    label=base.label,
+                )
+            )
+            models[agent] = Model(
+                endpoint,
+                recorder=recorder,
+                cache=cache,
+                semaphore=semaphore,
+                max_reasks=settings.max_reasks,
+                max_retries=settings.max_retries,
+                retry_max_wait=settings.retry_max_wait,
+                timeout=settings.request_timeout,
+            )
+        try:
+            yield models
+        finally:
+            for model in models.values():
+                await model.close()
+
+
+def execute(run: RunFolder, settings: RunSettings, question: str, corpus) -> int:
+    started = time.monotonic()
+    cache = ResponseCache(paths.cache_dir() / "responses.sqlite3") if settings.cache else None
+    store = settings.store or str(paths.default_store())
+    try:
+        with Library(store, MiniLM()) as library, StageProgress() as progress:
+            report = asyncio.run(
+                _execute(run, settings, question, corpus, library, progress, cache)
+            )
+    except KeyboardInterrupt:
+        _finish(run, started, "interrupted")
+        raise Interrupted("interrupted", f"run `synth resume {run.path}` to continue") from None
+    except SynthError as error:
+        _finish(run, started, "failed", error.line())
+        if isinstance(error, Unreachable):
+            raise Unreachable(error.what, f"{error.todo}: synth resume {run.path}") from None
+        raise
+    finally:
+        if cache is not None:
+            cache.close()
+    report.stats.wall_s = round(_finish(run, started, "running"), 1)
+    write_outputs(run, report)
+    _finish(run, time.monotonic(), "complete")
+    print_summary(report, run.path)
+    return 0
+
+
+async def _execute(run, settings, question, corpus, library, progress, cache) -> Report:
+    async with open_models(settings, run, cache) as models:
+        session = Session(run, settings, question, models, library, progress, corpus)
+        return await session.execute()
+
+
+def _finish(run: RunFolder, started: float, status: str, error: str | None = None) -> float:
+    """Add this process's time to run.json's wall time and set the status; return the total."""
+    record = run.read_record()
+    record["wall_s"] = round(float(record.get("wall_s", 0.0)) + time.monotonic() - started, 2)
+    record["status"] = status
+    record["error"] = error
+    run.write_record(record)
+    return float(record["wall_s"])
+
+
+def write_outputs(run: RunFolder, report: Report) -> None:
+    run.write_output("report.json", render.to_json(report))
+    run.write_output("claims.csv", render.to_csv(report))
+    run.write_output("references.bib", render.to_bibtex(report))
+    run.write_output("report.md", render.to_markdown(report))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except SynthError as error:
+        err_console.print(f"synth: {error.line()}", highlight=False, markup=False, soft_wrap=True)
+        return error.exit_code
+    except KeyboardInterrupt:
+        err_console.print("synth: interrupted.", highlight=False)
+        return Interrupted.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

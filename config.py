@@ -1,0 +1,127 @@
+"""Configuration: `RunSettings` filled from synth.toml, then the environment, then flags.
+
+synth.toml is read from the current folder, else from the user config folder; its keys are the
+fields of `RunSettings` (top level or under `[synth]`). Unknown keys are refused. API keys are
+never settings: they are read from the environment when a model is opened and kept in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from synth.agents.schemas import RunSettings
+from synth.errors import BadInput
+from synth.store import paths
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ENV_KEYS = {
+    "SYNTH_BASE_URL": "base_url",
+    "SYNTH_MODEL": "model",
+    "SYNTH_STORE": "store",
+    "SYNTH_RUNS_DIR": "runs_dir",
+}
+KEY_ENV = ("SYNTH_API_KEY", "OPENAI_API_KEY")
+MAX_QUESTION_CHARS = 2000
+
+
+def config_file(cwd: Path) -> Path | None:
+    for candidate in (cwd / "synth.toml", paths.config_dir() / "synth.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise BadInput(f"cannot read {path}: {error}", "fix or remove the config file") from None
+    return data.get("synth", data)
+
+
+def resolve(
+    flags: dict[str, Any], base: dict[str, Any] | None = None, cwd: Path | None = None
+) -> RunSettings:
+    """Settings from (in rising priority) `base` or synth.toml, environment, flags."""
+    values: dict[str, Any] = (
+        dict(base) if base is not None else read_config(config_file(cwd or Path.cwd()))
+    )
+    if base is None:
+        for env, key in ENV_KEYS.items():
+            if os.environ.get(env):
+                values[key] = os.environ[env]
+    values.update({k: v for k, v in flags.items() if v is not None})
+    try:
+        settings = RunSettings.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadInput(
+            f"bad setting '{where}': {first['msg']}", "fix the flag or synth.toml"
+        ) from None
+    if settings.base_url is not None:
+        check_url(settings.base_url, "--base-url")
+    return settings
+
+
+def check_url(url: str, what: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(
+            f"{what} '{_safe(url)}' is not an http(s) URL",
+            "pass a URL such as http://127.0.0.1:8080/v1",
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise BadInput(
+            f"{what} '{_safe(url)}' has a bad port", "pass host:port with a number"
+        ) from None
+
+
+def _safe(url: str) -> str:
+    """A URL fit for an error message: credentials removed."""
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://…@{rest.rsplit('@', 1)[-1]}"
+    return url
+
+
+def check_question(question: str) -> str:
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise BadInput(
+            "the question is empty", 'pass the research question in quotes: synth run "…"'
+        )
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise BadInput(
+            f"the question is {len(cleaned)} characters long (the limit is {MAX_QUESTION_CHARS})",
+            "ask one focused research question",
+        )
+    return cleaned
+
+
+def api_key() -> str | None:
+    for name in KEY_ENV:
+        if os.environ.get(name):
+            return os.environ[name]
+    return None
+
+
+def url_secrets(url: str | None) -> list[str]:
+    if not url:
+        return []
+    parts = urlsplit(url)
+    return [s for s in (parts.password,) if s]

@@ -1,0 +1,297 @@
+"""Assemble the `Report` from a run's validated stage outputs.
+
+Everything a reader could check is filled in here by code, never by a model: reference numbers
+(in order of first citation), citations on findings, the claims table, counts, the Method
+section and the report checks (lint).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from synth.agents.schemas import (
+    Claim,
+    Contradiction,
+    Finding,
+    Label,
+    Paper,
+    Reference,
+    Report,
+    ReportClaim,
+    Review,
+    Stats,
+    Verdict,
+    claim_text_problem,
+)
+from synth.agents.verifier import CONFIDENCE_DEFINITION
+from synth.agents.writer import Draft
+
+CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass
+class RunFacts:
+    """What the session knows about a run, handed to the builder in one piece."""
+
+    run_id: str
+    question: str
+    created: str
+    models: dict[str, str]
+    sources: list[str]
+    papers: list[Paper]
+    included: list[str]
+    passages: int
+    passages_read: int
+    passages_per_paper: int
+    evidence_k: int
+    claims: list[Claim]
+    verdicts: dict[str, Verdict]
+    draft: Draft
+    reviews: list[Review]
+    revised: bool
+    dropped: list[str]
+    warnings: list[str]
+    transcript: list[dict[str, Any]]
+    wall_s: float
+    passage_texts: dict[str, str] = field(default_factory=dict)
+
+
+class _Numbering:
+    def __init__(self) -> None:
+        self.order: list[str] = []
+
+    def cite(self, paper_id: str) -> int:
+        if paper_id not in self.order:
+            self.order.append(paper_id)
+        return self.order.index(paper_id) + 1
+
+    def get(self, paper_id: str) -> int | None:
+        return self.order.index(paper_id) + 1 if paper_id in self.order else None
+
+
+def cite_text(refs: list[int]) -> str:
+    return f"[{', '.join(str(r) for r in refs)}]" if refs else ""
+
+
+def transcript_totals(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """Calls sent to a model and their tokens; cache hits and replays cost nothing."""
+    sent = [e for e in entries if not e.get("cache_hit") and not e.get("replayed")]
+    tokens_in = sum(
+        (e.get("usage") or {}).get("prompt_tokens") or e.get("tokens_estimate", 0) for e in sent
+    )
+    tokens_out = sum((e.get("usage") or {}).get("completion_tokens", 0) for e in sent)
+    return {"calls": len(sent), "tokens_in": tokens_in, "tokens_out": tokens_out}
+
+
+def build_report(facts: RunFacts) -> Report:
+    papers = {p.id: p for p in facts.papers}
+    claims = {c.id: c for c in facts.claims}
+    numbering = _Numbering()
+
+    findings = []
+    for f in facts.draft.findings:
+        refs = sorted({numbering.cite(claims[c].paper_id) for c in f.claim_ids})
+        findings.append(Finding(statement=f.statement, claim_ids=f.claim_ids, refs=refs))
+
+    contradictions = []
+    for claim in facts.claims:
+        verdict = facts.verdicts[claim.id]
+        if verdict.label != Label.CONTRADICTED:
+            continue
+        ref = numbering.cite(claim.paper_id)
+        evidence = []
+        for passage_id in verdict.evidence:
+            paper_id = passage_id.split("#", 1)[0]
+            evidence.append(
+                {
+                    "passage_id": passage_id,
+                    "ref": numbering.cite(paper_id),
+                    "text": facts.passage_texts.get(passage_id, ""),
+                }
+            )
+        contradictions.append(
+            Contradiction(
+                claim_id=claim.id,
+                statement=claim.text,
+                quote=claim.quote,
+                ref=ref,
+                evidence=evidence,
+            )
+        )
+
+    references = [_reference(n, papers[pid]) for n, pid in enumerate(numbering.order, start=1)]
+    report_claims = [
+        ReportClaim(
+            id=c.id,
+            ref=numbering.get(c.paper_id),
+            paper_id=c.paper_id,
+            passage_id=c.passage_id,
+            text=c.text,
+            quote=c.quote,
+            quote_found=c.quote_found,
+            kind=c.kind,
+            label=facts.verdicts[c.id].label,
+            confidence=facts.verdicts[c.id].confidence,
+            evidence=facts.verdicts[c.id].evidence,
+            rationale=facts.verdicts[c.id].rationale,
+        )
+        for c in facts.claims
+    ]
+    totals = transcript_totals(facts.transcript)
+    labels = [facts.verdicts[c.id].label for c in facts.claims]
+    stats = Stats(
+        papers_found=len(facts.papers),
+        papers_screened_out=len(facts.papers) - len(facts.included),
+        papers_included=len(facts.included),
+        papers_cited=len(references),
+        passages=facts.passages,
+        claims=len(facts.claims),
+        supported=labels.count(Label.SUPPORTED),
+        contradicted=labels.count(Label.CONTRADICTED),
+        insufficient=labels.count(Label.INSUFFICIENT),
+        dropped=len(facts.dropped),
+        calls=totals["calls"],
+        tokens_in=totals["tokens_in"],
+        tokens_out=totals["tokens_out"],
+        cost_usd=0.0,
+        wall_s=round(facts.wall_s, 1),
+    )
+    sections = {
+        "abstract": facts.draft.abstract,
+        "introduction": facts.draft.introduction,
+        "discussion": facts.draft.discussion,
+        "method": method_text(facts, stats),
+        "limitations": limitations_text(facts),
+        "confidence": CONFIDENCE_DEFINITION,
+    }
+    report = Report(
+        question=facts.question,
+        title=facts.draft.title,
+        created=facts.created,
+        run_id=facts.run_id,
+        models=facts.models,
+        sections=sections,
+        findings=findings,
+        contradictions=contradictions,
+        claims=report_claims,
+        reviews=facts.reviews,
+        references=references,
+        stats=stats,
+        lint=[],
+    )
+    report.lint = lint(report)
+    return report
+
+
+def _reference(n: int, paper: Paper) -> Reference:
+    return Reference(
+        n=n,
+        id=paper.id,
+        title=paper.title,
+        authors=paper.authors,
+        year=paper.year,
+        venue=paper.venue,
+        url=paper.url,
+        doi=paper.doi,
+        arxiv_id=paper.arxiv_id,
+    )
+
+
+def method_text(facts: RunFacts, stats: Stats) -> str:
+    reviewers = ", ".join(r.reviewer.replace("_", " ") for r in facts.reviews) or "none"
+    revision = (
+        "The writer then revised the draft once in response to their requests."
+        if facts.revised
+        else "No revision was needed."
+    )
+    return (
+        f"Sources searched: {', '.join(facts.sources)}. {stats.papers_found} papers were found "
+        f"and {stats.papers_included} included ({stats.papers_screened_out} screened out); "
+        f"their text was cut into {stats.passages} passages of whole sentences and embedded "
+        "in the library. For each paper, the passages nearest to the planner's searches were "
+        f"read (up to {facts.passages_per_paper} per paper, {facts.passages_read} in all), and "
+        f"the extractor drew {stats.claims} claims from them; every claim's quote was copied "
+        "from the paper's text by code, not written by the model. The verifier checked each "
+        f"claim against up to {facts.evidence_k} passages retrieved from the run's papers, "
+        f"excluding the claim's own passage: {stats.supported} supported, "
+        f"{stats.contradicted} contradicted and {stats.insufficient} insufficient. "
+        f"Reviewers ({reviewers}) scored the draft against their rubrics. {revision} "
+        f"{stats.papers_cited} papers are cited in the references."
+    )
+
+
+def limitations_text(facts: RunFacts) -> str:
+    parts = [facts.draft.limitations]
+    if facts.dropped:
+        parts.append(
+            "Items dropped after the model's answers failed validation: "
+            + "; ".join(facts.dropped)
+            + "."
+        )
+    if facts.warnings:
+        parts.append("Warnings: " + "; ".join(facts.warnings) + ".")
+    parts.append(
+        "Confidence values are uncalibrated: they follow the rule stated with the claims table, "
+        "not a measured error rate."
+    )
+    return "\n\n".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report checks
+
+
+def lint(report: Report) -> list[str]:
+    """Each check as one line starting with `pass` or `FAIL`."""
+    results: list[str] = []
+
+    def check(ok: bool, passed: str, failed: str) -> None:
+        results.append(f"pass: {passed}" if ok else f"FAIL: {failed}")
+
+    n_refs = len(report.references)
+    prose = [report.sections.get(k, "") for k in ("abstract", "introduction", "discussion")]
+    prose += [f.statement for f in report.findings]
+    check(
+        bool(report.question.strip()) and report.question == report.question.strip(),
+        "the question is present in full",
+        "the question is missing or altered",
+    )
+    stray = [m.group(0) for text in prose for m in CITATION.finditer(text)]
+    check(not stray, "model prose has no citation numbers", f"stray citations {stray}")
+    cited = {r for f in report.findings for r in f.refs}
+    cited |= {c.ref for c in report.contradictions}
+    cited |= {int(e["ref"]) for c in report.contradictions for e in c.evidence}
+    check(
+        all(1 <= r <= n_refs for r in cited),
+        "every citation resolves to a reference",
+        "a citation points past the reference list",
+    )
+    check(
+        cited == set(range(1, n_refs + 1)),
+        "every reference is cited",
+        f"uncited references {sorted(set(range(1, n_refs + 1)) - cited)}",
+    )
+    check(
+        all(f.refs for f in report.findings),
+        "every finding has a citation",
+        "a finding has no citation",
+    )
+    bad = [c.id for c in report.claims if claim_text_problem(c.text)]
+    check(not bad, "no meta-claims or fragments among claims", f"bad claims {bad}")
+    texts = [c.text.lower() for c in report.claims]
+    check(len(texts) == len(set(texts)), "no duplicated claims", "duplicated claims")
+    check(
+        all(c.quote_found for c in report.claims),
+        "every claim's quote is located in its passage",
+        "a claim's quote was not found in its passage",
+    )
+    s = report.stats
+    check(
+        s.claims == len(report.claims) == s.supported + s.contradicted + s.insufficient
+        and s.papers_cited == n_refs,
+        "counts equal the run's records",
+        "counts disagree with the run's records",
+    )
+    return results

@@ -1,0 +1,189 @@
+"""Render a `Report` to report.md, report.json, claims.csv and references.bib.
+
+Pure functions of the report: the same report always renders to the same bytes, which is what
+makes `replay` comparable byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from synth.agents.schemas import Reference, Report
+from synth.report.build import cite_text
+
+CSV_COLUMNS = [
+    "id",
+    "ref",
+    "paper_id",
+    "text",
+    "quote",
+    "quote_found",
+    "label",
+    "confidence",
+    "evidence",
+]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _authors(authors: list[str]) -> str:
+    if not authors:
+        return "Anonymous"
+    if len(authors) > 3:
+        return f"{authors[0]} et al."
+    return ", ".join(authors)
+
+
+def reference_line(ref: Reference) -> str:
+    parts = [f"{_authors(ref.authors)} ({ref.year or 'n.d.'}). {ref.title.rstrip('.')}."]
+    if ref.venue:
+        parts.append(f"*{ref.venue}*.")
+    if ref.doi:
+        parts.append(f"https://doi.org/{ref.doi}")
+    elif ref.url:
+        parts.append(ref.url)
+    elif ref.id.startswith("local:"):
+        parts.append(f"Local file ({ref.id}).")
+    return " ".join(parts)
+
+
+def to_markdown(report: Report) -> str:
+    s = report.stats
+    out: list[str] = [f"# {report.title}", ""]
+    out += [f"**Research question:** {report.question}", ""]
+    models = ", ".join(f"{agent}: {name}" for agent, name in sorted(report.models.items()))
+    out += [f"*Run {report.run_id}, {report.created}. Models: {models}.*", ""]
+    out += [
+        f"**At a glance:** {s.papers_included} papers read, {s.claims} claims checked "
+        f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
+        f"insufficient), {s.papers_cited} papers cited.",
+        "",
+    ]
+    out += ["## Abstract", "", report.sections["abstract"], ""]
+    out += ["## 1. Introduction", "", report.sections["introduction"], ""]
+
+    out += ["## 2. Findings", ""]
+    for i, finding in enumerate(report.findings, start=1):
+        out.append(f"{i}. {finding.statement} {cite_text(finding.refs)}  ")
+        out.append(f"   Rests on claims {', '.join(finding.claim_ids)}.")
+    out.append("")
+
+    out += ["## 3. Contradictions", ""]
+    if not report.contradictions:
+        out += ["No claim was contradicted by evidence from the other papers.", ""]
+    for c in report.contradictions:
+        refs = sorted({int(e["ref"]) for e in c.evidence})
+        out.append(
+            f"- **{c.claim_id}** {c.statement} {cite_text([c.ref])}, contradicted by "
+            f"{cite_text(refs)}."
+        )
+        out.append(f'  > Claim\'s source {cite_text([c.ref])}: "{c.quote}"')
+        for e in c.evidence:
+            out.append(f'  >\n  > Evidence {cite_text([int(e["ref"])])}: "{e["text"]}"')
+    out.append("")
+
+    out += ["## 4. Discussion", "", report.sections["discussion"], ""]
+    out += ["## 5. Method", "", report.sections["method"], ""]
+    out += ["## 6. Limitations", "", report.sections["limitations"], ""]
+
+    out += ["## 7. Claims", "", report.sections["confidence"], ""]
+    out += [
+        "| Claim | Ref | Statement | Quote (verbatim) | Verdict | Confidence | Evidence |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in report.claims:
+        evidence = ", ".join(c.evidence) or "none"
+        quote = _cell(c.quote) + ("" if c.quote_found else " (not located)")
+        out.append(
+            f"| {c.id} | {c.ref if c.ref is not None else ''} | {_cell(c.text)} | {quote} | "
+            f"{c.label.value} | {c.confidence:.2f} | {_cell(evidence)} |"
+        )
+    out.append("")
+
+    out += ["## 8. Reviews", ""]
+    for review in report.reviews:
+        title = review.reviewer.replace("_", " ").capitalize()
+        out += [f"### {title} (overall {review.overall:.1f} / 10)", ""]
+        out += ["| Criterion | Score | Justification |", "|---|---|---|"]
+        for criterion, score in review.scores.items():
+            out.append(
+                f"| {criterion.replace('_', ' ')} | {score.score} | {_cell(score.justification)} |"
+            )
+        out.append("")
+        if review.requests:
+            out += ["Revision requests:", ""] + [f"- {r}" for r in review.requests] + [""]
+
+    out += ["## References", ""]
+    out += [f"[{r.n}] {reference_line(r)}  " for r in report.references]
+    out.append("")
+
+    out += ["## Run statistics", ""]
+    out += ["| Measure | Value |", "|---|---|"]
+    for key, value in s.model_dump().items():
+        out.append(f"| {key.replace('_', ' ')} | {value} |")
+    out.append("")
+
+    out += ["## Appendix: report checks", ""]
+    out += [f"- {line}" for line in report.lint]
+    out.append("")
+    return "\n".join(out)
+
+
+def to_json(report: Report) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def to_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for c in report.claims:
+        writer.writerow(
+            [
+                c.id,
+                "" if c.ref is None else c.ref,
+                c.paper_id,
+                c.text,
+                c.quote,
+                "true" if c.quote_found else "false",
+                c.label.value,
+                f"{c.confidence:.2f}",
+                ";".join(c.evidence),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _bib_escape(text: str) -> str:
+    return re.sub(r"([{}&%$#_])", r"\\\1", text)
+
+
+def bib_key(ref: Reference) -> str:
+    first = (ref.authors[0].split()[-1] if ref.authors else "anon").lower()
+    first = re.sub(r"[^a-z]", "", first) or "anon"
+    word = next((w.lower() for w in re.findall(r"[A-Za-z]{4,}", ref.title)), "paper")
+    return f"{first}{ref.year or ''}{word}{ref.n}"
+
+
+def to_bibtex(report: Report) -> str:
+    entries = []
+    for ref in report.references:
+        fields = {
+            "title": ref.title,
+            "author": " and ".join(ref.authors) if ref.authors else None,
+            "year": str(ref.year) if ref.year else None,
+            "journal": ref.venue,
+            "doi": ref.doi,
+            "url": ref.url,
+            "note": f"synth id {ref.id}",
+        }
+        body = ",\n".join(
+            f"  {key} = {{{_bib_escape(value)}}}" for key, value in fields.items() if value
+        )
+        kind = "article" if ref.venue else "misc"
+        entries.append(f"@{kind}{{{bib_key(ref)},\n{body}\n}}\n")
+    return "\n".join(entries)

@@ -1,0 +1,167 @@
+"""The library: passages and their embeddings in Chroma.
+
+One collection per embedding model (its name carries the model); the model's file hash is kept
+in the collection's metadata and checked on open. Passage ids are derived from the paper's
+content hash, so a paper already embedded is never embedded again. An embedded store is
+guarded by a file lock held for as long as the library is open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from synth.agents.schemas import Evidence, Passage
+from synth.errors import BadInput
+from synth.store.embeddings import MiniLM
+
+
+def collection_name(embedder_name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", embedder_name).strip("-._")
+    return f"passages-{slug}"
+
+
+class Library:
+    def __init__(self, location: str | Path, embedder: MiniLM, lock_timeout: float = 60.0):
+        import chromadb
+        from chromadb.config import Settings
+
+        self.embedder = embedder
+        self.location = str(location)
+        self._lock: FileLock | None = None
+        settings = Settings(anonymized_telemetry=False)
+        if self.location.startswith(("http://", "https://")):
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.location)
+            self._client = chromadb.HttpClient(
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or 8000,
+                ssl=parts.scheme == "https",
+                settings=settings,
+            )
+        else:
+            path = Path(self.location)
+            path.mkdir(parents=True, exist_ok=True)
+            self._lock = FileLock(str(path / "synth.lock"))
+            try:
+                self._lock.acquire(timeout=lock_timeout)
+            except Timeout:
+                raise BadInput(
+                    f"the library at {path} is in use by another synth process",
+                    "wait for it to finish, or pass --store with another folder",
+                ) from None
+            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+        self._collection = self._open_collection()
+
+    def _open_collection(self) -> Any:
+        name = collection_name(self.embedder.name)
+        wanted = {"embedder": self.embedder.name, "embedder_sha256": self.embedder.sha256}
+        collection = self._client.get_or_create_collection(
+            name=name,
+            embedding_function=None,
+            metadata={**wanted, "hnsw:space": "cosine"},
+        )
+        found = collection.metadata or {}
+        if found.get("embedder_sha256") not in (None, wanted["embedder_sha256"]):
+            raise BadInput(
+                f"the library collection {name} was built with other embedding weights "
+                f"(sha256 {str(found.get('embedder_sha256'))[:12]}…)",
+                "use another --store folder, or reinstall the embedding model it was built with",
+            )
+        return collection
+
+    def close(self) -> None:
+        if self._lock is not None and self._lock.is_locked:
+            self._lock.release()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -----------------------------------------------------------------------------------------
+
+    def missing(self, passage_ids: Iterable[str]) -> set[str]:
+        ids = list(passage_ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            found.update(self._collection.get(ids=ids[i : i + 500], include=[])["ids"])
+        return set(ids) - found
+
+    def add(self, passages: list[Passage], batch_size: int = 64) -> int:
+        """Embed and add the passages not yet in the library; return how many were new."""
+        todo = self.missing(p.id for p in passages)
+        new = [p for p in passages if p.id in todo]
+        for i in range(0, len(new), batch_size):
+            batch = new[i : i + batch_size]
+            self._collection.add(
+                ids=[p.id for p in batch],
+                documents=[p.text for p in batch],
+                embeddings=self.embedder.embed([p.text for p in batch]),
+                metadatas=[
+                    {
+                        "paper_id": p.paper_id,
+                        "section": p.section,
+                        "char_start": p.char_start,
+                        "char_end": p.char_end,
+                    }
+                    for p in batch
+                ],
+            )
+        return len(new)
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def search(
+        self,
+        text: str,
+        *,
+        paper_ids: list[str] | None,
+        k: int,
+        exclude: Iterable[str] = (),
+    ) -> list[Evidence]:
+        """The k passages nearest to `text`, among `paper_ids` (None: the whole library)."""
+        excluded = set(exclude)
+        where: dict[str, Any] | None = None
+        if paper_ids is not None:
+            if not paper_ids:
+                return []
+            where = (
+                {"paper_id": paper_ids[0]}
+                if len(paper_ids) == 1
+                else {"paper_id": {"$in": sorted(paper_ids)}}
+            )
+        result = self._collection.query(
+            query_embeddings=self.embedder.embed([text]),
+            n_results=k + len(excluded),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits: list[Evidence] = []
+        for pid, doc, meta, dist in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        ):
+            if pid in excluded:
+                continue
+            hits.append(
+                Evidence(
+                    passage_id=pid,
+                    paper_id=str(meta["paper_id"]),
+                    text=doc,
+                    score=round(1.0 - float(dist), 4),
+                )
+            )
+        # Ties in distance are ordered by id so every run sees the same evidence order.
+        hits.sort(key=lambda e: (-e.score, e.passage_id))
+        return hits[:k]

@@ -1,0 +1,71 @@
+"""Shared fixtures: user folders in a temp dir, a small test corpus, the fake model server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fake_model import FakeModel
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user folders and working directory, and no real keys."""
+    home = tmp_path / "home"
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_CONFIG_HOME", "config"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    for var in list(os.environ):
+        if var.startswith("SYNTH_") or var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            monkeypatch.delenv(var, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    # Fast retries: the fake server answers at once, so backoff only slows the tests.
+    (work / "synth.toml").write_text("retry_max_wait = 0.01\nmax_retries = 2\n")
+    return work
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A copy of the test corpus that a test may change."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(CORPUS, folder)
+    return folder
+
+
+@pytest.fixture
+def fake() -> FakeModel:
+    with FakeModel() as server:
+        yield server
+
+
+QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from synth.cli import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def only_run(runs: Path) -> Path:
+    folders = [p for p in runs.iterdir() if p.is_dir()]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def transcript(run: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]

@@ -1,0 +1,242 @@
+"""A fake OpenAI-compatible model server, started by tests on a free 127.0.0.1 port.
+
+It answers each agent (told apart by the response_format's schema name) with content derived
+from the prompt and valid against the offered schema: the extractor restates numbered
+sentences, the verifier compares word overlap and negation, the writer groups the offered claim
+ids, reviewers score every criterion in the schema. It counts calls and can inject faults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+NEGATION = re.compile(r"\b(not|no|did not|does not|failed to|without benefit|worse)\b", re.I)
+
+
+@dataclass
+class Faults:
+    """Per-agent scripted failures: a list of HTTP statuses (or 'garbage') used up in order."""
+
+    scripted: dict[str, list[Any]] = field(default_factory=dict)
+    fail_always: dict[str, int] = field(default_factory=dict)
+    retry_after: str | None = None
+
+    def next_for(self, agent: str) -> Any:
+        if agent in self.fail_always:
+            return self.fail_always[agent]
+        queue = self.scripted.get(agent)
+        return queue.pop(0) if queue else None
+
+
+class FakeModel:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.faults = Faults()
+        self._lock = threading.Lock()
+        handler = self._handler()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeModel:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # ------------------------------------------------------------------------------------------
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._send(200, {"object": "list", "data": [{"id": "fake-model"}]})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                agent = (body.get("response_format", {}).get("json_schema") or {}).get("name", "?")
+                with fake._lock:
+                    fake.requests.append(body)
+                    fake.headers.append(dict(self.headers))
+                    fault = fake.faults.next_for(agent)
+                if isinstance(fault, int):
+                    headers = (
+                        {"Retry-After": fake.faults.retry_after} if fake.faults.retry_after else {}
+                    )
+                    self._send(fault, {"error": {"message": "injected", "type": "fault"}}, headers)
+                    return
+                content = (
+                    "this is not json" if fault == "garbage" else json.dumps(answer(agent, body))
+                )
+                with fake._lock:
+                    fake.calls[agent] += 1
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": content},
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": 100,
+                            "completion_tokens": 20,
+                            "total_tokens": 120,
+                        },
+                    },
+                )
+
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+# Answers ----------------------------------------------------------------------------------------
+
+
+def _user(body: dict[str, Any]) -> str:
+    return next(m["content"] for m in body["messages"] if m["role"] == "user")
+
+
+def _schema(body: dict[str, Any]) -> dict[str, Any]:
+    return body["response_format"]["json_schema"]["schema"]
+
+
+def _words(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z]{4,}", text.lower())}
+
+
+def answer(agent: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "planner": _plan,
+        "extractor": _extract,
+        "verifier": _verify,
+        "writer": _write,
+        "reviewer": _review,
+    }[agent](body)
+
+
+def _plan(body: dict[str, Any]) -> dict[str, Any]:
+    question = re.search(r"Research question: (.*)", _user(body)).group(1)
+    words = question.rstrip("?").split()
+    return {
+        "sub_questions": [f"What do studies report about: {question}"],
+        "searches": [
+            {"query": " ".join(words[:6]), "rationale": "the question's own terms"},
+            {"query": "training stability results", "rationale": "outcomes"},
+        ],
+    }
+
+
+def _extract(body: dict[str, Any]) -> dict[str, Any]:
+    limit = _schema(body)["properties"]["claims"].get("maxItems", 3)
+    claims = []
+    for number, text in re.findall(r"^S(\d+): (.*)$", _user(body), re.M):
+        if len(claims) >= limit:
+            break
+        lowered = text.lower()
+        if len(text.split()) < 8 or re.search(
+            r"\b(we|our|this paper|table|the authors)\b", lowered
+        ):
+            continue
+        claims.append({"text": text, "sentence_ids": [f"S{number}"], "kind": "finding"})
+    return {"claims": claims}
+
+
+def _verify(body: dict[str, Any]) -> dict[str, Any]:
+    user = _user(body)
+    claim = re.search(r"^Claim: (.*)$", user, re.M).group(1)
+    blocks = re.findall(r"<<<DATA (E\d+) \w+>>>\n(.*?)\n<<<END DATA", user, re.S)
+    claim_words = _words(claim)
+    claim_negated = bool(NEGATION.search(claim))
+    for label, text in blocks:
+        overlap = len(claim_words & _words(text))
+        if overlap >= 3 and bool(NEGATION.search(text)) != claim_negated:
+            return {
+                "label": "CONTRADICTED",
+                "evidence": [label],
+                "strength": "moderate",
+                "rationale": "The evidence reports the opposite outcome.",
+            }
+    for label, text in blocks:
+        if len(claim_words & _words(text)) >= 4:
+            return {
+                "label": "SUPPORTED",
+                "evidence": [label],
+                "strength": "strong",
+                "rationale": "The evidence states the same result.",
+            }
+    return {
+        "label": "INSUFFICIENT",
+        "evidence": [],
+        "strength": "weak",
+        "rationale": "None of the evidence passages addresses this claim.",
+    }
+
+
+def _claim_ids(schema: dict[str, Any]) -> list[str]:
+    finding = schema["$defs"]["FindingDraft"]
+    return finding["properties"]["claim_ids"]["items"]["enum"]
+
+
+def _write(body: dict[str, Any]) -> dict[str, Any]:
+    ids = _claim_ids(_schema(body))
+    groups = [ids[i : i + 2] for i in range(0, min(len(ids), 8), 2)]
+    revised = "Reviewer requests" in _user(body)
+    prefix = "Revised: " if revised else ""
+    return {
+        "title": f"{prefix}What the evidence says about warmup and stability",
+        "abstract": "The question asks whether learning-rate warmup stabilises training. The "
+        "answer is a qualified yes: most evidence supports it, with one disagreement.",
+        "introduction": "Warmup is a common practice whose benefits are debated.",
+        "findings": [
+            {
+                "statement": f"Finding about claims {', '.join(g)} holds in the reported settings.",
+                "claim_ids": g,
+            }
+            for g in groups
+        ],
+        "discussion": "The papers mostly agree; the disagreement concerns small batch sizes.",
+        "limitations": "The evidence comes from short training runs on small models.",
+    }
+
+
+def _review(body: dict[str, Any]) -> dict[str, Any]:
+    schema = _schema(body)
+    criteria = list(schema["$defs"]["Scores"]["properties"])
+    scores = {c: {"score": 8, "justification": f"The draft handles {c} well."} for c in criteria}
+    scores[criteria[0]] = {"score": 6, "justification": "Some findings overstate the evidence."}
+    return {"scores": scores, "requests": ["State the strength of each finding."]}

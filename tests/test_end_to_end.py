@@ -1,0 +1,167 @@
+"""`synth run` through the CLI against the fake model server, asserting on every output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+from synth.agents.schemas import Report
+from synth.store.chunking import locate_quote
+from synth.store.embeddings import MiniLM
+from synth.store.library import Library
+from tests.conftest import QUESTION, only_run, run_cli, transcript
+
+SECRET = "sk-test-do-not-leak-0123456789"
+
+
+def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, isolated):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    code, out, err = run_cli(
+        capsys,
+        "run",
+        QUESTION,
+        "--corpus",
+        str(corpus),
+        "--base-url",
+        fake.url,
+        "--model",
+        "fake-model",
+    )
+    assert code == 0, err
+    run = only_run(isolated / "runs")
+    for name in (
+        "run.json",
+        "report.md",
+        "report.json",
+        "claims.csv",
+        "references.bib",
+        "transcript.jsonl",
+    ):
+        assert (run / name).is_file(), name
+    assert (run / "checkpoints" / "extract").is_dir()
+
+    report = Report.model_validate_json((run / "report.json").read_text())
+    markdown = (run / "report.md").read_text()
+    # The question in full, in both renderings.
+    assert report.question == QUESTION
+    assert f"**Research question:** {QUESTION}" in markdown
+
+    # Counts equal the checkpoints.
+    verified = list((run / "checkpoints" / "verify").glob("*.json"))
+    kept = [json.loads(p.read_text()) for p in verified]
+    assert report.stats.claims == len([v for v in kept if v["verdict"]]) == len(report.claims)
+    assert report.stats.papers_included == 4
+    assert report.stats.papers_cited == len(report.references)
+    assert {c.label.value for c in report.claims} >= {"SUPPORTED", "CONTRADICTED"}
+
+    # Every [n] in the markdown resolves; references are numbered by first citation.
+    cited = {
+        int(n) for group in re.findall(r"\[(\d+(?:, \d+)*)\]", markdown) for n in group.split(", ")
+    }
+    assert cited == {r.n for r in report.references}
+    first = [r for f in report.findings for r in f.refs]
+    assert first[0] == 1
+
+    # Every claim's quote is located in its stored passage.
+    passages = json.loads((run / "checkpoints" / "library" / "passages.json").read_text())
+    texts = {p["id"]: p["text"] for p in passages["passages"]}
+    for claim in report.claims:
+        assert claim.quote_found and locate_quote(claim.quote, texts[claim.passage_id])
+    # No meta-claim reached the report (the corpus has one: "The paper presents a table …").
+    assert not any("table" in c.text.lower() for c in report.claims)
+    assert all(line.startswith("pass") for line in report.lint), report.lint
+
+    # claims.csv mirrors report.json.
+    rows = list(csv.DictReader((run / "claims.csv").open()))
+    assert [r["id"] for r in rows] == [c.id for c in report.claims]
+    assert {r["quote_found"] for r in rows} == {"true"}
+
+    # Transcript: one line per attempt, no key anywhere in the run folder.
+    lines = transcript(run)
+    assert len(lines) == sum(fake.calls.values())
+    assert {"planner", "extractor", "verifier", "writer", "reviewer"} <= {e["agent"] for e in lines}
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(errors="ignore"), path
+    assert any(h.get("authorization") == f"Bearer {SECRET}" for h in fake.headers)
+
+    # The library holds the passages, retrievable by meaning.
+    with Library(isolated.parent / "home" / "data" / "synth" / "library", MiniLM()) as library:
+        hits = library.search("warmup divergence", paper_ids=None, k=3)
+    assert hits and all(h.passage_id in texts for h in hits)
+
+    # The one-screen summary names the report.
+    assert "report.md" in out and "supported" in out
+
+
+def test_identical_rerun_is_served_from_the_cache(capsys, corpus, fake, isolated):
+    args = ("run", QUESTION, "--corpus", str(corpus), "--base-url", fake.url, "--model", "m")
+    assert run_cli(capsys, *args)[0] == 0
+    first_calls = sum(fake.calls.values())
+    assert run_cli(capsys, *args)[0] == 0
+    assert sum(fake.calls.values()) == first_calls
+    runs = sorted(p for p in (isolated / "runs").iterdir())
+    second = Report.model_validate_json((runs[-1] / "report.json").read_text())
+    assert second.stats.calls == 0 and second.stats.tokens_in == 0
+    assert all(e["cache_hit"] for e in transcript(runs[-1]))
+
+
+def test_resume_after_failure_repeats_no_successful_call(capsys, corpus, fake, isolated):
+    fake.faults.fail_always["verifier"] = 503
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        QUESTION,
+        "--corpus",
+        str(corpus),
+        "--base-url",
+        fake.url,
+        "--model",
+        "m",
+        "--no-cache",
+    )
+    assert code == 3
+    assert "synth resume" in err and "Traceback" not in err
+    run = only_run(isolated / "runs")
+    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    before = dict(fake.calls)
+    assert before["extractor"] > 0 and before.get("verifier", 0) == 0
+
+    fake.faults.fail_always.clear()
+    code, _, err = run_cli(capsys, "resume", str(run))
+    assert code == 0, err
+    assert fake.calls["extractor"] == before["extractor"]
+    assert fake.calls["planner"] == before["planner"] == 1
+    assert fake.calls["verifier"] > 0
+    assert json.loads((run / "run.json").read_text())["status"] == "complete"
+    assert (run / "report.md").is_file()
+
+
+def test_references_bib_has_one_entry_per_reference(capsys, corpus, fake, isolated):
+    assert (
+        run_cli(
+            capsys, "run", QUESTION, "--corpus", str(corpus), "--base-url", fake.url, "--model", "m"
+        )[0]
+        == 0
+    )
+    run = only_run(isolated / "runs")
+    report = Report.model_validate_json((run / "report.json").read_text())
+    bib = (run / "references.bib").read_text()
+    assert bib.count("@") == len(report.references)
+    for ref in report.references:
+        assert ref.title.split()[0] in bib
+
+
+def test_installed_console_script_runs(corpus, fake, isolated):
+    import subprocess
+
+    result = subprocess.run(
+        ["synth", "run", QUESTION, "--corpus", str(corpus), "--base-url", fake.url, "--model", "m"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=isolated,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (only_run(isolated / "runs") / "report.md").is_file()
