@@ -181,7 +181,7 @@ def build_report(facts: RunFacts) -> Report:
         stats=stats,
         lint=[],
     )
-    report.lint = lint(report)
+    report.lint = lint(report, facts.question)
     return report
 
 
@@ -243,8 +243,8 @@ def limitations_text(facts: RunFacts) -> str:
 # Report checks
 
 
-def lint(report: Report) -> list[str]:
-    """Each check as one line starting with `pass` or `FAIL`."""
+def lint(report: Report, question: str) -> list[str]:
+    """Each check as one line starting with `pass` or `FAIL`; `question` is the run's own."""
     results: list[str] = []
 
     def check(ok: bool, passed: str, failed: str) -> None:
@@ -254,7 +254,7 @@ def lint(report: Report) -> list[str]:
     prose = [report.sections.get(k, "") for k in ("abstract", "introduction", "discussion")]
     prose += [f.statement for f in report.findings]
     check(
-        bool(report.question.strip()) and report.question == report.question.strip(),
+        bool(question.strip()) and report.question == question,
         "the question is present in full",
         "the question is missing or altered",
     )

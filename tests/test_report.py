@@ -1,0 +1,184 @@
+"""Report assembly and renderers on a fixed run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from synth.agents.schemas import Claim, Label, Paper, Review, Verdict
+from synth.agents.writer import Draft, FindingOut
+from synth.report import render
+from synth.report.build import RunFacts, build_report, lint
+
+QUESTION = "Does warmup help small transformers train stably, even at high learning rates?"
+
+
+def facts() -> RunFacts:
+    papers = [
+        Paper(
+            id=f"local:{i}",
+            title=f"Paper {name}",
+            authors=[f"Author {name}"],
+            year=2020 + i,
+            source="local",
+        )
+        for i, name in enumerate(["A", "B", "C", "D"])
+    ]
+    claims = [
+        Claim(
+            id="C1",
+            paper_id="local:2",
+            passage_id="local:2#001",
+            text="Warmup reduced divergence in small transformer training runs.",
+            quote="Warmup reduced divergence.",
+            quote_found=True,
+            kind="finding",
+        ),
+        Claim(
+            id="C2",
+            paper_id="local:0",
+            passage_id="local:0#001",
+            text="Pre-norm models trained without warmup converged in all runs.",
+            quote="Pre-norm models converged.",
+            quote_found=True,
+            kind="finding",
+        ),
+        Claim(
+            id="C3",
+            paper_id="local:1",
+            passage_id="local:1#002",
+            text="Vocabulary size changed perplexity by less than two percent.",
+            quote="Vocabulary size mattered little.",
+            quote_found=True,
+            kind="finding",
+        ),
+    ]
+    verdicts = {
+        "C1": Verdict(
+            claim_id="C1",
+            label=Label.SUPPORTED,
+            evidence=["local:1#001"],
+            quote_found=True,
+            confidence=0.85,
+            strength="strong",
+            rationale="r",
+        ),
+        "C2": Verdict(
+            claim_id="C2",
+            label=Label.CONTRADICTED,
+            evidence=["local:2#001"],
+            quote_found=True,
+            confidence=0.7,
+            strength="moderate",
+            rationale="r",
+        ),
+        "C3": Verdict(
+            claim_id="C3",
+            label=Label.INSUFFICIENT,
+            evidence=[],
+            quote_found=True,
+            confidence=0.55,
+            strength="weak",
+            rationale="r",
+        ),
+    }
+    draft = Draft(
+        title="Warmup and stability",
+        abstract="Warmup mostly helps.",
+        introduction="Intro.",
+        findings=[
+            FindingOut(statement="Warmup reduces divergence.", claim_ids=["C1"]),
+            FindingOut(statement="Pre-norm may not need warmup.", claim_ids=["C2", "C1"]),
+        ],
+        discussion="Discussion.",
+        limitations="Few papers.",
+    )
+    review = Review(
+        reviewer="methodologist",
+        round=0,
+        overall=7.0,
+        requests=["Say more."],
+        scores={"evidence_strength": {"score": 7, "justification": "Fine."}},
+    )
+    return RunFacts(
+        run_id="20260101-000000-q",
+        question=QUESTION,
+        created="2026-01-01 00:00 UTC",
+        models={"writer": "m"},
+        sources=["local"],
+        papers=papers,
+        included=[p.id for p in papers],
+        passages=9,
+        passages_read=6,
+        passages_per_paper=2,
+        evidence_k=4,
+        claims=claims,
+        verdicts=verdicts,
+        draft=draft,
+        reviews=[review],
+        revised=True,
+        dropped=["passage local:3#001 (bad)"],
+        warnings=[],
+        transcript=[],
+        wall_s=3.0,
+        passage_texts={"local:2#001": "Warmup reduced divergence."},
+    )
+
+
+def test_references_are_numbered_by_first_citation_and_all_cited():
+    report = build_report(facts())
+    assert [r.id for r in report.references] == ["local:2", "local:0"]
+    assert [f.refs for f in report.findings] == [[1], [1, 2]]
+    assert {c.id: c.ref for c in report.claims} == {"C1": 1, "C2": 2, "C3": None}
+    assert report.stats.papers_cited == 2 and report.stats.papers_found == 4
+    assert report.stats.dropped == 1
+    assert all(line.startswith("pass") for line in report.lint), report.lint
+
+
+def test_markdown_has_the_question_sections_and_resolving_citations():
+    report = build_report(facts())
+    md = render.to_markdown(report)
+    assert f"**Research question:** {QUESTION}" in md
+    for heading in (
+        "## Abstract",
+        "## 2. Findings",
+        "## 3. Contradictions",
+        "## 5. Method",
+        "## 6. Limitations",
+        "## 7. Claims",
+        "## 8. Reviews",
+        "## References",
+    ):
+        assert heading in md
+    body = md.split("## References")[0]
+    cited = {int(n) for g in re.findall(r"\[(\d+(?:, \d+)*)\]", body) for n in g.split(", ")}
+    assert cited == {1, 2}
+    assert "passage local:3#001 (bad)" in md
+    assert "| evidence strength | 7 | Fine. |" in md
+
+
+def test_csv_and_bibtex():
+    report = build_report(facts())
+    rows = list(csv.DictReader(io.StringIO(render.to_csv(report))))
+    assert list(rows[0]) == render.CSV_COLUMNS
+    assert [(r["id"], r["ref"], r["quote_found"]) for r in rows] == [
+        ("C1", "1", "true"),
+        ("C2", "2", "true"),
+        ("C3", "", "true"),
+    ]
+    bib = render.to_bibtex(report)
+    assert bib.count("@misc{") == 2 and "author = {Author C}" in bib
+
+
+def test_lint_catches_planted_defects():
+    report = build_report(facts())
+    report.question = QUESTION[:30]
+    report.findings[0].refs = [9]
+    report.findings[1].refs = [2]
+    report.claims[0].text = "The paper presents tables of results."
+    failed = " ".join(line for line in lint(report, QUESTION) if line.startswith("FAIL"))
+    assert "question is missing or altered" in failed
+    assert "past the reference list" in failed
+    assert "uncited references [1]" in failed
+    assert "bad claims ['C1']" in failed

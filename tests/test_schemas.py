@@ -1,0 +1,120 @@
+"""Validators reject meta-claims, fragments and invented numbers, whatever the prompt said."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from synth.agents.extractor import extraction_schema
+from synth.agents.reviewer import personas, review_schema, rubric
+from synth.agents.schemas import claim_text_problem, prose_problem
+from synth.agents.verifier import verdict_schema
+from synth.agents.writer import writer_schema
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The paper presents tables of results for every model size.",
+        "The table includes columns for model, steps and loss.",
+        "This study shows that warmup helps training of transformers.",
+        "We find that warmup reduces divergence in small models.",
+        "The authors propose a new schedule for the learning rate.",
+        "Results are summarised in Table 3 for all models trained.",
+        "| 0.91 | 0.88 | 0.93 | 0.95 | 0.90 | 0.87 |",
+        "12.3 45.6 78.9 0.12 0.34 0.56 warmup",
+        "Warmup reduced",
+        "Warmup of 2000 steps reduced divergence in runs with",
+        "",
+    ],
+)
+def test_bad_claims_are_rejected(text):
+    assert claim_text_problem(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Linear warmup of 2000 steps reduced divergence from 17 of 40 runs to 2 of 40.",
+        "Pre-norm transformers trained without warmup converged as reliably as with warmup.",
+    ],
+)
+def test_good_claims_pass(text):
+    assert claim_text_problem(text) is None
+
+
+def test_prose_may_not_cite_or_count():
+    assert prose_problem("Warmup helps [1].")
+    assert prose_problem("Across 15 papers, warmup helps.")
+    assert prose_problem("Three studies agree that warmup helps.")
+    assert prose_problem("Warmup of 2000 steps helps small models.") is None
+
+
+def test_extraction_schema_offers_only_the_passage_sentences():
+    sentences = [
+        "Warmup reduced divergence in small transformer models trained with Adam.",
+        "Vocabulary size changed perplexity by less than two percent.",
+    ]
+    schema = extraction_schema(sentences, max_claims=2)
+    json_schema = schema.model_json_schema()
+    assert json_schema["$defs"]["ClaimDraft"]["properties"]["sentence_ids"]["items"]["enum"] == [
+        "S1",
+        "S2",
+    ]
+    good = {"text": sentences[0], "sentence_ids": ["S1"], "kind": "finding"}
+    schema.model_validate({"claims": [good]})
+    with pytest.raises(ValidationError, match="S3"):
+        schema.model_validate({"claims": [{**good, "sentence_ids": ["S3"]}]})
+    with pytest.raises(ValidationError, match="does not restate"):
+        schema.model_validate({"claims": [{**good, "sentence_ids": ["S2"]}]})
+    with pytest.raises(ValidationError, match="at most 2"):
+        schema.model_validate({"claims": [good, good, good]})
+
+
+def test_verdict_needs_evidence_for_a_definite_label():
+    schema = verdict_schema(["E1", "E2"])
+    base = {"strength": "strong", "rationale": "Stated in E1."}
+    schema.model_validate({**base, "label": "SUPPORTED", "evidence": ["E1"]})
+    schema.model_validate({**base, "label": "INSUFFICIENT", "evidence": []})
+    with pytest.raises(ValidationError, match="at least one evidence"):
+        schema.model_validate({**base, "label": "CONTRADICTED", "evidence": []})
+    with pytest.raises(ValidationError):
+        schema.model_validate({**base, "label": "SUPPORTED", "evidence": ["E9"]})
+
+
+def test_writer_findings_cite_only_offered_claims():
+    schema = writer_schema(["C1", "C2"])
+    draft = {
+        "title": "Warmup and stability",
+        "abstract": "Warmup helps.",
+        "introduction": "Intro.",
+        "discussion": "Discussion.",
+        "limitations": "Limits.",
+        "findings": [{"statement": "Warmup reduces early divergence.", "claim_ids": ["C1"]}],
+    }
+    schema.model_validate(draft)
+    with pytest.raises(ValidationError):
+        wrong = {**draft["findings"][0], "claim_ids": ["C7"]}
+        schema.model_validate({**draft, "findings": [wrong]})
+    with pytest.raises(ValidationError, match="bracketed"):
+        schema.model_validate({**draft, "abstract": "Warmup helps [2]."})
+
+
+def test_every_persona_has_a_rubric_and_scores_need_all_criteria():
+    assert len(personas()) >= 3
+    for persona in personas():
+        criteria = rubric(persona)
+        assert len(criteria) >= 3 and all(criteria.values())
+        schema = review_schema(list(criteria))
+        scores = {k: {"score": 7, "justification": "ok"} for k in criteria}
+        schema.model_validate({"scores": scores, "requests": []})
+        missing = dict(list(scores.items())[1:])
+        with pytest.raises(ValidationError):
+            schema.model_validate({"scores": missing, "requests": []})
+        with pytest.raises(ValidationError):
+            schema.model_validate(
+                {
+                    "scores": {**scores, next(iter(criteria)): {"score": 11, "justification": "x"}},
+                    "requests": [],
+                }
+            )
