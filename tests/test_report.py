@@ -175,10 +175,11 @@ def test_lint_catches_planted_defects():
     report = build_report(facts())
     report.question = QUESTION[:30]
     report.findings[0].refs = [9]
-    report.findings[1].refs = [2]
+    report.findings[1].refs = [1]
+    report.contradictions = []
     report.claims[0].text = "The paper presents tables of results."
     failed = " ".join(line for line in lint(report, QUESTION) if line.startswith("FAIL"))
     assert "question is missing or altered" in failed
     assert "past the reference list" in failed
-    assert "uncited references [1]" in failed
+    assert "uncited references [2]" in failed
     assert "bad claims ['C1']" in failed
