@@ -31,6 +31,15 @@ ENV_KEYS = {
     "SYNTH_RUNS_DIR": "runs_dir",
 }
 KEY_ENV = ("SYNTH_API_KEY", "OPENAI_API_KEY")
+# A small local model on a laptop CPU: read fewer passages, ask for fewer claims, offer less
+# evidence per call. Applied only where the user set nothing.
+LOCAL_PROFILE = {
+    "passages_per_paper": 2,
+    "claims_per_passage": 2,
+    "evidence_k": 3,
+    "writer_max_claims": 16,
+    "concurrency": 2,
+}
 MAX_QUESTION_CHARS = 2000
 
 
@@ -63,6 +72,9 @@ def resolve(
             if os.environ.get(env):
                 values[key] = os.environ[env]
     values.update({k: v for k, v in flags.items() if v is not None})
+    if values.get("model", "local") == "local" and not values.get("base_url"):
+        for key, value in LOCAL_PROFILE.items():
+            values.setdefault(key, value)
     try:
         settings = RunSettings.model_validate(values)
     except ValidationError as error:

@@ -6,11 +6,12 @@ are an enum of exactly those numbers, and the quote is copied by code from the s
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
@@ -18,41 +19,14 @@ from synth.agents.schemas import ClaimKind, Passage, Sentence, Strict, claim_tex
 from synth.store.chunking import quote_from_sentences, sentences
 
 MAX_TOKENS = 700
+_LABEL = re.compile(r"^\s*S\d+\s*[:.)-]\s*")
+# fmt: off
 _STOP = {
-    "that",
-    "this",
-    "with",
-    "from",
-    "were",
-    "was",
-    "have",
-    "has",
-    "been",
-    "than",
-    "into",
-    "when",
-    "which",
-    "their",
-    "there",
-    "these",
-    "those",
-    "they",
-    "also",
-    "more",
-    "less",
-    "such",
-    "over",
-    "under",
-    "between",
-    "while",
-    "about",
-    "after",
-    "before",
-    "only",
-    "both",
-    "each",
-    "other",
+    "that", "this", "with", "from", "were", "have", "been", "than", "into", "when", "which",
+    "their", "there", "these", "those", "they", "also", "more", "less", "such", "over", "under",
+    "between", "while", "about", "after", "before", "only", "both", "each", "other", "does",
 }
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -62,19 +36,34 @@ class Extracted:
     kind: str
 
 
+@dataclass
+class PassageClaims:
+    claims: list[Extracted]
+    rejected: list[str]  # why claims of a salvaged answer were left out
+
+
 def content_stems(text: str) -> set[str]:
     words = re.findall(r"[a-z][a-z-]{3,}", text.lower())
     return {w[:5] for w in words if w not in _STOP}
 
 
-def extraction_schema(sentence_texts: list[str], max_claims: int) -> type[BaseModel]:
+def extraction_schema(
+    sentence_texts: list[str], max_claims: int, question: str = ""
+) -> type[BaseModel]:
     ids = tuple(f"S{i + 1}" for i in range(len(sentence_texts)))
     SentenceId = Literal[ids]  # type: ignore[valid-type]
+    asked = content_stems(question)
 
     class ClaimDraft(Strict):
         text: Sentence
         sentence_ids: list[SentenceId] = Field(min_length=1, max_length=3)  # type: ignore[valid-type]
         kind: ClaimKind
+
+        @field_validator("text", mode="before")
+        @classmethod
+        def _drop_sentence_label(cls, value: object) -> object:
+            # Small models sometimes copy the "S3:" label of the listing into the claim.
+            return _LABEL.sub("", value) if isinstance(value, str) else value
 
         @field_validator("text")
         @classmethod
@@ -86,12 +75,15 @@ def extraction_schema(sentence_texts: list[str], max_claims: int) -> type[BaseMo
 
         @model_validator(mode="after")
         def _faithful(self) -> ClaimDraft:
-            said = content_stems(
-                " ".join(sentence_texts[int(s[1:]) - 1] for s in self.sentence_ids)
-            )
+            chosen = " ".join(sentence_texts[int(s[1:]) - 1] for s in self.sentence_ids)
+            said = content_stems(chosen)
             claimed = content_stems(self.text)
-            shared = claimed & said
-            if claimed and len(shared) < min(3, max(1, len(claimed) // 2)):
+            if claimed and claimed <= asked and not claimed <= said:
+                raise ValueError(
+                    "the claim repeats the research question instead of stating what the "
+                    "passage reports"
+                )
+            if claimed and len(claimed & said) < max(1, round(0.6 * len(claimed))):
                 raise ValueError(
                     "the claim does not restate its sentences: choose the sentence ids that "
                     "state it, or keep closer to their wording"
@@ -100,6 +92,22 @@ def extraction_schema(sentence_texts: list[str], max_claims: int) -> type[BaseMo
 
     class Extraction(Strict):
         claims: list[ClaimDraft] = Field(max_length=max_claims)
+
+        @classmethod
+        def valid_part(cls, raw: str) -> tuple[Extraction | None, list[str]]:
+            """The claims of an invalid answer that are valid on their own, and why the
+            others were rejected."""
+            try:
+                items = json.loads(raw).get("claims", [])
+            except (ValueError, AttributeError):
+                return None, ["the answer was not JSON"]
+            kept, rejected = [], []
+            for item in items if isinstance(items, list) else []:
+                try:
+                    kept.append(ClaimDraft.model_validate(item))
+                except ValidationError as error:
+                    rejected.append(error.errors()[0]["msg"].removeprefix("Value error, "))
+            return (cls(claims=kept[:max_claims]) if kept else None), rejected
 
     return Extraction
 
@@ -111,12 +119,20 @@ def numbered(passage_text: str) -> tuple[list[str], str]:
 
 async def extract(
     model: Model, *, question: str, title: str, passage: Passage, max_claims: int
-) -> list[Extracted]:
+) -> PassageClaims:
     texts, listing = numbered(passage.text)
     if not texts:
-        return []
+        return PassageClaims([], [])
     template = prompts.load("extractor")
     block = prompts.data_block(f"passage {passage.id} ({passage.section})", listing)
+    schema = extraction_schema(texts, max_claims, question)
+    rejected: list[str] = []
+
+    def salvage(raw: str) -> BaseModel | None:
+        kept, reasons = schema.valid_part(raw)  # type: ignore[attr-defined]
+        rejected.extend(reasons)
+        return kept
+
     answer = await model.ask(
         agent="extractor",
         item=passage.id,
@@ -124,9 +140,10 @@ async def extract(
         messages=template.messages(
             question=question, title=title, passage=block, max_claims=str(max_claims)
         ),
-        schema=extraction_schema(texts, max_claims),
+        schema=schema,
         max_tokens=MAX_TOKENS,
         untrusted=[passage.id],
+        salvage=salvage,
     )
     results: list[Extracted] = []
     for claim in answer.claims:
@@ -134,4 +151,4 @@ async def extract(
         results.append(
             Extracted(claim.text, quote_from_sentences(passage.text, indices), claim.kind)
         )
-    return results
+    return PassageClaims(results, rejected)

@@ -225,8 +225,13 @@ class Model:
         schema: type[T],
         max_tokens: int,
         untrusted: list[str] | None = None,
+        salvage: Callable[[str], T | None] | None = None,
     ) -> T:
-        """Send, validate, re-ask on invalid answers; raise ItemDropped when re-asks run out."""
+        """Send, validate, re-ask on invalid answers; raise ItemDropped when re-asks run out.
+
+        `salvage`, when given, may keep the valid part of the last answer (for example the
+        valid claims of a list) before the item is given up.
+        """
         json_schema = schema.model_json_schema()
         original = messages
         messages = list(messages)
@@ -281,6 +286,7 @@ class Model:
                     schema=schema,
                     max_tokens=max_tokens,
                     untrusted=untrusted,
+                    salvage=salvage,
                 )
             entry["latency_s"] = round(time.monotonic() - started, 4)
             entry.update(
@@ -305,6 +311,9 @@ class Model:
                 {"role": "assistant", "content": raw.content[:4000]},
                 {"role": "user", "content": _reask_text(last_error)},
             ]
+        kept = salvage(raw.content) if salvage is not None else None
+        if kept is not None:
+            return kept
         raise ItemDropped(agent, item, last_error)
 
     def _validate(self, raw: RawAnswer, schema: type[T]) -> tuple[T | None, str]:

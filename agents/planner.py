@@ -19,9 +19,12 @@ async def plan(model: Model, question: str, sources: list[str]) -> Plan:
         schema=PlanDraft,
         max_tokens=MAX_TOKENS,
     )
+    # Small models repeat themselves; repeats add nothing, so they are dropped, not re-asked.
+    sub_questions = list({q.lower(): q for q in draft.sub_questions}.values())
+    queries = list({s.query.lower(): s for s in draft.searches}.values())
     searches = [
         Search(query=s.query, source=source, rationale=s.rationale)
         for source in sources
-        for s in draft.searches
+        for s in queries
     ]
-    return Plan(question=question, sub_questions=draft.sub_questions, searches=searches)
+    return Plan(question=question, sub_questions=sub_questions, searches=searches)

@@ -56,6 +56,8 @@ def claim_text_problem(text: str) -> str | None:
         return "the claim is mostly numbers or symbols: state the finding as a sentence"
     if words[-1].lower().strip(",;:-") in _DANGLING or stripped[-1] in ",;:-(":
         return "the claim is cut off: finish the sentence"
+    if stripped.endswith("?"):
+        return "the claim is a question: state what the passage reports"
     for pattern in _META:
         if pattern.search(stripped):
             return (

