@@ -177,7 +177,6 @@ class Verdict(Strict):
     evidence: list[str]
     quote_found: bool
     confidence: float = Field(ge=0.0, le=1.0)
-    strength: Literal["strong", "moderate", "weak"]
     rationale: str
 
 

@@ -229,17 +229,15 @@ class Session:
         provisional = self._provisional_claims(extractions, by_id)
 
         async def one(claim: Claim) -> Verification:
-            source = by_id[claim.passage_id]
             evidence = self.library.search(
-                claim.text, paper_ids=paper_ids, k=self.settings.evidence_k, exclude=[source.id]
+                claim.text,
+                paper_ids=paper_ids,
+                k=self.settings.evidence_k,
+                exclude=[claim.passage_id],
             )
             try:
                 verdict = await verifier.verify(
-                    self.models["verifier"],
-                    claim=claim,
-                    source=source,
-                    source_title=titles.get(claim.paper_id, claim.paper_id),
-                    evidence=evidence,
+                    self.models["verifier"], claim=claim, evidence=evidence
                 )
             except ItemDropped as dropped:
                 return Verification(claim=claim, verdict=None, dropped=dropped.reason)

@@ -1,106 +1,98 @@
-"""Verifier: one claim against passages retrieved from the run's papers.
+"""Verifier: one claim against passages retrieved from the run's other papers.
 
-Evidence ids are an enum of the passages offered in the call. The label is the model's; the
-confidence is computed here from what the code can count (see CONFIDENCE_DEFINITION), so it
-always has the same stated meaning.
+The model judges each offered passage (supports, contradicts or unrelated): a small question a
+small model answers well. The label, the evidence ids and the confidence are then derived by
+code from those judgements, so every verdict rests on passages that were really offered and
+its confidence always has the meaning stated in CONFIDENCE_DEFINITION.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, create_model
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import Claim, Evidence, Label, Passage, Sentence, Strict, Verdict
+from synth.agents.schemas import Claim, Evidence, Label, Sentence, Strict, Verdict
 
-MAX_TOKENS = 400
-STRENGTH_BASE = {"strong": 0.85, "moderate": 0.70, "weak": 0.55}
+MAX_TOKENS = 300
+Stance = Literal["supports", "contradicts", "unrelated"]
 CONFIDENCE_DEFINITION = (
-    "Confidence is an uncalibrated score in [0.30, 0.95] for how well the retrieved evidence "
-    "backs a claim's label. It starts from the verifier's stated strength of evidence (strong "
-    "0.85, moderate 0.70, weak 0.55), adds 0.05 for each further independent paper among the "
-    "cited evidence, and subtracts 0.15 when a SUPPORTED or CONTRADICTED label rests only on "
-    "the claim's own paper. A claim with no passage from another paper to check against is "
-    "INSUFFICIENT at 0.50."
+    "Confidence is an uncalibrated score between 0.30 and 0.95 computed from the verifier's "
+    "judgement of each evidence passage. For SUPPORTED or CONTRADICTED it is 0.50, plus 0.15 "
+    "for each independent paper with a passage on the side of the label (at most three), "
+    "minus 0.15 for each paper with a passage on the other side; passages from the claim's own "
+    "paper count toward the label but not toward confidence. For INSUFFICIENT it is 0.60 "
+    "when every offered passage was judged unrelated, and 0.50 when no passage from another "
+    "paper could be offered at all."
 )
 
 
 def verdict_schema(evidence_ids: list[str]) -> type[BaseModel]:
-    EvidenceId = Literal[tuple(evidence_ids)]  # type: ignore[valid-type]
+    stances = create_model(  # type: ignore[call-overload]
+        "Stances", __base__=Strict, **{eid: (Stance, ...) for eid in evidence_ids}
+    )
 
     class VerdictDraft(Strict):
-        label: Label
-        evidence: list[EvidenceId] = Field(default_factory=list, max_length=len(evidence_ids))  # type: ignore[valid-type]
-        strength: Literal["strong", "moderate", "weak"]
+        stances: stances  # type: ignore[valid-type]
         rationale: Sentence
-
-        @model_validator(mode="after")
-        def _evidence_for_label(self) -> VerdictDraft:
-            if self.label != Label.INSUFFICIENT and not self.evidence:
-                raise ValueError(f"a {self.label.value} verdict must cite at least one evidence id")
-            return self
 
     return VerdictDraft
 
 
-def confidence(label: Label, strength: str, cited_papers: set[str], own_paper: str) -> float:
-    others = cited_papers - {own_paper}
-    score = STRENGTH_BASE[strength]
-    if label != Label.INSUFFICIENT:
-        if others:
-            score += 0.05 * (len(others) - 1)
-        else:
-            score -= 0.15
-    return round(min(0.95, max(0.30, score)), 2)
+def decide(
+    stances: dict[str, str], evidence: dict[str, Evidence], own_paper: str
+) -> tuple[Label, list[str], float]:
+    """Label, evidence ids and confidence from the per-passage judgements."""
+    papers = {
+        side: {evidence[e].paper_id for e, s in stances.items() if s == side} - {own_paper}
+        for side in ("supports", "contradicts")
+    }
+    ids = {side: sorted(e for e, s in stances.items() if s == side) for side in papers}
+    n_for, n_against = len(papers["supports"]), len(papers["contradicts"])
+    if not ids["supports"] and not ids["contradicts"]:
+        return Label.INSUFFICIENT, [], 0.60
+    # Disagreement outweighs agreement on a tie: a claim some paper disputes is not settled.
+    if n_against >= n_for and ids["contradicts"]:
+        label, side, n_side, n_other = Label.CONTRADICTED, "contradicts", n_against, n_for
+    else:
+        label, side, n_side, n_other = Label.SUPPORTED, "supports", n_for, n_against
+    score = 0.50 + 0.15 * min(n_side, 3) - 0.15 * n_other
+    return label, ids[side], round(min(0.95, max(0.30, score)), 2)
 
 
-async def verify(
-    model: Model, *, claim: Claim, source: Passage, source_title: str, evidence: list[Evidence]
-) -> Verdict:
+async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Verdict:
     if not evidence:
         return Verdict(
             claim_id=claim.id,
             label=Label.INSUFFICIENT,
             evidence=[],
             quote_found=claim.quote_found,
-            confidence=0.5,
-            strength="weak",
+            confidence=0.50,
             rationale="No passage from another paper was available to check this claim against.",
         )
     labels = [f"E{i + 1}" for i in range(len(evidence))]
     listing = "\n\n".join(
-        prompts.data_block(label, f"(paper {e.paper_id}) {e.text}")
-        for label, e in zip(labels, evidence, strict=True)
+        prompts.data_block(label, e.text) for label, e in zip(labels, evidence, strict=True)
     )
     template = prompts.load("verifier")
     answer = await model.ask(
         agent="verifier",
         item=claim.id,
         prompt=template,
-        messages=template.messages(
-            claim=claim.text,
-            source=prompts.data_block("source", source.text),
-            source_title=source_title,
-            evidence=listing,
-        ),
+        messages=template.messages(claim=claim.text, evidence=listing),
         schema=verdict_schema(labels),
         max_tokens=MAX_TOKENS,
-        untrusted=[source.id, *(e.passage_id for e in evidence)],
+        untrusted=[e.passage_id for e in evidence],
     )
-    chosen = [evidence[labels.index(e)] for e in dict.fromkeys(answer.evidence)]
+    offered = dict(zip(labels, evidence, strict=True))
+    label, chosen, confidence = decide(answer.stances.model_dump(), offered, claim.paper_id)
     return Verdict(
         claim_id=claim.id,
-        label=answer.label,
-        evidence=[e.passage_id for e in chosen],
+        label=label,
+        evidence=[offered[e].passage_id for e in chosen],
         quote_found=claim.quote_found,
-        confidence=confidence(
-            answer.label,
-            answer.strength,
-            {e.paper_id for e in chosen},
-            claim.paper_id,
-        ),
-        strength=answer.strength,
+        confidence=confidence,
         rationale=answer.rationale,
     )

@@ -189,29 +189,16 @@ def _verify(body: dict[str, Any]) -> dict[str, Any]:
     blocks = re.findall(r"<<<DATA (E\d+) \w+>>>\n(.*?)\n<<<END DATA", user, re.S)
     claim_words = _words(claim)
     claim_negated = bool(NEGATION.search(claim))
+    stances = {}
     for label, text in blocks:
         overlap = len(claim_words & _words(text))
         if overlap >= 3 and bool(NEGATION.search(text)) != claim_negated:
-            return {
-                "label": "CONTRADICTED",
-                "evidence": [label],
-                "strength": "moderate",
-                "rationale": "The evidence reports the opposite outcome.",
-            }
-    for label, text in blocks:
-        if len(claim_words & _words(text)) >= 4:
-            return {
-                "label": "SUPPORTED",
-                "evidence": [label],
-                "strength": "strong",
-                "rationale": "The evidence states the same result.",
-            }
-    return {
-        "label": "INSUFFICIENT",
-        "evidence": [],
-        "strength": "weak",
-        "rationale": "None of the evidence passages addresses this claim.",
-    }
+            stances[label] = "contradicts"
+        elif overlap >= 4:
+            stances[label] = "supports"
+        else:
+            stances[label] = "unrelated"
+    return {"stances": stances, "rationale": "Judged by the shared terms of each passage."}
 
 
 def _claim_ids(schema: dict[str, Any]) -> list[str]:

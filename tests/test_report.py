@@ -61,7 +61,6 @@ def facts() -> RunFacts:
             evidence=["local:1#001"],
             quote_found=True,
             confidence=0.85,
-            strength="strong",
             rationale="r",
         ),
         "C2": Verdict(
@@ -70,7 +69,6 @@ def facts() -> RunFacts:
             evidence=["local:2#001"],
             quote_found=True,
             confidence=0.7,
-            strength="moderate",
             rationale="r",
         ),
         "C3": Verdict(
@@ -79,7 +77,6 @@ def facts() -> RunFacts:
             evidence=[],
             quote_found=True,
             confidence=0.55,
-            strength="weak",
             rationale="r",
         ),
     }

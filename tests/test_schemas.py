@@ -71,15 +71,16 @@ def test_extraction_schema_offers_only_the_passage_sentences():
         schema.model_validate({"claims": [good, good, good]})
 
 
-def test_verdict_needs_evidence_for_a_definite_label():
+def test_verdict_schema_asks_for_a_stance_on_every_offered_passage():
     schema = verdict_schema(["E1", "E2"])
-    base = {"strength": "strong", "rationale": "Stated in E1."}
-    schema.model_validate({**base, "label": "SUPPORTED", "evidence": ["E1"]})
-    schema.model_validate({**base, "label": "INSUFFICIENT", "evidence": []})
-    with pytest.raises(ValidationError, match="at least one evidence"):
-        schema.model_validate({**base, "label": "CONTRADICTED", "evidence": []})
+    stances = {"E1": "supports", "E2": "unrelated"}
+    schema.model_validate({"stances": stances, "rationale": "E1 states it."})
     with pytest.raises(ValidationError):
-        schema.model_validate({**base, "label": "SUPPORTED", "evidence": ["E9"]})
+        schema.model_validate({"stances": {"E1": "supports"}, "rationale": "E2 missing."})
+    with pytest.raises(ValidationError):
+        schema.model_validate({"stances": {**stances, "E3": "supports"}, "rationale": "extra"})
+    with pytest.raises(ValidationError):
+        schema.model_validate({"stances": {**stances, "E1": "maybe"}, "rationale": "bad"})
 
 
 def test_writer_findings_cite_only_offered_claims():
