@@ -29,7 +29,7 @@ from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.runs import RunFolder
 from synth.store.transcript import Recorder
-from synth.ui import StageProgress, err_console, print_summary
+from synth.ui import StageProgress, err_console, out_console, print_summary
 
 OPENAI_URL = "https://api.openai.com/v1"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("run", metavar="RUN", help="run folder or id")
     _run_flags(resume)
     resume.set_defaults(handler=cmd_resume)
+
+    models = verbs.add_parser("models", help="list the model endpoints and check them")
+    models.add_argument("--model", help="model name to check")
+    models.add_argument("--base-url", dest="base_url", help="endpoint to check")
+    models.set_defaults(handler=cmd_models)
 
     cache = verbs.add_parser("cache", help="response cache: info or clear")
     cache.add_argument("action", choices=["info", "clear"])
@@ -152,6 +157,45 @@ def cmd_resume(args: argparse.Namespace) -> int:
     run.update_record(settings=settings.model_dump(mode="json"), status="running")
     err_console.print(f"resuming {run.path}")
     return execute(run, settings, record["question"], lambda: load_corpus(settings))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from synth.agents import local_model
+
+    settings = config.resolve({"model": args.model, "base_url": args.base_url})
+    table = Table(title="synth models")
+    for column in ("name", "endpoint", "status"):
+        table.add_column(column, overflow="fold")
+    weights = local_model.DEFAULT
+    table.add_row(
+        f"local ({weights.name})",
+        "embedded llama.cpp server on 127.0.0.1",
+        local_model.status(weights),
+    )
+    if settings.base_url or settings.model != "local":
+        url = settings.base_url or OPENAI_URL
+        table.add_row(settings.model, config._safe(url), _probe(url, settings.model))
+    out_console.print(table)
+    return 0
+
+
+def _probe(url: str, model: str) -> str:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {config.api_key()}"} if config.api_key() else {}
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/models", headers=headers, timeout=10)
+    except httpx.HTTPError as error:
+        return f"unreachable ({type(error).__name__})"
+    if response.status_code != 200:
+        return f"refused (HTTP {response.status_code})"
+    try:
+        names = {m.get("id") for m in response.json().get("data", [])}
+    except ValueError:
+        return "reachable, but /models is not JSON"
+    return "reachable, model listed" if model in names else "reachable, model not listed"
 
 
 def cmd_cache(args: argparse.Namespace) -> int:

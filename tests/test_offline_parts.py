@@ -1,0 +1,154 @@
+"""The offline defaults: embedded model server, weights check, embeddings, tokenizer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from synth.agents import local_model, prompts, tokens
+from synth.agents.llm import Model
+from synth.agents.schemas import PlanDraft
+from synth.errors import BadInput, Unreachable
+from synth.store.embeddings import MiniLM
+from synth.store.library import Library
+from synth.store.transcript import Recorder
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    """The weights joined once for the whole test session."""
+    folder = tmp_path_factory.mktemp("models")
+    local_model.assemble(local_model.DEFAULT, folder)
+    return folder
+
+
+def test_weights_with_a_wrong_hash_are_refused_and_removed(tmp_path):
+    weights = local_model.Weights("tiny", local_model.DEFAULT.packages, "0" * 64)
+    (tmp_path / "tiny.gguf").write_bytes(b"GGUF not the pinned model")
+    with pytest.raises(BadInput, match="sha256"):
+        local_model.assemble(weights, tmp_path)
+    assert not (tmp_path / "tiny.gguf").exists()
+
+
+def test_missing_weight_packages_are_named():
+    weights = local_model.Weights("x", ("no_such_weights_package",), "0" * 64)
+    with pytest.raises(BadInput, match="no_such_weights_package"):
+        weights.parts()
+
+
+def test_local_server_answers_with_schema_json_and_stops(models_dir):
+    server = local_model.LocalServer(models_dir=models_dir, ctx=2048, parallel=1)
+    endpoint = server.start()
+    try:
+        assert endpoint.base_url.startswith("http://127.0.0.1:")
+        assert endpoint.revision == local_model.DEFAULT.sha256
+        schema = {
+            "type": "object",
+            "properties": {"word": {"type": "string", "maxLength": 20}},
+            "required": ["word"],
+        }
+        response = httpx.post(
+            f"{endpoint.base_url}/chat/completions",
+            json={
+                "model": endpoint.model,
+                "max_tokens": 30,
+                "temperature": 0,
+                "messages": [{"role": "user", "content": "Give one word."}],
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "w", "schema": schema},
+                },
+            },
+            timeout=120,
+        )
+        assert response.status_code == 200
+        assert isinstance(
+            json.loads(response.json()["choices"][0]["message"]["content"])["word"], str
+        )
+        process = server._process
+    finally:
+        server.stop()
+    assert process is not None and process.poll() is not None
+
+
+def test_a_server_that_dies_mid_run_is_exit_3(models_dir, tmp_path):
+    server = local_model.LocalServer(models_dir=models_dir, ctx=2048, parallel=1)
+    endpoint = server.start()
+    assert server._process is not None
+    server._process.kill()
+    server._process.wait()
+    model = Model(
+        endpoint,
+        recorder=Recorder(tmp_path / "t.jsonl"),
+        cache=None,
+        semaphore=asyncio.Semaphore(1),
+        max_retries=1,
+        retry_max_wait=0.01,
+    )
+    template = prompts.load("planner")
+    with pytest.raises(Unreachable) as error:
+        asyncio.run(
+            model.ask(
+                agent="planner",
+                item="plan",
+                prompt=template,
+                messages=template.messages(question="Q?", sources="local"),
+                schema=PlanDraft,
+                max_tokens=50,
+            )
+        )
+    assert error.value.exit_code == 3
+    server.stop()
+
+
+def test_embeddings_are_offline_normalised_and_meaningful():
+    embedder = MiniLM()
+    a, b, c = embedder.embed(
+        [
+            "Learning-rate warmup prevents divergence.",
+            "Warmup of the learning rate stops training from diverging.",
+            "The recipe needs two eggs and flour.",
+        ]
+    )
+    dot = lambda x, y: sum(i * j for i, j in zip(x, y, strict=True))  # noqa: E731
+    assert abs(dot(a, a) - 1) < 1e-3
+    assert dot(a, b) > dot(a, c) + 0.2
+
+
+def test_embedding_weights_with_another_hash_are_refused(tmp_path):
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not the model")
+    with pytest.raises(BadInput, match="sha256"):
+        MiniLM(model_path=fake).embed(["x"])
+
+
+def test_a_library_built_with_other_weights_is_refused(tmp_path):
+    class Other(MiniLM):
+        sha256 = "f" * 64
+
+    with Library(tmp_path / "lib", MiniLM()):
+        pass
+    other = Other()
+    other.name = MiniLM.name
+    with pytest.raises(BadInput, match="other embedding weights"):
+        Library(tmp_path / "lib", other)
+
+
+def test_tiktoken_works_offline_from_the_shipped_encodings(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tk"))
+    tokens._encoding.cache_clear()
+    # No network: any download attempt would fail the test.
+    monkeypatch.setattr("tiktoken.load.read_file", lambda *_: pytest.fail("tried to download"))
+    assert tokens.count_text("hello world", "gpt-4o-mini") == 2
+    assert tokens.count_text("hello world") == 2
+    tokens._encoding.cache_clear()
+
+
+def test_tokenizer_falls_back_to_an_estimate(monkeypatch):
+    tokens._encoding.cache_clear()
+    monkeypatch.setattr(tokens, "_encoding", lambda name: None)
+    assert tokens.count_text("x" * 40) == 40 // tokens.CHARS_PER_TOKEN
