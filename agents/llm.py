@@ -274,7 +274,6 @@ class Model:
                 "tokens_estimate": tokens.count_messages(messages, self.endpoint.model),
                 "started": time.time(),
             }
-            started = time.monotonic()
             try:
                 raw = await self._answer(request, request_hash, cache_key, entry)
             except _DialectFallback:
@@ -288,7 +287,6 @@ class Model:
                     untrusted=untrusted,
                     salvage=salvage,
                 )
-            entry["latency_s"] = round(time.monotonic() - started, 4)
             entry.update(
                 raw=raw.content,
                 finish_reason=raw.finish_reason,
@@ -352,7 +350,9 @@ class Model:
                 return _raw_from_record(cached)
         entry["cache_hit"] = False
         async with self._semaphore:
+            started = time.monotonic()
             raw = await self._send(request)
+            entry["latency_s"] = round(time.monotonic() - started, 4)
         if self.cache is not None:
             self.cache.put(
                 cache_key,

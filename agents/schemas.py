@@ -58,6 +58,10 @@ def claim_text_problem(text: str) -> str | None:
         return "the claim is cut off: finish the sentence"
     if stripped.endswith("?"):
         return "the claim is a question: state what the passage reports"
+    if not (stripped[0].isupper() or stripped[0].isdigit()) or stripped[-1] not in ".!":
+        return (
+            "the claim is not a full sentence: start with a capital letter and end with a period"
+        )
     for pattern in _META:
         if pattern.search(stripped):
             return (

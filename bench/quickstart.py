@@ -1,0 +1,114 @@
+"""Benchmark the README quick start on the embedded local model.
+
+Runs the quick-start line (or reads an existing run with --run), then writes to
+bench/RESULTS.md: wall time against the 10-minute target (as a ratio), the local model's
+output tokens per second of call time, and the first-try schema-valid rate per agent, all
+computed from the run's transcript.
+
+    python bench/quickstart.py            # run the quick start, then measure it
+    python bench/quickstart.py --run runs/<id>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_S = 600.0
+QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
+
+
+def run_quickstart() -> tuple[Path, float]:
+    runs = ROOT / "runs"
+    before = set(runs.iterdir()) if runs.exists() else set()
+    started = time.monotonic()
+    subprocess.run(["synth", "run", QUESTION, "--corpus", "examples/"], cwd=ROOT, check=True)
+    elapsed = time.monotonic() - started
+    (new,) = sorted(set(runs.iterdir()) - before)
+    return new, elapsed
+
+
+def measure(run: Path) -> dict[str, object]:
+    entries = [json.loads(line) for line in (run / "transcript.jsonl").open()]
+    sent = [e for e in entries if not e.get("cache_hit")]
+    out_tokens = sum(e["usage"]["completion_tokens"] for e in sent)
+    in_tokens = sum(e["usage"]["prompt_tokens"] for e in sent)
+    call_time = sum(e.get("latency_s", 0.0) for e in sent)
+    first: dict[str, list[bool]] = defaultdict(list)
+    for e in entries:
+        if e["attempt"] == 0:
+            first[e["agent"]].append(e["parsed"] is not None)
+    report = json.loads((run / "report.json").read_text())
+    return {
+        "calls": len(sent),
+        "tokens_in": in_tokens,
+        "tokens_out": out_tokens,
+        "tokens_per_s": out_tokens / call_time if call_time else 0.0,
+        "first_try_valid": {a: sum(v) / len(v) for a, v in sorted(first.items())},
+        "stats": report["stats"],
+        "wall_s": report["stats"]["wall_s"],
+    }
+
+
+def write_results(figures: dict[str, object], elapsed: float | None) -> str:
+    wall = elapsed if elapsed is not None else float(figures["wall_s"])
+    stats = figures["stats"]
+    lines = [
+        "## Quick start on the embedded local model (bench/quickstart.py)",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; model qwen2.5-coder-0.5b-instruct Q4_K_M (llama.cpp).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| wall time | {wall:.0f} s |",
+        f"| wall time / 600 s target | {wall / TARGET_S:.2f} |",
+        f"| model calls | {figures['calls']} |",
+        f"| tokens in / out | {figures['tokens_in']} / {figures['tokens_out']} |",
+        f"| output tokens per second of call time | {figures['tokens_per_s']:.1f} |",
+        f"| claims (supported / contradicted / insufficient) | {stats['claims']} "
+        f"({stats['supported']} / {stats['contradicted']} / {stats['insufficient']}) |",
+        f"| items dropped | {stats['dropped']} |",
+    ]
+    for agent, rate in figures["first_try_valid"].items():
+        lines.append(f"| first-try schema-valid rate, {agent} | {rate:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def update_results(section: str) -> None:
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
+    heading = section.splitlines()[0]
+    if heading in text:
+        start = text.index(heading)
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, help="measure this finished run instead")
+    args = parser.parse_args()
+    if args.run:
+        run, elapsed = args.run, None
+    else:
+        run, elapsed = run_quickstart()
+    section = write_results(measure(run), elapsed)
+    update_results(section)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
