@@ -15,7 +15,8 @@ STAGE_LABELS = {
     "embed": "Embedding passages",
     "extract": "Extracting claims",
     "verify": "Verifying claims",
-    "write": "Writing the report",
+    "findings": "Writing findings",
+    "write": "Framing the report",
     "review": "Reviewing the draft",
 }
 

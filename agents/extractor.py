@@ -147,8 +147,25 @@ async def extract(
     )
     results: list[Extracted] = []
     for claim in answer.claims:
-        indices = [int(s[1:]) - 1 for s in claim.sentence_ids]
+        indices = stating_sentences(claim.text, texts, [int(s[1:]) - 1 for s in claim.sentence_ids])
         results.append(
             Extracted(claim.text, quote_from_sentences(passage.text, indices), claim.kind)
         )
     return PassageClaims(results, rejected)
+
+
+def stating_sentences(claim: str, texts: list[str], chosen: list[int]) -> list[int]:
+    """The chosen sentences that really state the claim, so the quote is no wider than it.
+
+    Models often list every sentence of a passage; a sentence stays when at least 40 % of its
+    content words occur in the claim, and the best-matching one always stays.
+    """
+    claimed = content_stems(claim)
+
+    def share(i: int) -> float:
+        stems = content_stems(texts[i])
+        return len(stems & claimed) / len(stems) if stems else 0.0
+
+    unique = sorted(set(chosen))
+    best = max(unique, key=lambda i: (share(i), -i))
+    return [i for i in unique if i == best or share(i) >= 0.4]

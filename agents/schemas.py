@@ -59,9 +59,7 @@ def claim_text_problem(text: str) -> str | None:
     if stripped.endswith("?"):
         return "the claim is a question: state what the passage reports"
     if not (stripped[0].isupper() or stripped[0].isdigit()) or stripped[-1] not in ".!":
-        return (
-            "the claim is not a full sentence: start with a capital letter and end with a period"
-        )
+        return "the claim is not a full sentence: start with a capital letter and end with a period"
     for pattern in _META:
         if pattern.search(stripped):
             return (
@@ -79,13 +77,29 @@ _COUNTED = re.compile(
 )
 
 
+_CLAIM_ID = re.compile(r"\b[CF]\d+\b")
+_LISTING = re.compile(r"\b(SUPPORTED|CONTRADICTED|INSUFFICIENT)\b|confidence \d")
+
+
 def prose_problem(text: str) -> str | None:
-    """Rules for model-written prose: citations and counts are the code's job."""
+    """Rules for model-written prose: citations, claim links and counts are the code's job."""
     if _BRACKET_NUMBER.search(text):
-        return "do not write bracketed numbers such as [1]; cite claims only through claim_ids"
+        return "do not write bracketed numbers such as [1]; the code adds citations"
+    if _CLAIM_ID.search(text) or _LISTING.search(text):
+        return (
+            "write plain prose: no claim or finding ids (C1, F2), no verdict labels and no "
+            "confidence numbers; the code links the text to the claims"
+        )
     if _COUNTED.search(text):
         return "do not state how many papers, studies or claims there are; the code adds counts"
     return None
+
+
+def check_prose(value: str) -> str:
+    problem = prose_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,34 +305,24 @@ class CriterionDraft(Strict):
     justification: Short
 
 
-class FindingDraftBase(Strict):
-    statement: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=20, max_length=500)
-    ]
-
-    @field_validator("statement")
-    @classmethod
-    def _statement_rules(cls, value: str) -> str:
-        problem = prose_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=400)]
 
 
-class WriterDraftBase(Strict):
+class FrameDraft(Strict):
+    """The writer's prose around the findings."""
+
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=150)]
-    abstract: Paragraph
+    abstract: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=80, max_length=1500)
+    ]
     introduction: Paragraph
     discussion: Paragraph
     limitations: Paragraph
 
-    @field_validator("abstract", "introduction", "discussion", "limitations")
+    @field_validator("title", "abstract", "introduction", "discussion", "limitations")
     @classmethod
     def _prose_rules(cls, value: str) -> str:
-        problem = prose_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return check_prose(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,6 +348,7 @@ class RunSettings(Strict):
     writer_max_claims: int = Field(40, ge=1, le=200)
     review_threshold: int = Field(7, ge=0, le=10)
     revision_rounds: int = Field(1, ge=0, le=5)
+    max_findings: int = Field(6, ge=1, le=12)
     max_reasks: int = Field(2, ge=0, le=5)
     max_retries: int = Field(4, ge=0, le=10)
     retry_max_wait: float = Field(20.0, ge=0)

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, Field
 
 from synth.agents import extractor, planner, reviewer, verifier, writer
+from synth.agents.grouping import group_claims
 from synth.agents.llm import ItemDropped, Model
 from synth.agents.schemas import (
     Claim,
@@ -80,9 +81,26 @@ class Verification(Strict):
     dropped: str | None = None
 
 
-class Revision(Strict):
-    round: int
-    requests: list[str]
+class Groups(Strict):
+    groups: list[list[str]]
+
+
+class FindingResult(Strict):
+    finding: writer.FindingOut | None
+    dropped: str | None = None
+
+
+def revision_requests(reviews: list[Review], threshold: int) -> list[str]:
+    """What the writer is asked to change: the reviewers' requests, then every criterion
+    scored under the threshold."""
+    asks = [r for review in reviews for r in review.requests]
+    asks += [
+        f"improve '{criterion.replace('_', ' ')}' ({score.justification})"
+        for review in reviews
+        for criterion, score in review.scores.items()
+        if score.score < threshold
+    ]
+    return asks[:12]
 
 
 # -----------------------------------------------------------------------------------------------
@@ -111,7 +129,7 @@ class Session:
                 "no claim survived extraction and verification, so there is nothing to report",
                 "check the corpus and the question, or try a stronger --model",
             )
-        draft, reviews, revised = await self._write_and_review(plan, claims, verdicts, corpus)
+        draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
         record = self.run.read_record()
         facts = RunFacts(
             run_id=self.run.id,
@@ -129,7 +147,7 @@ class Session:
             verdicts=verdicts,
             draft=draft,
             reviews=reviews,
-            revised=revised,
+            revised=revisions > 0,
             dropped=dropped,
             warnings=record.get("warnings", []),
             transcript=read_transcript(self.run.transcript),
@@ -295,71 +313,126 @@ class Session:
 
     async def _write_and_review(
         self,
-        plan: Plan,
         claims: list[Claim],
         verdicts: dict[str, Verdict],
         corpus: list[PaperText],
-    ) -> tuple[writer.Draft, list[Review], bool]:
+    ) -> tuple[writer.Draft, list[Review], int]:
+        """Findings, framing, then review rounds; returns the final draft, every review and
+        the number of revisions made."""
         titles = {p.paper.id: p.paper.title for p in corpus}
-        offered = self._claims_for_writer(claims, verdicts)
-        self.ui.stage("write", 1 + self.settings.revision_rounds)
+        by_id = {c.id: c for c in claims}
+        groups = self._groups(self._claims_for_writer(claims, verdicts), verdicts)
+
+        async def one_finding(item: tuple[int, list[str]]) -> FindingResult:
+            number, ids = item
+            try:
+                finding = await writer.write_finding(
+                    self.models["writer"],
+                    number=number,
+                    question=self.question,
+                    claims=[by_id[i] for i in ids],
+                    verdicts=verdicts,
+                    titles=titles,
+                )
+            except ItemDropped as dropped:
+                return FindingResult(finding=None, dropped=dropped.reason)
+            return FindingResult(finding=finding)
+
+        results = await self._each(
+            "findings",
+            list(enumerate(groups, start=1)),
+            lambda g: f"finding-{g[0]:02d}",
+            one_finding,
+            FindingResult,
+        )
+        findings = [r.finding for r in results if r.finding is not None]
+        for r, ids in zip(results, groups, strict=True):
+            if r.dropped:
+                self._warn(f"no finding was written for claims {', '.join(ids)} ({r.dropped})")
+        if not findings:
+            raise CheckFailed(
+                "the writer produced no valid finding, so there is no answer to report",
+                "resume with a stronger --model (finished stages are kept)",
+            )
+
+        self.ui.stage("write", 1)
         draft = self.run.load("write", "draft-0", writer.Draft)
         if draft is None:
-            draft = await writer.write(
-                self.models["writer"],
-                question=self.question,
-                sub_questions=plan.sub_questions,
-                claims=offered,
-                verdicts=verdicts,
-                titles=titles,
-            )
+            try:
+                draft = await writer.write_frame(
+                    self.models["writer"],
+                    question=self.question,
+                    findings=findings,
+                    verdicts=verdicts,
+                )
+            except ItemDropped as dropped:
+                raise CheckFailed(
+                    f"the writer's framing failed validation ({dropped.reason})",
+                    "resume with a stronger --model (finished stages are kept)",
+                ) from None
             self.run.save("write", "draft-0", draft)
         self.ui.advance("write")
 
-        personas = reviewer.personas()
+        reviews: list[Review] = []
+        revisions = 0
+        for round_no in range(self.settings.revision_rounds + 1):
+            text = writer.draft_text(draft)
 
-        async def one(persona: str) -> Review:
-            return await reviewer.review(
-                self.models["reviewer"],
-                persona=persona,
-                round_no=0,
-                question=self.question,
-                draft=writer.draft_text(draft),
+            async def one_review(persona: str, r: int = round_no, text: str = text) -> Review:
+                return await reviewer.review(
+                    self.models["reviewer"],
+                    persona=persona,
+                    round_no=r,
+                    question=self.question,
+                    draft=text,
+                )
+
+            round_reviews = await self._each(
+                "review",
+                reviewer.personas(),
+                lambda p, r=round_no: f"{p}-{r}",
+                one_review,
+                Review,
             )
-
-        reviews = await self._each("review", personas, lambda p: f"{p}-0", one, Review)
-        requests = [r for review in reviews for r in review.requests]
-        low = [
-            f"raise '{criterion.replace('_', ' ')}' ({score.justification})"
-            for review in reviews
-            for criterion, score in review.scores.items()
-            if score.score < self.settings.review_threshold
-        ]
-        revised = False
-        for round_no in range(1, self.settings.revision_rounds + 1):
-            if not (requests or low):
+            reviews += round_reviews
+            asks = revision_requests(round_reviews, self.settings.review_threshold)
+            if round_no == self.settings.revision_rounds or not asks:
                 break
-            saved = self.run.load("write", f"draft-{round_no}", writer.Draft)
-            if saved is None:
+            revised = self.run.load("write", f"draft-{round_no + 1}", writer.Draft)
+            if revised is None:
                 try:
-                    saved = await writer.revise(
+                    revised = await writer.revise(
                         self.models["writer"],
-                        round_no=round_no,
+                        round_no=round_no + 1,
                         question=self.question,
                         draft=draft,
-                        requests=(requests + low)[:12],
-                        claims=offered,
+                        requests=asks,
                         verdicts=verdicts,
-                        titles=titles,
                     )
                 except ItemDropped as failed:
-                    self._warn(f"revision {round_no} failed validation ({failed.reason})")
+                    self._warn(f"revision {round_no + 1} failed validation ({failed.reason})")
                     break
-                self.run.save("write", f"draft-{round_no}", saved)
-            draft, revised = saved, True
-            self.ui.advance("write")
-            break  # one revision round per review round; later rounds come with re-review
-        return draft, reviews, revised
+                self.run.save("write", f"draft-{round_no + 1}", revised)
+            draft, revisions = revised, revisions + 1
+        return draft, reviews, revisions
+
+    def _groups(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[list[str]]:
+        saved = self.run.load("write", "groups", Groups)
+        if saved is None:
+            embedder = self.library.embedder
+            vectors = embedder.embed([c.text for c in claims])
+            decisive = {c.id for c in claims if verdicts[c.id].label != Label.INSUFFICIENT}
+            saved = Groups(
+                groups=group_claims(
+                    [c.id for c in claims],
+                    vectors,
+                    embedder.embed([self.question])[0],
+                    decisive,
+                    max_groups=self.settings.max_findings,
+                )
+            )
+            self.run.save("write", "groups", saved)
+        return saved.groups
 
     def _claims_for_writer(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[Claim]:
         """The strongest claims when there are more than the writer can take, in id order."""

@@ -17,7 +17,7 @@ from synth.agents.llm import Model
 from synth.agents.schemas import Claim, Evidence, Label, Sentence, Strict, Verdict
 
 MAX_TOKENS = 300
-Stance = Literal["supports", "contradicts", "unrelated"]
+Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_DEFINITION = (
     "Confidence is an uncalibrated score between 0.30 and 0.95 computed from the verifier's "
     "judgement of each evidence passage. For SUPPORTED or CONTRADICTED it is 0.50, plus 0.15 "
@@ -45,6 +45,12 @@ def decide(
     stances: dict[str, str], evidence: dict[str, Evidence], own_paper: str
 ) -> tuple[Label, list[str], float]:
     """Label, evidence ids and confidence from the per-passage judgements."""
+    # A paper rarely contradicts itself; a "contradicts" from the claim's own paper is far
+    # more often a misreading of two different settings, so it does not count.
+    stances = {
+        e: "unrelated" if s == "contradicts" and evidence[e].paper_id == own_paper else s
+        for e, s in stances.items()
+    }
     papers = {
         side: {evidence[e].paper_id for e, s in stances.items() if s == side} - {own_paper}
         for side in ("supports", "contradicts")

@@ -1,20 +1,36 @@
-"""Writer: findings that answer the question, each resting on claim ids; then one revision.
+"""Writer: one finding per group of related claims, then the prose around the findings.
 
-The writer never sees or writes citation numbers, counts or the reference list: the report
-builder derives all of those from the claim ids it returns.
+A small question per call: state what these few claims say (the claim ids offered are an
+enum, so a finding can only rest on claims of its group), then frame the findings with a
+title, abstract, introduction, discussion and limitations. The writer never writes citation
+numbers, claim ids or counts; the report builder derives those from the findings' claim ids.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import Claim, FindingDraftBase, Strict, Verdict, WriterDraftBase
+from synth.agents.schemas import (
+    Claim,
+    FrameDraft,
+    Label,
+    Statement,
+    Strict,
+    Verdict,
+    check_prose,
+)
 
-MAX_TOKENS = 1800
+FINDING_TOKENS = 400
+FRAME_TOKENS = 1400
+VERDICT_WORDS = {
+    Label.SUPPORTED: "supported by other papers",
+    Label.CONTRADICTED: "contradicted by other papers",
+    Label.INSUFFICIENT: "not checked by other papers",
+}
 
 
 class FindingOut(Strict):
@@ -33,35 +49,61 @@ class Draft(Strict):
     limitations: str
 
 
-def writer_schema(claim_ids: list[str]) -> type[BaseModel]:
-    ClaimId = Literal[tuple(claim_ids)]  # type: ignore[valid-type]
+def finding_schema(offered: list[str]) -> type[BaseModel]:
+    ClaimId = Literal[tuple(offered)]  # type: ignore[valid-type]
+    most = len(offered)
 
-    class FindingDraft(FindingDraftBase):
-        claim_ids: list[ClaimId] = Field(min_length=1, max_length=6)  # type: ignore[valid-type]
+    class FindingDraft(Strict):
+        statement: Statement
+        claim_ids: list[ClaimId] = Field(min_length=1, max_length=most)  # type: ignore[valid-type]
 
-    class WriterDraft(WriterDraftBase):
-        findings: list[FindingDraft] = Field(min_length=1, max_length=6)
+        @field_validator("statement")
+        @classmethod
+        def _prose(cls, value: str) -> str:
+            return check_prose(value)
 
-    return WriterDraft
+    return FindingDraft
+
+
+def revision_schema(n_findings: int) -> type[BaseModel]:
+    class Revision(FrameDraft):
+        findings: list[Statement] = Field(min_length=n_findings, max_length=n_findings)
+
+        @field_validator("findings")
+        @classmethod
+        def _distinct(cls, value: list[str]) -> list[str]:
+            for text in value:
+                check_prose(text)
+            if len({t.lower() for t in value}) < len(value):
+                raise ValueError("each finding must say something different")
+            return value
+
+    return Revision
 
 
 def claims_listing(
     claims: list[Claim], verdicts: dict[str, Verdict], titles: dict[str, str]
 ) -> str:
-    lines = []
-    for claim in claims:
-        verdict = verdicts[claim.id]
-        lines.append(
-            f"{claim.id} ({verdict.label.value}, confidence {verdict.confidence:.2f}; "
-            f'from "{titles[claim.paper_id]}"): {claim.text}'
-        )
+    lines = [
+        f'{c.id} ({VERDICT_WORDS[verdicts[c.id].label]}; from "{titles[c.paper_id]}"): {c.text}'
+        for c in claims
+    ]
     return prompts.data_block("claims", "\n".join(lines))
 
 
+def findings_listing(findings: list[FindingOut], verdicts: dict[str, Verdict]) -> str:
+    lines = []
+    for i, f in enumerate(findings, start=1):
+        labels = [verdicts[c].label for c in f.claim_ids]
+        support = ", ".join(
+            f"{labels.count(label)} {VERDICT_WORDS[label]}" for label in Label if label in labels
+        )
+        lines.append(f"Finding {i} ({support}): {f.statement}")
+    return prompts.data_block("findings", "\n".join(lines))
+
+
 def draft_text(draft: Draft) -> str:
-    findings = "\n".join(
-        f"- {f.statement} (claims: {', '.join(f.claim_ids)})" for f in draft.findings
-    )
+    findings = "\n".join(f"- {f.statement}" for f in draft.findings)
     return (
         f"Title: {draft.title}\n\nAbstract: {draft.abstract}\n\nIntroduction: "
         f"{draft.introduction}\n\nFindings:\n{findings}\n\nDiscussion: {draft.discussion}\n\n"
@@ -69,18 +111,33 @@ def draft_text(draft: Draft) -> str:
     )
 
 
-def _to_draft(answer: BaseModel) -> Draft:
-    return Draft.model_validate(answer.model_dump(mode="json"))
-
-
-async def write(
+async def write_finding(
     model: Model,
     *,
+    number: int,
     question: str,
-    sub_questions: list[str],
     claims: list[Claim],
     verdicts: dict[str, Verdict],
     titles: dict[str, str],
+) -> FindingOut:
+    template = prompts.load("writer_finding")
+    answer = await model.ask(
+        agent="writer",
+        item=f"finding-{number}",
+        prompt=template,
+        messages=template.messages(
+            question=question, claims=claims_listing(claims, verdicts, titles)
+        ),
+        schema=finding_schema([c.id for c in claims]),
+        max_tokens=FINDING_TOKENS,
+        untrusted=["claims"],
+    )
+    ids = list(dict.fromkeys(answer.claim_ids))
+    return FindingOut(statement=answer.statement, claim_ids=ids)
+
+
+async def write_frame(
+    model: Model, *, question: str, findings: list[FindingOut], verdicts: dict[str, Verdict]
 ) -> Draft:
     template = prompts.load("writer")
     answer = await model.ask(
@@ -88,15 +145,13 @@ async def write(
         item="draft-0",
         prompt=template,
         messages=template.messages(
-            question=question,
-            sub_questions="\n".join(f"- {q}" for q in sub_questions),
-            claims=claims_listing(claims, verdicts, titles),
+            question=question, findings=findings_listing(findings, verdicts)
         ),
-        schema=writer_schema([c.id for c in claims]),
-        max_tokens=MAX_TOKENS,
-        untrusted=["claims"],
+        schema=FrameDraft,
+        max_tokens=FRAME_TOKENS,
+        untrusted=["findings"],
     )
-    return _to_draft(answer)
+    return Draft(findings=findings, **answer.model_dump())
 
 
 async def revise(
@@ -106,9 +161,7 @@ async def revise(
     question: str,
     draft: Draft,
     requests: list[str],
-    claims: list[Claim],
     verdicts: dict[str, Verdict],
-    titles: dict[str, str],
 ) -> Draft:
     template = prompts.load("writer_revise")
     answer = await model.ask(
@@ -117,12 +170,17 @@ async def revise(
         prompt=template,
         messages=template.messages(
             question=question,
-            claims=claims_listing(claims, verdicts, titles),
+            findings=findings_listing(draft.findings, verdicts),
             draft=prompts.data_block("draft", draft_text(draft)),
             requests=prompts.data_block("requests", "\n".join(f"- {r}" for r in requests)),
         ),
-        schema=writer_schema([c.id for c in claims]),
-        max_tokens=MAX_TOKENS,
-        untrusted=["claims", "draft", "requests"],
+        schema=revision_schema(len(draft.findings)),
+        max_tokens=FRAME_TOKENS + FINDING_TOKENS,
+        untrusted=["findings", "draft", "requests"],
     )
-    return _to_draft(answer)
+    values = answer.model_dump()
+    findings = [
+        FindingOut(statement=text, claim_ids=old.claim_ids)
+        for text, old in zip(values.pop("findings"), draft.findings, strict=True)
+    ]
+    return Draft(findings=findings, **values)

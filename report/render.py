@@ -105,9 +105,18 @@ def to_markdown(report: Report) -> str:
     out.append("")
 
     out += ["## 8. Reviews", ""]
+    rounds = max((r.round for r in report.reviews), default=0)
+    if rounds:
+        out += [
+            f"Reviewers scored the first draft (round 0) and each revision; the writer revised "
+            f"the draft {rounds} time{'s' if rounds > 1 else ''} in response to their requests "
+            "and to every criterion scored under the threshold.",
+            "",
+        ]
     for review in report.reviews:
         title = review.reviewer.replace("_", " ").capitalize()
-        out += [f"### {title} (overall {review.overall:.1f} / 10)", ""]
+        stage = "first draft" if review.round == 0 else f"revision {review.round}"
+        out += [f"### {title}, {stage} (overall {review.overall:.1f} / 10)", ""]
         out += ["| Criterion | Score | Justification |", "|---|---|---|"]
         for criterion, score in review.scores.items():
             out.append(

@@ -201,31 +201,29 @@ def _verify(body: dict[str, Any]) -> dict[str, Any]:
     return {"stances": stances, "rationale": "Judged by the shared terms of each passage."}
 
 
-def _claim_ids(schema: dict[str, Any]) -> list[str]:
-    finding = schema["$defs"]["FindingDraft"]
-    return finding["properties"]["claim_ids"]["items"]["enum"]
-
-
 def _write(body: dict[str, Any]) -> dict[str, Any]:
-    ids = _claim_ids(_schema(body))
-    groups = [ids[i : i + 2] for i in range(0, min(len(ids), 8), 2)]
-    revised = "Reviewer requests" in _user(body)
-    prefix = "Revised: " if revised else ""
-    return {
-        "title": f"{prefix}What the evidence says about warmup and stability",
+    schema = _schema(body)
+    properties = schema["properties"]
+    if "claim_ids" in properties:  # one finding for a group of claims
+        items = properties["claim_ids"]["items"]
+        ids = items.get("enum") or [items["const"]]
+        return {
+            "statement": "Warmup helps in the reported settings, with one disagreement noted.",
+            "claim_ids": ids[:3],
+        }
+    frame = {
+        "title": "What the evidence says about warmup and stability",
         "abstract": "The question asks whether learning-rate warmup stabilises training. The "
         "answer is a qualified yes: most evidence supports it, with one disagreement.",
         "introduction": "Warmup is a common practice whose benefits are debated.",
-        "findings": [
-            {
-                "statement": f"Finding about claims {', '.join(g)} holds in the reported settings.",
-                "claim_ids": g,
-            }
-            for g in groups
-        ],
         "discussion": "The papers mostly agree; the disagreement concerns small batch sizes.",
         "limitations": "The evidence comes from short training runs on small models.",
     }
+    if "findings" in properties:  # a revision restates every finding
+        n = properties["findings"]["minItems"]
+        frame["title"] = "Revised: " + frame["title"]
+        frame["findings"] = [f"Revised statement number {i + 1} about warmup." for i in range(n)]
+    return frame
 
 
 def _review(body: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from synth.agents.extractor import extraction_schema
 from synth.agents.reviewer import personas, review_schema, rubric
-from synth.agents.schemas import claim_text_problem, prose_problem
+from synth.agents.schemas import FrameDraft, claim_text_problem, prose_problem
 from synth.agents.verifier import verdict_schema
-from synth.agents.writer import writer_schema
+from synth.agents.writer import finding_schema, revision_schema
 
 
 @pytest.mark.parametrize(
@@ -83,22 +83,36 @@ def test_verdict_schema_asks_for_a_stance_on_every_offered_passage():
         schema.model_validate({"stances": {**stances, "E1": "maybe"}, "rationale": "bad"})
 
 
-def test_writer_findings_cite_only_offered_claims():
-    schema = writer_schema(["C1", "C2"])
-    draft = {
+def test_findings_cite_only_offered_claims_in_plain_prose():
+    schema = finding_schema(["C1", "C2"])
+    schema.model_validate({"statement": "Warmup reduces early divergence.", "claim_ids": ["C1"]})
+    with pytest.raises(ValidationError):
+        schema.model_validate({"statement": "Warmup reduces divergence.", "claim_ids": ["C7"]})
+    for bad in ("Warmup helps [2] in small models.", "C1 (SUPPORTED, confidence 0.8): warmup.",
+                "Across 12 papers, warmup helps small models."):
+        with pytest.raises(ValidationError):
+            schema.model_validate({"statement": bad, "claim_ids": ["C1"]})
+
+
+def test_frame_and_revision_rules():
+    frame = {
         "title": "Warmup and stability",
-        "abstract": "Warmup helps.",
+        "abstract": "The question is whether warmup stabilises training of small transformers. "
+        "The findings say it does for post-norm models.",
         "introduction": "Intro.",
         "discussion": "Discussion.",
         "limitations": "Limits.",
-        "findings": [{"statement": "Warmup reduces early divergence.", "claim_ids": ["C1"]}],
     }
-    schema.model_validate(draft)
+    FrameDraft.model_validate(frame)
     with pytest.raises(ValidationError):
-        wrong = {**draft["findings"][0], "claim_ids": ["C7"]}
-        schema.model_validate({**draft, "findings": [wrong]})
-    with pytest.raises(ValidationError, match="bracketed"):
-        schema.model_validate({**draft, "abstract": "Warmup helps [2]."})
+        FrameDraft.model_validate({**frame, "abstract": "C1 (CONTRADICTED, confidence 0.80; from"})
+    revision = revision_schema(2)
+    revision.model_validate({**frame, "findings": ["Warmup helps post-norm models.",
+                                                   "Pre-norm models need no warmup."]})
+    with pytest.raises(ValidationError, match="different"):
+        revision.model_validate({**frame, "findings": ["Warmup helps post-norm models."] * 2})
+    with pytest.raises(ValidationError):
+        revision.model_validate({**frame, "findings": ["Warmup helps post-norm models."]})
 
 
 def test_every_persona_has_a_rubric_and_scores_need_all_criteria():
@@ -119,3 +133,17 @@ def test_every_persona_has_a_rubric_and_scores_need_all_criteria():
                     "requests": [],
                 }
             )
+
+
+def test_quote_keeps_only_the_sentences_that_state_the_claim():
+    from synth.agents.extractor import stating_sentences
+
+    texts = [
+        "Warmup reduced divergence from 31 percent to 3 percent of runs.",
+        "The models had six layers.",
+        "Final perplexity did not change with warmup.",
+    ]
+    claim = "Warmup reduced divergence from 31 percent to 3 percent of runs."
+    assert stating_sentences(claim, texts, [0, 1, 2]) == [0]
+    both = "Warmup reduced divergence to 3 percent of runs and did not change final perplexity."
+    assert stating_sentences(both, texts, [2, 0, 0]) == [0, 2]

@@ -63,6 +63,12 @@ def test_confidence_is_monotone_in_independent_papers():
         _, _, confidence = decide(stances, evidence, "local:a")
         assert 0.3 <= confidence <= 0.95
     assert all(
-        0.3 <= decide(dict(zip(evidence, combo)), evidence, "local:a")[2] <= 0.95
+        0.3 <= decide(dict(zip(evidence, combo, strict=True)), evidence, "local:a")[2] <= 0.95
         for combo in itertools.product(["supports", "contradicts", "unrelated"], repeat=4)
     )
+
+
+def test_a_contradiction_from_the_claims_own_paper_does_not_count():
+    evidence = offered(["local:a", "local:b"])
+    label, ids, _ = decide({"E1": "contradicts", "E2": "unrelated"}, evidence, "local:a")
+    assert (label, ids) == (Label.INSUFFICIENT, [])

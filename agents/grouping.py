@@ -1,0 +1,53 @@
+"""Grouping claims that speak to the same point, by embedding similarity (pure code).
+
+Each group becomes one finding. Greedy and deterministic: claims are taken in id order and
+join the most similar group whose centroid is close enough and which has room; groups are then
+ranked by how many decisive (supported or contradicted) claims they hold and how close they
+are to the question.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def group_claims(
+    claim_ids: list[str],
+    vectors: list[list[float]],
+    question_vector: list[float],
+    decisive: set[str],
+    *,
+    max_groups: int,
+    max_size: int = 5,
+    threshold: float = 0.55,
+) -> list[list[str]]:
+    if not claim_ids:
+        return []
+    matrix = np.asarray(vectors, dtype=np.float32)
+    groups: list[list[int]] = []
+    sums: list[np.ndarray] = []
+    for i, vector in enumerate(matrix):
+        best, best_sim = -1, threshold
+        for g, total in enumerate(sums):
+            if len(groups[g]) >= max_size:
+                continue
+            centroid = total / np.linalg.norm(total)
+            sim = float(centroid @ vector)
+            if sim >= best_sim:
+                best, best_sim = g, sim
+        if best == -1:
+            groups.append([i])
+            sums.append(vector.copy())
+        else:
+            groups[best].append(i)
+            sums[best] += vector
+    question = np.asarray(question_vector, dtype=np.float32)
+
+    def rank(g: int) -> tuple[int, float, int]:
+        n_decisive = sum(1 for i in groups[g] if claim_ids[i] in decisive)
+        centroid = sums[g] / np.linalg.norm(sums[g])
+        return (-n_decisive, -round(float(centroid @ question), 6), groups[g][0])
+
+    chosen = sorted(range(len(groups)), key=rank)[:max_groups]
+    # Findings follow the order of their first claim, so the report reads in a stable order.
+    return [[claim_ids[i] for i in groups[g]] for g in sorted(chosen, key=lambda g: groups[g][0])]
