@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from synth import __version__, config
 from synth.agents.llm import Endpoint, Model
@@ -220,22 +221,17 @@ def check_sources(settings: RunSettings) -> None:
 
 
 def check_offline(settings: RunSettings) -> None:
+    """--offline: refuse, before any work, every endpoint that is not on this machine."""
     if not settings.offline:
         return
-    url = settings.base_url or (None if settings.model == "local" else OPENAI_URL)
-    if url is not None:
-        from urllib.parse import urlsplit
-
-        if (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
+    model_url = settings.base_url or (None if settings.model == "local" else OPENAI_URL)
+    store_url = settings.store if (settings.store or "").startswith("http") else None
+    for what, url in (("model endpoint", model_url), ("store", store_url)):
+        if url is not None and (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
             raise BadInput(
-                f"--offline refuses the model endpoint {config._safe(url)}",
-                "drop --offline or use a model on 127.0.0.1",
+                f"--offline refuses the {what} {config._safe(url)}",
+                "drop --offline or use one on 127.0.0.1",
             )
-    if settings.store and settings.store.startswith("http"):
-        from urllib.parse import urlsplit
-
-        if (urlsplit(settings.store).hostname or "") not in LOCAL_HOSTS:
-            raise BadInput(f"--offline refuses the store {settings.store}", "use a local --store")
 
 
 def load_corpus(settings: RunSettings) -> list[PaperText]:
@@ -262,6 +258,12 @@ async def open_models(
         else:
             base = Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
         recorder = Recorder(run.transcript, secrets=[key or "", *config.url_secrets(base.base_url)])
+        host = urlsplit(base.base_url).hostname or ""
+        if host not in LOCAL_HOSTS and "local" in settings.sources:
+            err_console.print(
+                f"note: text from the papers in {settings.corpus} will be sent to {host}",
+                highlight=False,
+            )
         semaphore = asyncio.Semaphore(settings.concurrency)
         models: dict[str, Model] = {}
         for agent in AGENTS:
@@ -287,6 +289,7 @@ async def open_models(
                 retry_max_wait=settings.retry_max_wait,
                 timeout=settings.request_timeout,
             )
+        run.update_record(endpoints={agent: m.endpoint.public() for agent, m in models.items()})
         try:
             yield models
         finally:

@@ -8,7 +8,9 @@ finished item is read back from its checkpoint instead of being asked again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -117,19 +119,24 @@ class Session:
     load_corpus: Callable[[], list[PaperText]]
 
     async def execute(self) -> Report:
-        plan = await self._plan()
-        corpus = self._corpus()
-        passages = self._passages(corpus)
-        selected = self._select(plan, corpus, passages)
-        extractions = await self._extract(selected, corpus)
-        verifications = await self._verify(extractions, passages, corpus)
+        with self._timed("plan"):
+            plan = await self._plan()
+        with self._timed("library"):
+            corpus = self._corpus()
+            passages = self._passages(corpus)
+            selected = self._select(plan, corpus, passages)
+        with self._timed("extract"):
+            extractions = await self._extract(selected, corpus)
+        with self._timed("verify"):
+            verifications = await self._verify(extractions, passages, corpus)
         claims, verdicts, dropped = self._number(extractions, verifications)
         if not claims:
             raise CheckFailed(
                 "no claim survived extraction and verification, so there is nothing to report",
                 "check the corpus and the question, or try a stronger --model",
             )
-        draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
+        with self._timed("write"):
+            draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
         record = self.run.read_record()
         facts = RunFacts(
             run_id=self.run.id,
@@ -484,6 +491,18 @@ class Session:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         return [results[key(item)] for item in ordered]
+
+    @contextlib.contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        """Add the stage's time in this process to run.json's timings (summed over resumes)."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            record = self.run.read_record()
+            timings = record.get("timings", {})
+            timings[stage] = round(timings.get(stage, 0.0) + time.monotonic() - started, 2)
+            self.run.update_record(timings=timings)
 
     def _warn(self, message: str) -> None:
         record = self.run.read_record()

@@ -88,8 +88,11 @@ def test_findings_cite_only_offered_claims_in_plain_prose():
     schema.model_validate({"statement": "Warmup reduces early divergence.", "claim_ids": ["C1"]})
     with pytest.raises(ValidationError):
         schema.model_validate({"statement": "Warmup reduces divergence.", "claim_ids": ["C7"]})
-    for bad in ("Warmup helps [2] in small models.", "C1 (SUPPORTED, confidence 0.8): warmup.",
-                "Across 12 papers, warmup helps small models."):
+    for bad in (
+        "Warmup helps [2] in small models.",
+        "C1 (SUPPORTED, confidence 0.8): warmup.",
+        "Across 12 papers, warmup helps small models.",
+    ):
         with pytest.raises(ValidationError):
             schema.model_validate({"statement": bad, "claim_ids": ["C1"]})
 
@@ -107,8 +110,9 @@ def test_frame_and_revision_rules():
     with pytest.raises(ValidationError):
         FrameDraft.model_validate({**frame, "abstract": "C1 (CONTRADICTED, confidence 0.80; from"})
     revision = revision_schema(2)
-    revision.model_validate({**frame, "findings": ["Warmup helps post-norm models.",
-                                                   "Pre-norm models need no warmup."]})
+    revision.model_validate(
+        {**frame, "findings": ["Warmup helps post-norm models.", "Pre-norm models need no warmup."]}
+    )
     with pytest.raises(ValidationError, match="different"):
         revision.model_validate({**frame, "findings": ["Warmup helps post-norm models."] * 2})
     with pytest.raises(ValidationError):
