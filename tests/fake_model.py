@@ -47,6 +47,7 @@ class FakeModel:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.faults = Faults()
+        self.delay = 0.0  # seconds before each answer, to leave time for an interruption
         self._lock = threading.Lock()
         handler = self._handler()
         self._server = _QuietServer(("127.0.0.1", 0), handler)

@@ -166,3 +166,59 @@ def test_installed_console_script_runs(corpus, fake, isolated):
     )
     assert result.returncode == 0, result.stderr
     assert (only_run(isolated / "runs") / "report.md").is_file()
+
+
+def test_ctrl_c_exits_130_and_the_run_resumes_without_repeating_calls(
+    capsys, corpus, fake, isolated
+):
+    import signal
+    import subprocess
+    import time
+
+    fake.delay = 0.4
+    process = subprocess.Popen(
+        [
+            "synth",
+            "run",
+            QUESTION,
+            "--corpus",
+            str(corpus),
+            "--base-url",
+            fake.url,
+            "--model",
+            "m",
+            "--no-cache",
+            "--concurrency",
+            "1",
+        ],
+        cwd=isolated,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    extract = None
+    while time.monotonic() < deadline:
+        found = list((isolated / "runs").glob("*/checkpoints/extract/*.json"))
+        if found:
+            extract = found[0].parent
+            break
+        time.sleep(0.05)
+    assert extract is not None, "no extraction checkpoint appeared"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "synth resume" in err and "Traceback" not in err
+    run = extract.parent.parent
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    done = len(list(extract.glob("*.json")))
+    selected = len(
+        json.loads((run / "checkpoints/select/selection.json").read_text())["passage_ids"]
+    )
+
+    fake.delay = 0.0
+    before = fake.calls["extractor"]
+    code, _, err = run_cli(capsys, "resume", run.name)
+    assert code == 0, err
+    assert fake.calls["extractor"] - before == selected - done
+    assert fake.calls["planner"] == 1
