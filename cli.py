@@ -220,11 +220,18 @@ def check_sources(settings: RunSettings) -> None:
         raise BadInput("no corpus given", "pass --corpus with a folder of papers")
 
 
+def is_local(settings: RunSettings) -> bool:
+    """The embedded model: `--model local` or `local:NAME`, with no base URL."""
+    return not settings.base_url and (
+        settings.model == "local" or settings.model.startswith("local:")
+    )
+
+
 def check_offline(settings: RunSettings) -> None:
     """--offline: refuse, before any work, every endpoint that is not on this machine."""
     if not settings.offline:
         return
-    model_url = settings.base_url or (None if settings.model == "local" else OPENAI_URL)
+    model_url = None if is_local(settings) else (settings.base_url or OPENAI_URL)
     store_url = settings.store if (settings.store or "").startswith("http") else None
     for what, url in (("model endpoint", model_url), ("store", store_url)):
         if url is not None and (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
@@ -251,10 +258,11 @@ async def open_models(
             base = Endpoint(
                 settings.base_url, settings.model, api_key=key, dialect=settings.dialect
             )
-        elif settings.model == "local":
+        elif is_local(settings):
             from synth.agents import local_model
 
-            base = await stack.enter_async_context(local_model.serve())
+            weights = local_model.weights_for(settings.model)
+            base = await stack.enter_async_context(local_model.serve(weights))
         else:
             base = Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
         recorder = Recorder(run.transcript, secrets=[key or "", *config.url_secrets(base.base_url)])

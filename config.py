@@ -72,7 +72,7 @@ def resolve(
             if os.environ.get(env):
                 values[key] = os.environ[env]
     values.update({k: v for k, v in flags.items() if v is not None})
-    if values.get("model", "local") == "local" and not values.get("base_url"):
+    if str(values.get("model", "local")).startswith("local") and not values.get("base_url"):
         for key, value in LOCAL_PROFILE.items():
             values.setdefault(key, value)
     try:

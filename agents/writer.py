@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
@@ -22,6 +22,7 @@ from synth.agents.schemas import (
     Strict,
     Verdict,
     check_prose,
+    content_stems,
 )
 
 FINDING_TOKENS = 400
@@ -49,9 +50,11 @@ class Draft(Strict):
     limitations: str
 
 
-def finding_schema(offered: list[str]) -> type[BaseModel]:
+def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
+    """A finding resting on some of the `offered` claims (id → text)."""
     ClaimId = Literal[tuple(offered)]  # type: ignore[valid-type]
     most = len(offered)
+    asked = content_stems(question)
 
     class FindingDraft(Strict):
         statement: Statement
@@ -61,6 +64,23 @@ def finding_schema(offered: list[str]) -> type[BaseModel]:
         @classmethod
         def _prose(cls, value: str) -> str:
             return check_prose(value)
+
+        @model_validator(mode="after")
+        def _grounded(self) -> FindingDraft:
+            said = content_stems(self.statement)
+            claimed = content_stems(" ".join(offered[c] for c in self.claim_ids))
+            new = said - asked
+            if len(new) < 2:
+                raise ValueError(
+                    "the finding only repeats the research question: state what the claims "
+                    "report (methods, settings, outcomes)"
+                )
+            if len(new & claimed) < max(2, len(new) // 2):
+                raise ValueError(
+                    "the finding says things its claims do not: use the results of the claims "
+                    "it lists"
+                )
+            return self
 
     return FindingDraft
 
@@ -128,7 +148,7 @@ async def write_finding(
         messages=template.messages(
             question=question, claims=claims_listing(claims, verdicts, titles)
         ),
-        schema=finding_schema([c.id for c in claims]),
+        schema=finding_schema({c.id: c.text for c in claims}, question),
         max_tokens=FINDING_TOKENS,
         untrusted=["claims"],
     )

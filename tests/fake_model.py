@@ -208,10 +208,10 @@ def _write(body: dict[str, Any]) -> dict[str, Any]:
     if "claim_ids" in properties:  # one finding for a group of claims
         items = properties["claim_ids"]["items"]
         ids = items.get("enum") or [items["const"]]
-        return {
-            "statement": "Warmup helps in the reported settings, with one disagreement noted.",
-            "claim_ids": ids[:3],
-        }
+        texts = dict(re.findall(r"^(C\d+) \([^)]*\): (.*)$", _user(body), re.M))
+        first = texts[ids[0]].rstrip(".")
+        return {"statement": f"In the reported settings, {first[0].lower()}{first[1:]}.",
+                "claim_ids": ids[:3]}
     frame = {
         "title": "What the evidence says about warmup and stability",
         "abstract": "The question asks whether learning-rate warmup stabilises training. The "

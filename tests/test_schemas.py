@@ -83,15 +83,22 @@ def test_verdict_schema_asks_for_a_stance_on_every_offered_passage():
         schema.model_validate({"stances": {**stances, "E1": "maybe"}, "rationale": "bad"})
 
 
-def test_findings_cite_only_offered_claims_in_plain_prose():
-    schema = finding_schema(["C1", "C2"])
-    schema.model_validate({"statement": "Warmup reduces early divergence.", "claim_ids": ["C1"]})
+def test_findings_cite_only_offered_claims_in_plain_prose_and_say_something():
+    claims = {
+        "C1": "Linear warmup reduced early divergence of post-norm transformers.",
+        "C2": "Pre-norm transformers converged without warmup in every run.",
+    }
+    schema = finding_schema(claims, "Does warmup stabilise small transformers?")
+    good = "Linear warmup reduced early divergence in post-norm transformers."
+    schema.model_validate({"statement": good, "claim_ids": ["C1"]})
     with pytest.raises(ValidationError):
-        schema.model_validate({"statement": "Warmup reduces divergence.", "claim_ids": ["C7"]})
+        schema.model_validate({"statement": good, "claim_ids": ["C7"]})
     for bad in (
         "Warmup helps [2] in small models.",
         "C1 (SUPPORTED, confidence 0.8): warmup.",
         "Across 12 papers, warmup helps small models.",
+        "Warmup stabilises training of small transformers.",
+        "Cosine schedules with restarts improve the accuracy of image classifiers.",
     ):
         with pytest.raises(ValidationError):
             schema.model_validate({"statement": bad, "claim_ids": ["C1"]})
