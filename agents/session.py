@@ -126,7 +126,7 @@ class Session:
             passages = self._passages(corpus)
             selected = self._select(plan, corpus, passages)
         with self._timed("extract"):
-            extractions = await self._extract(selected, corpus)
+            extractions = await self._extract(selected)
         with self._timed("verify"):
             verifications = await self._verify(extractions, passages, corpus)
         claims, verdicts, dropped = self._number(extractions, verifications)
@@ -221,15 +221,12 @@ class Session:
             self.run.save("select", "selection", saved)
         return [by_id[pid] for pid in saved.passage_ids]
 
-    async def _extract(self, selected: list[Passage], corpus: list[PaperText]) -> list[Extraction]:
-        titles = {p.paper.id: p.paper.title for p in corpus}
-
+    async def _extract(self, selected: list[Passage]) -> list[Extraction]:
         async def one(passage: Passage) -> Extraction:
             try:
                 found = await extractor.extract(
                     self.models["extractor"],
                     question=self.question,
-                    title=titles[passage.paper_id],
                     passage=passage,
                     max_claims=self.settings.claims_per_passage,
                 )

@@ -1,22 +1,24 @@
 """Verifier: one claim against passages retrieved from the run's other papers.
 
-The model judges each offered passage (supports, contradicts or unrelated): a small question a
-small model answers well. The label, the evidence ids and the confidence are then derived by
-code from those judgements, so every verdict rests on passages that were really offered and
-its confidence always has the meaning stated in CONFIDENCE_DEFINITION.
+The model judges one (claim, passage) pair per call (supports, contradicts or unrelated): the
+smallest question, and the one small models answer best; judging several passages in one call
+made them repeat the order of the options. The label, the evidence ids and the confidence are
+then derived by code from the judgements, so every verdict rests on passages that were really
+offered and its confidence always has the meaning stated in CONFIDENCE_DEFINITION.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import asyncio
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, create_model
+from pydantic import StringConstraints
 
 from synth.agents import prompts
-from synth.agents.llm import Model
-from synth.agents.schemas import Claim, Evidence, Label, Short, Strict, Verdict
+from synth.agents.llm import ItemDropped, Model
+from synth.agents.schemas import Claim, Evidence, Label, Strict, Verdict
 
-MAX_TOKENS = 300
+MAX_TOKENS = 120
 Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_DEFINITION = (
     "Confidence is an uncalibrated score between 0.30 and 0.95 computed from the verifier's "
@@ -29,16 +31,9 @@ CONFIDENCE_DEFINITION = (
 )
 
 
-def verdict_schema(evidence_ids: list[str]) -> type[BaseModel]:
-    stances = create_model(  # type: ignore[call-overload]
-        "Stances", __base__=Strict, **{eid: (Stance, ...) for eid in evidence_ids}
-    )
-
-    class VerdictDraft(Strict):
-        stances: stances  # type: ignore[valid-type]
-        rationale: Short
-
-    return VerdictDraft
+class Judgement(Strict):
+    stance: Stance
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
 
 
 def decide(
@@ -78,27 +73,38 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
             confidence=0.50,
             rationale="No passage from another paper was available to check this claim against.",
         )
-    labels = [f"E{i + 1}" for i in range(len(evidence))]
-    listing = "\n\n".join(
-        prompts.data_block(label, e.text) for label, e in zip(labels, evidence, strict=True)
-    )
     template = prompts.load("verifier")
-    answer = await model.ask(
-        agent="verifier",
-        item=claim.id,
-        prompt=template,
-        messages=template.messages(claim=claim.text, evidence=listing),
-        schema=verdict_schema(labels),
-        max_tokens=MAX_TOKENS,
-        untrusted=[e.passage_id for e in evidence],
-    )
-    offered = dict(zip(labels, evidence, strict=True))
-    label, chosen, confidence = decide(answer.stances.model_dump(), offered, claim.paper_id)
+
+    async def judge(passage: Evidence) -> Judgement | None:
+        try:
+            return await model.ask(
+                agent="verifier",
+                item=f"{claim.id}|{passage.passage_id}",
+                prompt=template,
+                messages=template.messages(
+                    claim=claim.text, passage=prompts.data_block("passage", passage.text)
+                ),
+                schema=Judgement,
+                max_tokens=MAX_TOKENS,
+                untrusted=[passage.passage_id],
+            )
+        except ItemDropped:
+            return None
+
+    judgements = await asyncio.gather(*(judge(e) for e in evidence))
+    answered = [(e, j) for e, j in zip(evidence, judgements, strict=True) if j is not None]
+    if not answered:
+        raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")
+    offered = {e.passage_id: e for e, _ in answered}
+    stances = {e.passage_id: j.stance for e, j in answered}
+    label, chosen, confidence = decide(stances, offered, claim.paper_id)
+    decisive = [j.reason for e, j in answered if e.passage_id in chosen]
+    rationale = " ".join(decisive) if decisive else answered[0][1].reason
     return Verdict(
         claim_id=claim.id,
         label=label,
-        evidence=[offered[e].passage_id for e in chosen],
+        evidence=chosen,
         quote_found=claim.quote_found,
         confidence=confidence,
-        rationale=answer.rationale,
+        rationale=rationale,
     )

@@ -21,6 +21,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from synth.agents import local_model
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 600.0
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
@@ -65,7 +67,7 @@ def write_results(figures: dict[str, object], elapsed: float | None) -> str:
         "## Quick start on the embedded local model (bench/quickstart.py)",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; model qwen2.5-coder-0.5b-instruct Q4_K_M (llama.cpp).",
+        f"{platform.python_version()}; local model {local_model.DEFAULT.name} (llama.cpp).",
         "",
         "| measure | value |",
         "|---|---|",

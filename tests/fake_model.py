@@ -187,19 +187,13 @@ def _extract(body: dict[str, Any]) -> dict[str, Any]:
 def _verify(body: dict[str, Any]) -> dict[str, Any]:
     user = _user(body)
     claim = re.search(r"^Claim: (.*)$", user, re.M).group(1)
-    blocks = re.findall(r"<<<DATA (E\d+) \w+>>>\n(.*?)\n<<<END DATA", user, re.S)
-    claim_words = _words(claim)
-    claim_negated = bool(NEGATION.search(claim))
-    stances = {}
-    for label, text in blocks:
-        overlap = len(claim_words & _words(text))
-        if overlap >= 3 and bool(NEGATION.search(text)) != claim_negated:
-            stances[label] = "contradicts"
-        elif overlap >= 4:
-            stances[label] = "supports"
-        else:
-            stances[label] = "unrelated"
-    return {"stances": stances, "rationale": "Judged by the shared terms of each passage."}
+    passage = re.search(r"<<<DATA passage \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
+    overlap = len(_words(claim) & _words(passage))
+    if overlap >= 3 and bool(NEGATION.search(passage)) != bool(NEGATION.search(claim)):
+        return {"stance": "contradicts", "reason": "The passage reports the opposite outcome."}
+    if overlap >= 4:
+        return {"stance": "supports", "reason": "The passage states the same result."}
+    return {"stance": "unrelated", "reason": "The passage is about something else."}
 
 
 def _write(body: dict[str, Any]) -> dict[str, Any]:
@@ -210,8 +204,10 @@ def _write(body: dict[str, Any]) -> dict[str, Any]:
         ids = items.get("enum") or [items["const"]]
         texts = dict(re.findall(r"^(C\d+) \([^)]*\): (.*)$", _user(body), re.M))
         first = texts[ids[0]].rstrip(".")
-        return {"statement": f"In the reported settings, {first[0].lower()}{first[1:]}.",
-                "claim_ids": ids[:3]}
+        return {
+            "statement": f"In the reported settings, {first[0].lower()}{first[1:]}.",
+            "claim_ids": ids[:3],
+        }
     frame = {
         "title": "What the evidence says about warmup and stability",
         "abstract": "The question asks whether learning-rate warmup stabilises training. The "

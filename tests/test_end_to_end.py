@@ -5,20 +5,21 @@ from __future__ import annotations
 import csv
 import json
 import re
+from pathlib import Path
 
 from synth.agents.schemas import Report
 from synth.store.chunking import locate_quote
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from tests.conftest import QUESTION, only_run, run_cli, transcript
+from tests.fake_model import FakeModel
 
 SECRET = "sk-test-do-not-leak-0123456789"
 
 
-def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, isolated):
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    code, out, err = run_cli(
-        capsys,
+def run_args(corpus: Path, fake: FakeModel, *extra: str) -> list[str]:
+    """`synth run` on the test corpus against the fake model server."""
+    return [
         "run",
         QUESTION,
         "--corpus",
@@ -26,8 +27,14 @@ def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, i
         "--base-url",
         fake.url,
         "--model",
-        "fake-model",
-    )
+        "m",
+        *extra,
+    ]
+
+
+def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, isolated):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    code, out, err = run_cli(capsys, *run_args(corpus, fake))
     assert code == 0, err
     run = only_run(isolated / "runs")
     for name in (
@@ -97,7 +104,7 @@ def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, i
 
 
 def test_identical_rerun_is_served_from_the_cache(capsys, corpus, fake, isolated):
-    args = ("run", QUESTION, "--corpus", str(corpus), "--base-url", fake.url, "--model", "m")
+    args = run_args(corpus, fake)
     assert run_cli(capsys, *args)[0] == 0
     first_calls = sum(fake.calls.values())
     assert run_cli(capsys, *args)[0] == 0
@@ -110,18 +117,7 @@ def test_identical_rerun_is_served_from_the_cache(capsys, corpus, fake, isolated
 
 def test_resume_after_failure_repeats_no_successful_call(capsys, corpus, fake, isolated):
     fake.faults.fail_always["verifier"] = 503
-    code, _, err = run_cli(
-        capsys,
-        "run",
-        QUESTION,
-        "--corpus",
-        str(corpus),
-        "--base-url",
-        fake.url,
-        "--model",
-        "m",
-        "--no-cache",
-    )
+    code, _, err = run_cli(capsys, *run_args(corpus, fake, "--no-cache"))
     assert code == 3
     assert "synth resume" in err and "Traceback" not in err
     run = only_run(isolated / "runs")
@@ -140,12 +136,7 @@ def test_resume_after_failure_repeats_no_successful_call(capsys, corpus, fake, i
 
 
 def test_references_bib_has_one_entry_per_reference(capsys, corpus, fake, isolated):
-    assert (
-        run_cli(
-            capsys, "run", QUESTION, "--corpus", str(corpus), "--base-url", fake.url, "--model", "m"
-        )[0]
-        == 0
-    )
+    assert run_cli(capsys, *run_args(corpus, fake))[0] == 0
     run = only_run(isolated / "runs")
     report = Report.model_validate_json((run / "report.json").read_text())
     bib = (run / "references.bib").read_text()
@@ -158,7 +149,7 @@ def test_installed_console_script_runs(corpus, fake, isolated):
     import subprocess
 
     result = subprocess.run(
-        ["synth", "run", QUESTION, "--corpus", str(corpus), "--base-url", fake.url, "--model", "m"],
+        ["synth", *run_args(corpus, fake)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -177,20 +168,7 @@ def test_ctrl_c_exits_130_and_the_run_resumes_without_repeating_calls(
 
     fake.delay = 0.4
     process = subprocess.Popen(
-        [
-            "synth",
-            "run",
-            QUESTION,
-            "--corpus",
-            str(corpus),
-            "--base-url",
-            fake.url,
-            "--model",
-            "m",
-            "--no-cache",
-            "--concurrency",
-            "1",
-        ],
+        ["synth", *run_args(corpus, fake, "--no-cache", "--concurrency", "1")],
         cwd=isolated,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

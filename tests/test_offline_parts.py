@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from synth.agents import local_model, prompts, tokens
+from synth.agents import local_model, tokens
 from synth.agents.llm import Model
-from synth.agents.schemas import PlanDraft
 from synth.errors import BadInput, Unreachable
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.transcript import Recorder
+from tests.test_llm import ask
 
 
 @pytest.fixture(scope="session")
@@ -89,18 +89,8 @@ def test_a_server_that_dies_mid_run_is_exit_3(models_dir, tmp_path):
         max_retries=1,
         retry_max_wait=0.01,
     )
-    template = prompts.load("planner")
     with pytest.raises(Unreachable) as error:
-        asyncio.run(
-            model.ask(
-                agent="planner",
-                item="plan",
-                prompt=template,
-                messages=template.messages(question="Q?", sources="local"),
-                schema=PlanDraft,
-                max_tokens=50,
-            )
-        )
+        ask(model)
     assert error.value.exit_code == 3
     server.stop()
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from synth.agents.extractor import extraction_schema
 from synth.agents.reviewer import personas, review_schema, rubric
 from synth.agents.schemas import FrameDraft, claim_text_problem, prose_problem
-from synth.agents.verifier import verdict_schema
+from synth.agents.verifier import Judgement
 from synth.agents.writer import finding_schema, revision_schema
 
 
@@ -71,16 +71,12 @@ def test_extraction_schema_offers_only_the_passage_sentences():
         schema.model_validate({"claims": [good, good, good]})
 
 
-def test_verdict_schema_asks_for_a_stance_on_every_offered_passage():
-    schema = verdict_schema(["E1", "E2"])
-    stances = {"E1": "supports", "E2": "unrelated"}
-    schema.model_validate({"stances": stances, "rationale": "E1 states it."})
+def test_judgement_is_one_stance_with_a_short_reason():
+    Judgement.model_validate({"stance": "supports", "reason": "Same result."})
     with pytest.raises(ValidationError):
-        schema.model_validate({"stances": {"E1": "supports"}, "rationale": "E2 missing."})
+        Judgement.model_validate({"stance": "maybe", "reason": "Unsure."})
     with pytest.raises(ValidationError):
-        schema.model_validate({"stances": {**stances, "E3": "supports"}, "rationale": "extra"})
-    with pytest.raises(ValidationError):
-        schema.model_validate({"stances": {**stances, "E1": "maybe"}, "rationale": "bad"})
+        Judgement.model_validate({"stance": "supports", "reason": "x" * 400})
 
 
 def test_findings_cite_only_offered_claims_in_plain_prose_and_say_something():

@@ -1,0 +1,35 @@
+"""A non-editable install: the wheel carries every module and the prompts as package data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = (tmp_path / "dist").glob("synth-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    prompts = {Path(n).name for n in names if n.startswith("synth/prompts/")}
+    assert {"extractor.md", "verifier.md", "writer.md", "reviewer.md"} <= prompts
+    assert not any(n.startswith(("synth/tests/", "tests/", "synth/examples/")) for n in names)
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    check = (
+        "import synth, synth.cli; from synth.agents import prompts, reviewer;"
+        "assert synth.__file__.startswith(%r), synth.__file__;"
+        "prompts.load('extractor'); assert len(reviewer.personas()) >= 3; print('ok')"
+    ) % str(site)
+    result = subprocess.run(
+        [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.stdout.strip() == "ok", result.stderr
