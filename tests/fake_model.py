@@ -187,13 +187,15 @@ def _extract(body: dict[str, Any]) -> dict[str, Any]:
 def _verify(body: dict[str, Any]) -> dict[str, Any]:
     user = _user(body)
     claim = re.search(r"^Claim: (.*)$", user, re.M).group(1)
-    passage = re.search(r"<<<DATA passage \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
+    passage = re.search(r"<<<DATA E1 \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
     overlap = len(_words(claim) & _words(passage))
     if overlap >= 3 and bool(NEGATION.search(passage)) != bool(NEGATION.search(claim)):
-        return {"stance": "contradicts", "reason": "The passage reports the opposite outcome."}
-    if overlap >= 4:
-        return {"stance": "supports", "reason": "The passage states the same result."}
-    return {"stance": "unrelated", "reason": "The passage is about something else."}
+        stance, why = "contradicts", "The passage reports the opposite outcome."
+    elif overlap >= 4:
+        stance, why = "supports", "The passage states the same result."
+    else:
+        stance, why = "unrelated", "The passage is about something else."
+    return {"stances": {"E1": stance}, "rationale": why}
 
 
 def _write(body: dict[str, Any]) -> dict[str, Any]:

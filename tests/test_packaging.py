@@ -12,9 +12,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path / "dist"), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = (tmp_path / "dist").glob("synth-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -25,11 +36,14 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     check = (
         "import synth, synth.cli; from synth.agents import prompts, reviewer;"
-        "assert synth.__file__.startswith(%r), synth.__file__;"
+        f"assert synth.__file__.startswith({str(site)!r}), synth.__file__;"
         "prompts.load('extractor'); assert len(reviewer.personas()) >= 3; print('ok')"
-    ) % str(site)
+    )
     result = subprocess.run(
-        [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-c", check],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
     )
     assert result.stdout.strip() == "ok", result.stderr

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from synth.agents.extractor import extraction_schema
 from synth.agents.reviewer import personas, review_schema, rubric
 from synth.agents.schemas import FrameDraft, claim_text_problem, prose_problem
-from synth.agents.verifier import Judgement
+from synth.agents.verifier import judgement_schema
 from synth.agents.writer import finding_schema, revision_schema
 
 
@@ -71,12 +71,15 @@ def test_extraction_schema_offers_only_the_passage_sentences():
         schema.model_validate({"claims": [good, good, good]})
 
 
-def test_judgement_is_one_stance_with_a_short_reason():
-    Judgement.model_validate({"stance": "supports", "reason": "Same result."})
+def test_judgement_is_one_stance_with_a_short_rationale():
+    schema = judgement_schema("E1")
+    schema.model_validate({"stances": {"E1": "supports"}, "rationale": "Same result."})
     with pytest.raises(ValidationError):
-        Judgement.model_validate({"stance": "maybe", "reason": "Unsure."})
+        schema.model_validate({"stances": {"E1": "maybe"}, "rationale": "Unsure."})
     with pytest.raises(ValidationError):
-        Judgement.model_validate({"stance": "supports", "reason": "x" * 400})
+        schema.model_validate({"stances": {"E2": "supports"}, "rationale": "Other id."})
+    with pytest.raises(ValidationError):
+        schema.model_validate({"stances": {"E1": "supports"}, "rationale": "x" * 400})
 
 
 def test_findings_cite_only_offered_claims_in_plain_prose_and_say_something():
