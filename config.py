@@ -36,7 +36,8 @@ KEY_ENV = ("SYNTH_API_KEY", "OPENAI_API_KEY")
 LOCAL_PROFILE = {
     "passages_per_paper": 2,
     "claims_per_passage": 2,
-    "evidence_k": 3,
+    "evidence_k": 2,
+    "max_findings": 5,
     "writer_max_claims": 16,
     "concurrency": 2,
 }

@@ -74,7 +74,10 @@ def print_summary(report: Report, run_path: Path, console: Console = out_console
         "verdicts",
         f"{s.supported} supported, {s.contradicted} contradicted, {s.insufficient} insufficient",
     )
-    reviews = ", ".join(f"{r.reviewer.replace('_', ' ')} {r.overall:.1f}" for r in report.reviews)
+    by_reviewer: dict[str, list[str]] = {}
+    for r in report.reviews:
+        by_reviewer.setdefault(r.reviewer.replace("_", " "), []).append(f"{r.overall:.1f}")
+    reviews = ", ".join(f"{name} {' → '.join(scores)}" for name, scores in by_reviewer.items())
     table.add_row("review scores", reviews or "none")
     table.add_row("model calls", f"{s.calls} ({s.tokens_in} tokens in, {s.tokens_out} out)")
     table.add_row("cost", f"${s.cost_usd:.4f}")

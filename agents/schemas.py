@@ -12,7 +12,14 @@ import re
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Shared text rules
@@ -92,6 +99,7 @@ _COUNTED = re.compile(
 
 
 _CLAIM_ID = re.compile(r"\b[CF]\d+\b")
+_META_PROSE = re.compile(r"\bthe claims?\b|\bthis (study|paper)\b|\b(we|our)\b", re.IGNORECASE)
 _LISTING = re.compile(r"\b(SUPPORTED|CONTRADICTED|INSUFFICIENT)\b|confidence \d")
 
 
@@ -106,6 +114,11 @@ def prose_problem(text: str) -> str | None:
         )
     if _COUNTED.search(text):
         return "do not state how many papers, studies or claims there are; the code adds counts"
+    if _META_PROSE.search(text):
+        return (
+            "write about the subject itself, not about 'the claims', 'this study' or 'we': "
+            "this is a synthesis of other papers"
+        )
     return None
 
 
@@ -332,6 +345,14 @@ class FrameDraft(Strict):
     @classmethod
     def _prose_rules(cls, value: str) -> str:
         return check_prose(value)
+
+    @model_validator(mode="after")
+    def _sections_differ(self) -> FrameDraft:
+        opening = self.abstract.split(". ")[0]
+        for name in ("introduction", "discussion", "limitations"):
+            if opening and opening in getattr(self, name):
+                raise ValueError(f"the {name} repeats the abstract: give it its own content")
+        return self
 
 
 # ---------------------------------------------------------------------------------------------

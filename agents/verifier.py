@@ -18,7 +18,7 @@ from synth.agents import prompts
 from synth.agents.llm import ItemDropped, Model
 from synth.agents.schemas import Claim, Evidence, Label, Strict, Verdict
 
-MAX_TOKENS = 160
+MAX_TOKENS = 120
 Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_DEFINITION = (
     "Confidence is an uncalibrated score between 0.30 and 0.95 computed from the verifier's "
@@ -39,7 +39,7 @@ def judgement_schema(label: str) -> type[BaseModel]:
     class Judgement(Strict):
         stances: stances  # type: ignore[valid-type]
         rationale: Annotated[
-            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)
         ]
 
     return Judgement

@@ -98,6 +98,8 @@ def test_findings_cite_only_offered_claims_in_plain_prose_and_say_something():
         "Across 12 papers, warmup helps small models.",
         "Warmup stabilises training of small transformers.",
         "Cosine schedules with restarts improve the accuracy of image classifiers.",
+        "The claims together suggest that linear warmup reduced early divergence.",
+        "We find that linear warmup reduced early divergence in post-norm transformers.",
     ):
         with pytest.raises(ValidationError):
             schema.model_validate({"statement": bad, "claim_ids": ["C1"]})
@@ -115,6 +117,8 @@ def test_frame_and_revision_rules():
     FrameDraft.model_validate(frame)
     with pytest.raises(ValidationError):
         FrameDraft.model_validate({**frame, "abstract": "C1 (CONTRADICTED, confidence 0.80; from"})
+    with pytest.raises(ValidationError, match="repeats the abstract"):
+        FrameDraft.model_validate({**frame, "introduction": frame["abstract"]})
     revision = revision_schema(2)
     revision.model_validate(
         {**frame, "findings": ["Warmup helps post-norm models.", "Pre-norm models need no warmup."]}
