@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
@@ -33,6 +33,7 @@ from synth.store.transcript import Recorder
 from synth.ui import StageProgress, err_console, out_console, print_summary
 
 OPENAI_URL = "https://api.openai.com/v1"
+CorpusLoader = Callable[[], list[PaperText]]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -132,12 +133,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_sources(settings)
     check_offline(settings)
     corpus = load_corpus(settings)  # bad input is found before a run folder exists
-    run = RunFolder.create(Path(settings.runs_dir), question, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    run = RunFolder.create(Path(settings.runs_dir), question, now)
     run.write_record(
         {
             "id": run.id,
             "question": question,
-            "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "created": now.strftime("%Y-%m-%d %H:%M UTC"),
             "settings": settings.model_dump(mode="json"),
             "status": "running",
             "warnings": [],
@@ -177,7 +179,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     )
     if settings.base_url or settings.model != "local":
         url = settings.base_url or OPENAI_URL
-        table.add_row(settings.model, config._safe(url), _probe(url, settings.model))
+        table.add_row(settings.model, config.safe_url(url), _probe(url, settings.model))
     out_console.print(table)
     return 0
 
@@ -236,7 +238,7 @@ def check_offline(settings: RunSettings) -> None:
     for what, url in (("model endpoint", model_url), ("store", store_url)):
         if url is not None and (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
             raise BadInput(
-                f"--offline refuses the {what} {config._safe(url)}",
+                f"--offline refuses the {what} {config.safe_url(url)}",
                 "drop --offline or use one on 127.0.0.1",
             )
 
@@ -305,7 +307,7 @@ async def open_models(
                 await model.close()
 
 
-def execute(run: RunFolder, settings: RunSettings, question: str, corpus) -> int:
+def execute(run: RunFolder, settings: RunSettings, question: str, corpus: CorpusLoader) -> int:
     started = time.monotonic()
     cache = ResponseCache(paths.cache_dir() / "responses.sqlite3") if settings.cache else None
     store = settings.store or str(paths.default_store())
@@ -332,7 +334,15 @@ def execute(run: RunFolder, settings: RunSettings, question: str, corpus) -> int
     return 0
 
 
-async def _execute(run, settings, question, corpus, library, progress, cache) -> Report:
+async def _execute(
+    run: RunFolder,
+    settings: RunSettings,
+    question: str,
+    corpus: CorpusLoader,
+    library: Library,
+    progress: StageProgress,
+    cache: ResponseCache | None,
+) -> Report:
     async with open_models(settings, run, cache) as models:
         session = Session(run, settings, question, models, library, progress, corpus)
         return await session.execute()

@@ -93,18 +93,18 @@ def check_url(url: str, what: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(
-            f"{what} '{_safe(url)}' is not an http(s) URL",
+            f"{what} '{safe_url(url)}' is not an http(s) URL",
             "pass a URL such as http://127.0.0.1:8080/v1",
         )
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         raise BadInput(
-            f"{what} '{_safe(url)}' has a bad port", "pass host:port with a number"
+            f"{what} '{safe_url(url)}' has a bad port", "pass host:port with a number"
         ) from None
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """A URL fit for an error message: credentials removed."""
     if "@" in url:
         scheme, _, rest = url.partition("://")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -41,10 +42,15 @@ def test_missing_weight_packages_are_named():
 
 
 def test_local_server_answers_with_schema_json_and_stops(models_dir):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
     server = local_model.LocalServer(models_dir=models_dir, ctx=2048, parallel=1)
     endpoint = server.start()
     try:
         assert endpoint.base_url.startswith("http://127.0.0.1:")
+        # It picks a free port of its own, whatever else is listening.
+        assert f":{busy.getsockname()[1]}/" not in endpoint.base_url
         assert endpoint.revision == local_model.DEFAULT.sha256
         schema = {
             "type": "object",
@@ -72,6 +78,7 @@ def test_local_server_answers_with_schema_json_and_stops(models_dir):
         process = server._process
     finally:
         server.stop()
+        busy.close()
     assert process is not None and process.poll() is not None
 
 
