@@ -99,7 +99,26 @@ _COUNTED = re.compile(
 
 
 _CLAIM_ID = re.compile(r"\b[CF]\d+\b")
-_META_PROSE = re.compile(r"\bthe claims?\b|\bthis (study|paper)\b|\b(we|our)\b", re.IGNORECASE)
+_LEAD_IN = re.compile(
+    r"^(?:overall,\s*)?(?:the|these|both|all)\s+(?:\w+\s+){0,3}?"
+    r"(?:claims?|papers?|studies|findings|results|evidence)\s+(?:together\s+|all\s+)?"
+    r"(?:suggests?|shows?|indicates?|finds?|found|reports?|demonstrates?|states?)\s+that\s+",
+    re.IGNORECASE,
+)
+_ID_LIST = re.compile(r"\s*\((?:claims?\s+)?[CF]\d+(?:\s*(?:,|and)\s*[CF]\d+)*\)")
+
+
+def tidy_statement(text: str) -> str:
+    """Code fixes two habits of small models instead of re-asking: a lead-in about the
+    evidence ("The claims together suggest that …") and parenthesised claim ids."""
+    text = _ID_LIST.sub("", text).strip()
+    match = _LEAD_IN.match(text)
+    if match and len(text) > match.end():
+        rest = text[match.end() :]
+        text = rest[0].upper() + rest[1:]
+    return text
+
+
 _LISTING = re.compile(r"\b(SUPPORTED|CONTRADICTED|INSUFFICIENT)\b|confidence \d")
 
 
@@ -114,11 +133,6 @@ def prose_problem(text: str) -> str | None:
         )
     if _COUNTED.search(text):
         return "do not state how many papers, studies or claims there are; the code adds counts"
-    if _META_PROSE.search(text):
-        return (
-            "write about the subject itself, not about 'the claims', 'this study' or 'we': "
-            "this is a synthesis of other papers"
-        )
     return None
 
 

@@ -8,6 +8,7 @@ numbers, claim ids or counts; the report builder derives those from the findings
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -23,6 +24,7 @@ from synth.agents.schemas import (
     Verdict,
     check_prose,
     content_stems,
+    tidy_statement,
 )
 
 FINDING_TOKENS = 400
@@ -60,6 +62,11 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
         statement: Statement
         claim_ids: list[ClaimId] = Field(min_length=1, max_length=most)  # type: ignore[valid-type]
 
+        @field_validator("statement", mode="before")
+        @classmethod
+        def _tidy(cls, value: object) -> object:
+            return tidy_statement(value) if isinstance(value, str) else value
+
         @field_validator("statement")
         @classmethod
         def _prose(cls, value: str) -> str:
@@ -75,10 +82,10 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
                     "the finding only repeats the research question: state what the claims "
                     "report (methods, settings, outcomes)"
                 )
-            if len(new & claimed) < max(2, len(new) // 2):
+            if len(new & claimed) < 2:
                 raise ValueError(
-                    "the finding says things its claims do not: use the results of the claims "
-                    "it lists"
+                    "the finding does not use the content of the claims it lists: state their "
+                    "results (methods, settings, outcomes)"
                 )
             return self
 
@@ -170,8 +177,38 @@ async def write_frame(
         schema=FrameDraft,
         max_tokens=FRAME_TOKENS,
         untrusted=["findings"],
+        salvage=lambda raw: salvage_frame(raw, question),
     )
     return Draft(findings=findings, **answer.model_dump())
+
+
+def salvage_frame(raw: str, question: str) -> FrameDraft | None:
+    """Keep the sections of a last invalid answer that are valid on their own; a section that
+    is not is replaced by a line saying so, so that the report is still written and honest."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kept: dict[str, str] = {}
+    for name in ("title", "abstract", "introduction", "discussion", "limitations"):
+        value = data.get(name)
+        try:
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError("missing")
+            kept[name] = check_prose(value.strip())
+        except ValueError:
+            kept[name] = (
+                question
+                if name == "title"
+                else f"The writer's {name} did not pass validation and is left out; "
+                "the findings below stand on their own."
+            )
+    try:
+        return FrameDraft.model_validate(kept)
+    except ValueError:
+        return None
 
 
 async def revise(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -98,8 +100,6 @@ def test_findings_cite_only_offered_claims_in_plain_prose_and_say_something():
         "Across 12 papers, warmup helps small models.",
         "Warmup stabilises training of small transformers.",
         "Cosine schedules with restarts improve the accuracy of image classifiers.",
-        "The claims together suggest that linear warmup reduced early divergence.",
-        "We find that linear warmup reduced early divergence in post-norm transformers.",
     ):
         with pytest.raises(ValidationError):
             schema.model_validate({"statement": bad, "claim_ids": ["C1"]})
@@ -161,3 +161,36 @@ def test_quote_keeps_only_the_sentences_that_state_the_claim():
     assert stating_sentences(claim, texts, [0, 1, 2]) == [0]
     both = "Warmup reduced divergence to 3 percent of runs and did not change final perplexity."
     assert stating_sentences(both, texts, [2, 0, 0]) == [0, 2]
+
+
+def test_code_tidies_lead_ins_and_id_lists_instead_of_reasking():
+    claims = {"C1": "Linear warmup reduced early divergence of post-norm transformers."}
+    schema = finding_schema(claims, "Does warmup stabilise small transformers?")
+    answer = schema.model_validate(
+        {
+            "statement": "The claims together suggest that linear warmup reduced early "
+            "divergence (C1).",
+            "claim_ids": ["C1"],
+        }
+    )
+    assert answer.statement == "Linear warmup reduced early divergence."
+
+
+def test_a_frame_keeps_its_valid_sections_and_says_which_failed():
+    from synth.agents.writer import salvage_frame
+
+    raw = json.dumps(
+        {
+            "title": "Warmup and stability",
+            "abstract": "Warmup reduced early divergence of post-norm transformers in most reports, "
+            "with exceptions for pre-norm layouts [3].",
+            "introduction": "Warmup ramps the learning rate up at the start of training.",
+            "discussion": "Reports agree for post-norm models and differ for pre-norm ones.",
+        }
+    )
+    frame = salvage_frame(raw, "Does warmup help?")
+    assert frame.title == "Warmup and stability"
+    assert frame.abstract.startswith("The writer's abstract did not pass validation")
+    assert frame.limitations.startswith("The writer's limitations did not pass validation")
+    assert frame.introduction.startswith("Warmup ramps")
+    assert salvage_frame("not json", "Q?") is None
