@@ -329,7 +329,7 @@ def execute(run: RunFolder, settings: RunSettings, question: str, corpus: Corpus
             cache.close()
     report.stats.wall_s = round(_finish(run, started, "running"), 1)
     write_outputs(run, report)
-    _finish(run, time.monotonic(), "complete")
+    run.update_record(status="complete")
     print_summary(report, run.path)
     return 0
 

@@ -182,8 +182,8 @@ def test_a_frame_keeps_its_valid_sections_and_says_which_failed():
     raw = json.dumps(
         {
             "title": "Warmup and stability",
-            "abstract": "Warmup reduced early divergence of post-norm transformers in most reports, "
-            "with exceptions for pre-norm layouts [3].",
+            "abstract": "Warmup reduced early divergence of post-norm transformers in most "
+            "reports, with exceptions for pre-norm layouts [3].",
             "introduction": "Warmup ramps the learning rate up at the start of training.",
             "discussion": "Reports agree for post-norm models and differ for pre-norm ones.",
         }
