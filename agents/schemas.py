@@ -362,11 +362,17 @@ class FrameDraft(Strict):
 
     @model_validator(mode="after")
     def _sections_differ(self) -> FrameDraft:
-        opening = self.abstract.split(". ")[0]
         for name in ("introduction", "discussion", "limitations"):
-            if opening and opening in getattr(self, name):
+            if repeats(self.abstract, getattr(self, name)):
                 raise ValueError(f"the {name} repeats the abstract: give it its own content")
         return self
+
+
+def repeats(source: str, text: str) -> bool:
+    """Whether `text` copies a sentence of eight words or more from `source`."""
+    pieces = [p.strip(" .").lower() for p in re.split(r"(?<=[.!?])\s+", source)]
+    lowered = text.lower()
+    return any(len(p.split()) >= 8 and p in lowered for p in pieces)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ numbers, claim ids or counts; the report builder derives those from the findings
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
@@ -24,6 +24,7 @@ from synth.agents.schemas import (
     Verdict,
     check_prose,
     content_stems,
+    repeats,
     tidy_statement,
 )
 
@@ -195,9 +196,11 @@ def salvage_frame(raw: str, question: str) -> FrameDraft | None:
     for name in ("title", "abstract", "introduction", "discussion", "limitations"):
         value = data.get(name)
         try:
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("missing")
-            kept[name] = check_prose(value.strip())
+            field = FrameDraft.model_fields[name]
+            checked = TypeAdapter(Annotated[(str, *field.metadata)]).validate_python(value)
+            kept[name] = check_prose(checked)
+            if name != "abstract" and repeats(kept.get("abstract", ""), kept[name]):
+                raise ValueError("repeats the abstract")
         except ValueError:
             kept[name] = (
                 question

@@ -5,7 +5,7 @@ bench/RESULTS.md: wall time against the 10-minute target (as a ratio), the local
 output tokens per second of call time, and the first-try schema-valid rate per agent, all
 computed from the run's transcript.
 
-    python bench/quickstart.py            # run the quick start, then measure it
+    python bench/quickstart.py            # a first run with empty user folders, measured
     python bench/quickstart.py --run runs/<id>
 """
 
@@ -17,6 +17,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -29,11 +30,21 @@ QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 
 
 def run_quickstart() -> tuple[Path, float]:
+    """A new user's first run: empty user folders, so no cached answer and no embedded paper."""
     runs = ROOT / "runs"
     before = set(runs.iterdir()) if runs.exists() else set()
-    started = time.monotonic()
-    subprocess.run(["synth", "run", QUESTION, "--corpus", "examples/"], cwd=ROOT, check=True)
-    elapsed = time.monotonic() - started
+    with tempfile.TemporaryDirectory() as home:
+        env = {
+            **os.environ,
+            "XDG_CACHE_HOME": f"{home}/cache",
+            "XDG_DATA_HOME": f"{home}/data",
+            "XDG_CONFIG_HOME": f"{home}/config",
+        }
+        started = time.monotonic()
+        subprocess.run(
+            ["synth", "run", QUESTION, "--corpus", "examples/"], cwd=ROOT, check=True, env=env
+        )
+        elapsed = time.monotonic() - started
     (new,) = sorted(set(runs.iterdir()) - before)
     return new, elapsed
 

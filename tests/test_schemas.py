@@ -194,3 +194,12 @@ def test_a_frame_keeps_its_valid_sections_and_says_which_failed():
     assert frame.limitations.startswith("The writer's limitations did not pass validation")
     assert frame.introduction.startswith("Warmup ramps")
     assert salvage_frame("not json", "Q?") is None
+    copied = json.loads(raw) | {
+        "abstract": "Warmup reduced early divergence of post-norm transformers in most reports. "
+        "Pre-norm layouts were the exception.",
+        "discussion": "As said, warmup reduced early divergence of post-norm transformers in "
+        "most reports.",
+    }
+    frame = salvage_frame(json.dumps(copied), "Does warmup help?")
+    assert frame.abstract.startswith("Warmup reduced")
+    assert frame.discussion.startswith("The writer's discussion did not pass validation")
