@@ -34,7 +34,8 @@ KEY_ENV = ("SYNTH_API_KEY", "OPENAI_API_KEY")
 # A small local model on a laptop CPU: read fewer passages, ask for fewer claims, offer less
 # evidence per call. Applied only where the user set nothing.
 LOCAL_PROFILE = {
-    "passages_per_paper": 2,
+    "passages_per_paper": 1,
+    "max_reasks": 1,
     "claims_per_passage": 2,
     "evidence_k": 2,
     "max_findings": 5,
