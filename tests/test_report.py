@@ -55,30 +55,19 @@ def facts() -> RunFacts:
         ),
     ]
     verdicts = {
-        "C1": Verdict(
-            claim_id="C1",
-            label=Label.SUPPORTED,
-            evidence=["local:1#001"],
+        cid: Verdict(
+            claim_id=cid,
+            label=label,
+            evidence=evidence,
             quote_found=True,
-            confidence=0.85,
+            confidence=confidence,
             rationale="r",
-        ),
-        "C2": Verdict(
-            claim_id="C2",
-            label=Label.CONTRADICTED,
-            evidence=["local:2#001"],
-            quote_found=True,
-            confidence=0.7,
-            rationale="r",
-        ),
-        "C3": Verdict(
-            claim_id="C3",
-            label=Label.INSUFFICIENT,
-            evidence=[],
-            quote_found=True,
-            confidence=0.55,
-            rationale="r",
-        ),
+        )
+        for cid, label, evidence, confidence in (
+            ("C1", Label.SUPPORTED, ["local:1#001"], 0.85),
+            ("C2", Label.CONTRADICTED, ["local:2#001"], 0.7),
+            ("C3", Label.INSUFFICIENT, [], 0.55),
+        )
     }
     draft = Draft(
         title="Warmup and stability",
