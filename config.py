@@ -37,7 +37,7 @@ LOCAL_PROFILE = {
     "passages_per_paper": 1,
     "max_reasks": 1,
     "claims_per_passage": 2,
-    "evidence_k": 2,
+    "evidence_k": 3,
     "max_findings": 5,
     "writer_max_claims": 16,
     "concurrency": 2,

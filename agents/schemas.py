@@ -122,7 +122,7 @@ def tidy_statement(text: str) -> str:
 _LISTING = re.compile(r"\b(SUPPORTED|CONTRADICTED|INSUFFICIENT)\b|confidence \d")
 
 
-def prose_problem(text: str) -> str | None:
+def prose_problem(text: str, complete: bool = True) -> str | None:
     """Rules for model-written prose: citations, claim links and counts are the code's job."""
     if _BRACKET_NUMBER.search(text):
         return "do not write bracketed numbers such as [1]; the code adds citations"
@@ -133,11 +133,14 @@ def prose_problem(text: str) -> str | None:
         )
     if _COUNTED.search(text):
         return "do not state how many papers, studies or claims there are; the code adds counts"
+    if complete and not re.search(r"[.!?][\"')\]]?$", text.strip()):
+        return "the text is cut off: finish every sentence, and write less so that it fits"
     return None
 
 
-def check_prose(value: str) -> str:
-    problem = prose_problem(value)
+def check_prose(value: str, complete: bool = True) -> str:
+    """`value` when it follows the prose rules; `complete` asks for whole sentences."""
+    problem = prose_problem(value, complete)
     if problem:
         raise ValueError(problem)
     return value
@@ -355,7 +358,12 @@ class FrameDraft(Strict):
     discussion: Paragraph
     limitations: Paragraph
 
-    @field_validator("title", "abstract", "introduction", "discussion", "limitations")
+    @field_validator("title")
+    @classmethod
+    def _title_rules(cls, value: str) -> str:
+        return check_prose(value, complete=False)
+
+    @field_validator("abstract", "introduction", "discussion", "limitations")
     @classmethod
     def _prose_rules(cls, value: str) -> str:
         return check_prose(value)

@@ -198,7 +198,7 @@ def salvage_frame(raw: str, question: str) -> FrameDraft | None:
         try:
             field = FrameDraft.model_fields[name]
             checked = TypeAdapter(Annotated[(str, *field.metadata)]).validate_python(value)
-            kept[name] = check_prose(checked)
+            kept[name] = check_prose(checked, complete=name != "title")
             if name != "abstract" and repeats(kept.get("abstract", ""), kept[name]):
                 raise ValueError("repeats the abstract")
         except ValueError:

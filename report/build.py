@@ -183,7 +183,8 @@ def _reference(n: int, paper: Paper) -> Reference:
 
 
 def method_text(facts: RunFacts, stats: Stats) -> str:
-    reviewers = ", ".join(r.reviewer.replace("_", " ") for r in facts.reviews) or "none"
+    names = dict.fromkeys(r.reviewer.replace("_", " ") for r in facts.reviews)
+    reviewers = ", ".join(names) or "none"
     revision = (
         "The writer then revised the draft once in response to their requests."
         if facts.revised

@@ -203,3 +203,9 @@ def test_a_frame_keeps_its_valid_sections_and_says_which_failed():
     frame = salvage_frame(json.dumps(copied), "Does warmup help?")
     assert frame.abstract.startswith("Warmup reduced")
     assert frame.discussion.startswith("The writer's discussion did not pass validation")
+
+
+def test_prose_cut_off_mid_sentence_is_rejected():
+    assert prose_problem("Warmup reduced early divergence in small, 2")
+    assert prose_problem("Warmup reduced early divergence.") is None
+    assert prose_problem("Warmup and stability", complete=False) is None
