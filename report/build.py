@@ -242,6 +242,8 @@ def lint(report: Report, question: str) -> list[str]:
         "the question is present in full",
         "the question is missing or altered",
     )
+    cut = [text[-30:] for text in prose if not re.search(r"[.!?][\"')\]]?$", text.strip())]
+    check(not cut, "no prose is cut off mid-sentence", f"prose cut off at {cut}")
     stray = [m.group(0) for text in prose for m in CITATION.finditer(text)]
     check(not stray, "model prose has no citation numbers", f"stray citations {stray}")
     cited = {r for f in report.findings for r in f.refs}

@@ -164,8 +164,10 @@ def test_lint_catches_planted_defects():
     report.findings[1].refs = [1]
     report.contradictions = []
     report.claims[0].text = "The paper presents tables of results."
+    report.sections["discussion"] = "Warmup helped in small, 2"
     failed = " ".join(line for line in lint(report, QUESTION) if line.startswith("FAIL"))
     assert "question is missing or altered" in failed
     assert "past the reference list" in failed
     assert "uncited references [2]" in failed
     assert "bad claims ['C1']" in failed
+    assert "prose cut off" in failed
