@@ -108,10 +108,23 @@ _LEAD_IN = re.compile(
 _ID_LIST = re.compile(r"\s*\((?:claims?\s+)?[CF]\d+(?:\s*(?:,|and)\s*[CF]\d+)*\)")
 
 
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s|$)")
+
+
+def whole_sentences(text: str, minimum: int = 40) -> str:
+    """`text` without a trailing fragment: a length bound in the schema can cut a model off
+    mid-sentence, and the sentences before the cut are still its own complete words."""
+    text = text.strip()
+    if not text or re.search(r"[.!?][\"')\]]?$", text):
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]] if ends and ends[-1] >= minimum else text
+
+
 def tidy_statement(text: str) -> str:
     """Code fixes two habits of small models instead of re-asking: a lead-in about the
     evidence ("The claims together suggest that …") and parenthesised claim ids."""
-    text = _ID_LIST.sub("", text).strip()
+    text = whole_sentences(_ID_LIST.sub("", text).strip())
     match = _LEAD_IN.match(text)
     if match and len(text) > match.end():
         rest = text[match.end() :]
@@ -357,6 +370,11 @@ class FrameDraft(Strict):
     introduction: Paragraph
     discussion: Paragraph
     limitations: Paragraph
+
+    @field_validator("abstract", "introduction", "discussion", "limitations", mode="before")
+    @classmethod
+    def _drop_fragment(cls, value: object) -> object:
+        return whole_sentences(value) if isinstance(value, str) else value
 
     @field_validator("title")
     @classmethod

@@ -26,6 +26,7 @@ from synth.agents.schemas import (
     content_stems,
     repeats,
     tidy_statement,
+    whole_sentences,
 )
 
 FINDING_TOKENS = 400
@@ -96,6 +97,13 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
 def revision_schema(n_findings: int) -> type[BaseModel]:
     class Revision(FrameDraft):
         findings: list[Statement] = Field(min_length=n_findings, max_length=n_findings)
+
+        @field_validator("findings", mode="before")
+        @classmethod
+        def _tidy(cls, value: object) -> object:
+            if not isinstance(value, list):
+                return value
+            return [tidy_statement(v) if isinstance(v, str) else v for v in value]
 
         @field_validator("findings")
         @classmethod
@@ -197,6 +205,8 @@ def salvage_frame(raw: str, question: str) -> FrameDraft | None:
         value = data.get(name)
         try:
             field = FrameDraft.model_fields[name]
+            if isinstance(value, str) and name != "title":
+                value = whole_sentences(value)
             checked = TypeAdapter(Annotated[(str, *field.metadata)]).validate_python(value)
             kept[name] = check_prose(checked, complete=name != "title")
             if name != "abstract" and repeats(kept.get("abstract", ""), kept[name]):

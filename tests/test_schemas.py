@@ -209,3 +209,12 @@ def test_prose_cut_off_mid_sentence_is_rejected():
     assert prose_problem("Warmup reduced early divergence in small, 2")
     assert prose_problem("Warmup reduced early divergence.") is None
     assert prose_problem("Warmup and stability", complete=False) is None
+
+
+def test_code_drops_a_trailing_fragment_cut_by_a_length_bound():
+    from synth.agents.schemas import whole_sentences
+
+    cut = "Warmup reduced early divergence in post-norm models. Clipping removes most of the, 2"
+    assert whole_sentences(cut) == "Warmup reduced early divergence in post-norm models."
+    assert whole_sentences("Too short. cut") == "Too short. cut"  # nothing worth keeping
+    assert whole_sentences("Complete sentence here.") == "Complete sentence here."
