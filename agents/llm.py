@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
@@ -191,8 +190,6 @@ class Model:
         max_retries: int = 4,
         retry_max_wait: float = 20.0,
         timeout: float = 120.0,
-        http_client: httpx.AsyncClient | None = None,
-        on_attempt: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.recorder = recorder
@@ -202,14 +199,12 @@ class Model:
         self.max_retries = max_retries
         self.retry_max_wait = retry_max_wait
         self._semaphore = semaphore
-        self._on_attempt = on_attempt
         self._dialect = endpoint.resolved_dialect()
         self._client = openai.AsyncOpenAI(
             base_url=endpoint.base_url,
             api_key=endpoint.api_key or "no-key",
             max_retries=0,
             timeout=timeout,
-            http_client=http_client,
         )
 
     async def close(self) -> None:
@@ -300,8 +295,6 @@ class Model:
             entry["parsed"] = value.model_dump(mode="json") if value is not None else None
             entry["error"] = last_error or None
             self.recorder.record(entry)
-            if self._on_attempt:
-                self._on_attempt(entry)
             if value is not None:
                 return value
             messages = [

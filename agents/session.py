@@ -246,8 +246,7 @@ class Session:
         self, extractions: list[Extraction], passages: list[Passage], corpus: list[PaperText]
     ) -> list[Verification]:
         by_id = {p.id: p for p in passages}
-        titles = {p.paper.id: p.paper.title for p in corpus}
-        paper_ids = None if self.settings.whole_library else sorted(titles)
+        paper_ids = None if self.settings.whole_library else sorted(p.paper.id for p in corpus)
         provisional = self._provisional_claims(extractions, by_id)
 
         async def one(claim: Claim) -> Verification:

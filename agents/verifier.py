@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints, create_model
+from pydantic import StringConstraints
 
 from synth.agents import prompts
 from synth.agents.llm import ItemDropped, Model
@@ -31,18 +31,18 @@ CONFIDENCE_DEFINITION = (
 )
 
 
-def judgement_schema(label: str) -> type[BaseModel]:
-    """{"stances": {label: stance}, "rationale": …}: the shape that measured best with small
-    models (a bare `stance` field drew "contradicts" almost every time; see README)."""
-    stances = create_model("Stances", __base__=Strict, **{label: (Stance, ...)})  # type: ignore[call-overload]
+class Stances(Strict):
+    E1: Stance
 
-    class Judgement(Strict):
-        stances: stances  # type: ignore[valid-type]
-        rationale: Annotated[
-            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)
-        ]
 
-    return Judgement
+class Judgement(Strict):
+    """{"stances": {"E1": stance}, "rationale": …}: the shape that measured best with small
+    models (a bare `stance` field drew "contradicts" almost every time)."""
+
+    stances: Stances
+    rationale: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)
+    ]
 
 
 def decide(
@@ -84,34 +84,31 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
         )
     template = prompts.load("verifier")
 
-    schema = judgement_schema("E1")
-
-    async def judge(passage: Evidence) -> tuple[str, str] | None:
+    async def judge(passage: Evidence) -> Judgement | None:
         try:
-            answer = await model.ask(
+            return await model.ask(
                 agent="verifier",
                 item=f"{claim.id}|{passage.passage_id}",
                 prompt=template,
                 messages=template.messages(
                     claim=claim.text, evidence=prompts.data_block("E1", passage.text)
                 ),
-                schema=schema,
+                schema=Judgement,
                 max_tokens=MAX_TOKENS,
                 untrusted=[passage.passage_id],
             )
         except ItemDropped:
             return None
-        return answer.stances.E1, answer.rationale
 
     judgements = await asyncio.gather(*(judge(e) for e in evidence))
     answered = [(e, j) for e, j in zip(evidence, judgements, strict=True) if j is not None]
     if not answered:
         raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")
     offered = {e.passage_id: e for e, _ in answered}
-    stances = {e.passage_id: j[0] for e, j in answered}
+    stances = {e.passage_id: j.stances.E1 for e, j in answered}
     label, chosen, confidence = decide(stances, offered, claim.paper_id)
-    decisive = [j[1] for e, j in answered if e.passage_id in chosen]
-    rationale = " ".join(decisive) if decisive else answered[0][1][1]
+    decisive = [j.rationale for e, j in answered if e.passage_id in chosen]
+    rationale = " ".join(decisive) if decisive else answered[0][1].rationale
     return Verdict(
         claim_id=claim.id,
         label=label,

@@ -116,9 +116,6 @@ class Library:
             )
         return len(new)
 
-    def count(self) -> int:
-        return self._collection.count()
-
     def search(
         self,
         text: str,

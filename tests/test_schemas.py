@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from synth.agents.extractor import extraction_schema
 from synth.agents.reviewer import personas, review_schema, rubric
 from synth.agents.schemas import FrameDraft, claim_text_problem, prose_problem
-from synth.agents.verifier import judgement_schema
+from synth.agents.verifier import Judgement
 from synth.agents.writer import finding_schema, revision_schema
 
 
@@ -74,7 +74,7 @@ def test_extraction_schema_offers_only_the_passage_sentences():
 
 
 def test_judgement_is_one_stance_with_a_short_rationale():
-    schema = judgement_schema("E1")
+    schema = Judgement
     schema.model_validate({"stances": {"E1": "supports"}, "rationale": "Same result."})
     with pytest.raises(ValidationError):
         schema.model_validate({"stances": {"E1": "maybe"}, "rationale": "Unsure."})
