@@ -33,6 +33,7 @@ class Library:
         self.embedder = embedder
         self.location = str(location)
         self._lock: FileLock | None = None
+        self._query_vectors: dict[str, list[float]] = {}
         settings = Settings(anonymized_telemetry=False)
         if self.location.startswith(("http://", "https://")):
             from urllib.parse import urlsplit
@@ -116,6 +117,12 @@ class Library:
             )
         return len(new)
 
+    def _query_vector(self, text: str) -> list[float]:
+        # The session asks the same queries once per paper; embed each text only once.
+        if text not in self._query_vectors:
+            self._query_vectors[text] = self.embedder.embed([text])[0]
+        return self._query_vectors[text]
+
     def search(
         self,
         text: str,
@@ -136,7 +143,7 @@ class Library:
                 else {"paper_id": {"$in": sorted(paper_ids)}}
             )
         result = self._collection.query(
-            query_embeddings=self.embedder.embed([text]),
+            query_embeddings=[self._query_vector(text)],
             n_results=k + len(excluded),
             where=where,
             include=["documents", "metadatas", "distances"],
