@@ -23,11 +23,16 @@ from synth.agents.schemas import PaperText, Report, RunSettings
 from synth.agents.session import AGENTS, Session
 from synth.errors import BadInput, Interrupted, SynthError, Unreachable
 from synth.report import render
-from synth.sources.local import load_folder
+from synth.sources import arxiv
+from synth.sources.http import HttpCache, PoliteClient
+from synth.sources.literature import KNOWN_SOURCES, NETWORK_SOURCES, Literature
+from synth.sources.local import load_file, load_folder
 from synth.store import paths
 from synth.store.cache import ResponseCache
+from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
+from synth.store.papers import PaperStore
 from synth.store.runs import RunFolder
 from synth.store.transcript import Recorder
 from synth.ui import StageProgress, err_console, out_console, print_summary
@@ -57,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     _run_flags(resume)
     resume.set_defaults(handler=cmd_resume)
 
+    ingest = verbs.add_parser(
+        "ingest", help="add papers to the library: a folder or file, or a search query"
+    )
+    ingest.add_argument("target", metavar="PATH|QUERY")
+    _source_flags(ingest)
+    ingest.add_argument("--store", help="library folder, or http://host:port for a Chroma server")
+    ingest.add_argument("--no-cache", dest="cache", action="store_false", default=None)
+    ingest.add_argument("--offline", action="store_true", default=None)
+    ingest.set_defaults(handler=cmd_ingest)
+
     models = verbs.add_parser("models", help="list the model endpoints and check them")
     models.add_argument("--model", help="model name to check")
     models.add_argument("--base-url", dest="base_url", help="endpoint to check")
@@ -68,9 +83,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _year(value: str) -> int:
+    if not value.isdigit() or not 1900 <= int(value) <= 2100:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a year such as 2019")
+    return int(value)
+
+
+def _source_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sources",
+        help=f"comma-separated, from {','.join(KNOWN_SOURCES)} (default: local with --corpus, "
+        "else arxiv,openalex,s2)",
+    )
+    parser.add_argument("--since", type=_year, help="only papers from this year on")
+    parser.add_argument("--until", type=_year, help="only papers up to this year")
+    parser.add_argument(
+        "--max-papers", dest="max_papers", type=int, help="cap on papers kept after screening"
+    )
+    parser.add_argument(
+        "--arxiv-category",
+        dest="arxiv_categories",
+        action="append",
+        metavar="CAT",
+        help="arXiv category such as cs.LG; repeatable",
+    )
+
+
 def _run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", help="folder of .pdf/.md/.txt papers")
-    parser.add_argument("--sources", help="comma-separated sources (local)")
+    _source_flags(parser)
     parser.add_argument("--model", help="model name, or 'local' for the embedded model")
     parser.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint")
     parser.add_argument(
@@ -104,11 +145,15 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "cache",
             "offline",
             "concurrency",
+            "since",
+            "until",
+            "max_papers",
+            "arxiv_categories",
         )
     }
-    if args.sources:
+    if getattr(args, "sources", None):
         flags["sources"] = [s.strip() for s in args.sources.split(",") if s.strip()]
-    if args.agent_model:
+    if getattr(args, "agent_model", None):
         pairs = {}
         for item in args.agent_model:
             agent, _, name = item.partition("=")
@@ -202,24 +247,119 @@ def _probe(url: str, model: str) -> str:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    cache = ResponseCache(paths.cache_dir() / "responses.sqlite3")
-    if args.action == "clear":
-        print(f"removed {cache.clear()} cached responses")
-    else:
-        info = cache.info()
-        print(f"{info['path']}: {info['entries']} responses, {info['bytes']} bytes")
+    caches = (
+        ("model responses", ResponseCache(paths.cache_dir() / "responses.sqlite3")),
+        ("source pages", HttpCache(paths.cache_dir() / "http.sqlite3")),
+    )
+    for what, cache in caches:
+        if args.action == "clear":
+            print(f"removed {cache.clear()} cached {what}")
+        else:
+            info = cache.info()
+            print(f"{info['path']}: {info['entries']} {what}, {info['bytes']} bytes")
+        cache.close()
     return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Add papers to the library without a model: a local folder or file, or the results of
+    one search. Papers already fetched or embedded are neither fetched nor embedded again."""
+    from rich.table import Table
+
+    from synth.sources.ingest import search_and_fetch
+
+    flags = _flags(args)
+    target = Path(args.target).expanduser()
+    is_path = target.exists()
+    if is_path:
+        flags["sources"] = flags.get("sources") or ["local"]
+        flags["corpus"] = str(target.resolve())
+    settings = config.resolve(flags)
+    check_sources(settings, corpus_needed=False)
+    check_offline(settings)
+    if not is_path and not network_sources(settings):
+        raise BadInput(
+            f"'{args.target}' is not a file or folder, and no online source is selected",
+            "pass a path, or a search query with --sources arxiv,openalex,s2",
+        )
+    store = settings.store or str(paths.default_store())
+    papers = paper_store(store)
+    warn = _warn_line
+
+    async def gather() -> list[tuple[PaperText, str]]:
+        async with open_literature(settings) as literature:
+            if is_path:
+                loaded = (
+                    load_folder(target, warn) if target.is_dir() else [load_file_or_fail(target)]
+                )
+                if literature is not None:
+                    loaded = [
+                        t.model_copy(update={"paper": await literature.complete_metadata(t.paper)})
+                        for t in loaded
+                    ]
+                return [(t, "full text") for t in loaded]
+            assert literature is not None
+            return await search_and_fetch(
+                literature, args.target, settings, papers, network_sources(settings), warn
+            )
+
+    try:
+        found = asyncio.run(gather())
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted", "run the same `synth ingest` again to continue") from None
+    if not found:
+        raise Unreachable(
+            f"nothing to add: no paper with text was found for '{args.target}'",
+            "try other words, or check the network",
+        )
+    table = Table(title=f"synth ingest → {store}")
+    for column in ("paper", "text", "new passages"):
+        table.add_column(column, overflow="fold")
+    with Library(store, MiniLM()) as library:
+        for text, how in found:
+            added = library.add(chunk_paper(text))
+            table.add_row(f"{text.paper.id} {text.paper.title}", how, str(added))
+    out_console.print(table)
+    return 0
+
+
+def load_file_or_fail(path: Path) -> PaperText:
+    try:
+        return load_file(path)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise BadInput(f"cannot read {path}: {error}", "pass a .pdf, .md or .txt paper") from None
+
+
+def _warn_line(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
 
 
 # Running ---------------------------------------------------------------------------------------
 
 
-def check_sources(settings: RunSettings) -> None:
-    unknown = [s for s in settings.sources if s != "local"]
+def check_sources(settings: RunSettings, corpus_needed: bool = True) -> None:
+    unknown = [s for s in settings.sources if s not in KNOWN_SOURCES]
     if unknown:
-        raise BadInput(f"unknown source(s) {', '.join(unknown)}", "use --sources local")
-    if not settings.corpus:
-        raise BadInput("no corpus given", "pass --corpus with a folder of papers")
+        raise BadInput(
+            f"unknown source(s) {', '.join(unknown)}",
+            f"choose --sources from {','.join(KNOWN_SOURCES)}",
+        )
+    if corpus_needed and "local" in settings.sources and not settings.corpus:
+        raise BadInput(
+            "--sources includes local but no folder was given", "pass --corpus with a folder"
+        )
+    if settings.corpus and "local" not in settings.sources:
+        raise BadInput(
+            "--corpus is read only by the local source, which --sources leaves out",
+            f"use --sources {','.join([*settings.sources, 'local'])}",
+        )
+    bad = [c for c in settings.arxiv_categories if not arxiv.valid_category(c)]
+    if bad:
+        raise BadInput(f"'{bad[0]}' is not an arXiv category", "use a name such as cs.LG")
+
+
+def network_sources(settings: RunSettings) -> list[str]:
+    return [s for s in settings.sources if s in NETWORK_SOURCES]
 
 
 def is_local(settings: RunSettings) -> bool:
@@ -241,13 +381,17 @@ def check_offline(settings: RunSettings) -> None:
                 f"--offline refuses the {what} {config.safe_url(url)}",
                 "drop --offline or use one on 127.0.0.1",
             )
+    if network_sources(settings):
+        raise BadInput(
+            f"--offline refuses the online sources {','.join(network_sources(settings))}",
+            "work offline with --corpus DIR --sources local, or drop --offline",
+        )
 
 
 def load_corpus(settings: RunSettings) -> list[PaperText]:
-    assert settings.corpus is not None
-    return load_folder(
-        Path(settings.corpus), warn=lambda m: err_console.print(f"[yellow]warning:[/yellow] {m}")
-    )
+    if "local" not in settings.sources or not settings.corpus:
+        return []
+    return load_folder(Path(settings.corpus), warn=_warn_line)
 
 
 @contextlib.asynccontextmanager
@@ -267,7 +411,10 @@ async def open_models(
             base = await stack.enter_async_context(local_model.serve(weights))
         else:
             base = Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
-        recorder = Recorder(run.transcript, secrets=[key or "", *config.url_secrets(base.base_url)])
+        recorder = Recorder(
+            run.transcript,
+            secrets=[key or "", *config.url_secrets(base.base_url), *config.source_secrets()],
+        )
         host = urlsplit(base.base_url).hostname or ""
         if host not in LOCAL_HOSTS and "local" in settings.sources:
             err_console.print(
@@ -314,7 +461,7 @@ def execute(run: RunFolder, settings: RunSettings, question: str, corpus: Corpus
     try:
         with Library(store, MiniLM()) as library, StageProgress() as progress:
             report = asyncio.run(
-                _execute(run, settings, question, corpus, library, progress, cache)
+                _execute(run, settings, question, corpus, library, progress, cache, store)
             )
     except KeyboardInterrupt:
         _finish(run, started, "interrupted")
@@ -342,10 +489,51 @@ async def _execute(
     library: Library,
     progress: StageProgress,
     cache: ResponseCache | None,
+    store: str,
 ) -> Report:
-    async with open_models(settings, run, cache) as models:
-        session = Session(run, settings, question, models, library, progress, corpus)
+    async with open_models(settings, run, cache) as models, open_literature(settings) as lit:
+        session = Session(
+            run,
+            settings,
+            question,
+            models,
+            library,
+            progress,
+            local_papers=corpus,
+            literature=lit,
+            paper_store=paper_store(store),
+        )
         return await session.execute()
+
+
+def paper_store(store: str) -> PaperStore:
+    """Fetched paper texts live beside an embedded library, else in the user data folder."""
+    if store.startswith(("http://", "https://")):
+        return PaperStore(paths.data_dir() / "papers")
+    return PaperStore(Path(store) / "papers")
+
+
+@contextlib.asynccontextmanager
+async def open_literature(settings: RunSettings) -> AsyncIterator[Literature | None]:
+    """The literature sources, when the run uses any online one."""
+    if not network_sources(settings):
+        yield None
+        return
+    cache = HttpCache(paths.cache_dir() / "http.sqlite3") if settings.cache else None
+    client = PoliteClient(
+        contact=settings.contact,
+        cache=cache,
+        intervals=settings.host_intervals,
+        timeout=settings.http_timeout,
+        max_retries=settings.max_retries,
+        retry_max_wait=settings.retry_max_wait,
+    )
+    try:
+        yield Literature(client, settings.contact)
+    finally:
+        await client.close()
+        if cache is not None:
+            cache.close()
 
 
 def _finish(run: RunFolder, started: float, status: str, error: str | None = None) -> float:

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 
 from synth.agents.schemas import RunSettings
 from synth.errors import BadInput
+from synth.sources import openalex, semantic_scholar
+from synth.sources.literature import NETWORK_SOURCES
 from synth.store import paths
 
 if sys.version_info >= (3, 11):
@@ -29,6 +31,7 @@ ENV_KEYS = {
     "SYNTH_MODEL": "model",
     "SYNTH_STORE": "store",
     "SYNTH_RUNS_DIR": "runs_dir",
+    "SYNTH_CONTACT": "contact",
 }
 KEY_ENV = ("SYNTH_API_KEY", "OPENAI_API_KEY")
 # A small local model on a laptop CPU: read fewer passages, ask for fewer claims, offer less
@@ -41,6 +44,7 @@ LOCAL_PROFILE = {
     "max_findings": 5,
     "writer_max_claims": 16,
     "concurrency": 2,
+    "results_per_search": 5,
 }
 MAX_QUESTION_CHARS = 2000
 
@@ -74,6 +78,9 @@ def resolve(
             if os.environ.get(env):
                 values[key] = os.environ[env]
     values.update({k: v for k, v in flags.items() if v is not None})
+    if not values.get("sources"):
+        # A folder of papers means "read these"; no folder means "search the literature".
+        values["sources"] = ["local"] if values.get("corpus") else list(NETWORK_SOURCES)
     if str(values.get("model", "local")).startswith("local") and not values.get("base_url"):
         for key, value in LOCAL_PROFILE.items():
             values.setdefault(key, value)
@@ -132,6 +139,12 @@ def api_key() -> str | None:
         if os.environ.get(name):
             return os.environ[name]
     return None
+
+
+def source_secrets() -> list[str]:
+    """The literature sources' API keys, for the recorder to blank out."""
+    keys = [os.environ.get(openalex.KEY_ENV), semantic_scholar.api_key()]
+    return [k for k in keys if k]
 
 
 def url_secrets(url: str | None) -> list[str]:

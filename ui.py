@@ -12,6 +12,10 @@ from synth.agents.schemas import Report
 
 STAGE_LABELS = {
     "plan": "Planning searches",
+    "search": "Searching sources",
+    "metadata": "Looking up metadata",
+    "screen": "Screening candidates",
+    "fetch": "Fetching full text",
     "embed": "Embedding passages",
     "extract": "Extracting claims",
     "verify": "Verifying claims",

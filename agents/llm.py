@@ -13,7 +13,6 @@ import asyncio
 import copy
 import hashlib
 import json
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from synth.agents import tokens
 from synth.agents.prompts import PromptTemplate
 from synth.errors import CheckFailed, Unreachable
+from synth.retrying import backoff_seconds, retry_after
 from synth.store.cache import ResponseCache
 from synth.store.transcript import Recorder
 
@@ -147,15 +147,7 @@ def is_transient(error: BaseException) -> bool:
 
 def retry_after_seconds(error: BaseException) -> float | None:
     response = getattr(error, "response", None)
-    if response is None:
-        return None
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+    return retry_after(response.headers) if response is not None else None
 
 
 @dataclass
@@ -366,10 +358,7 @@ class Model:
         def wait(state: Any) -> float:
             error = state.outcome.exception() if state.outcome else None
             hinted = retry_after_seconds(error) if error else None
-            if hinted is not None:
-                return min(hinted, self.retry_max_wait)
-            backoff = min(self.retry_max_wait, 0.5 * 2 ** (state.attempt_number - 1))
-            return backoff * (0.5 + random.random() / 2)
+            return backoff_seconds(hinted, state.attempt_number, self.retry_max_wait)
 
         try:
             async for attempt in AsyncRetrying(

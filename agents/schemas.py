@@ -197,6 +197,11 @@ class Paper(Strict):
     source: str
     full_text_available: bool = True
     path: str | None = None
+    # Every id the sources know the work by (doi, arxiv, openalex, s2), the sources that
+    # found it, and where its open full text is (a PDF), if anywhere.
+    ids: dict[str, str] = Field(default_factory=dict)
+    found_in: list[str] = Field(default_factory=list)
+    pdf_url: str | None = None
 
 
 SECTION_GAP = "\n\n"
@@ -282,6 +287,28 @@ class Contradiction(Strict):
     evidence: list[dict[str, str | int]]
 
 
+class Exclusion(Strict):
+    paper_id: str
+    title: str
+    reason: str
+
+
+class Screening(Strict):
+    """The PRISMA-style record of how papers were found, merged, screened and included."""
+
+    sources: list[str]
+    found: dict[str, int]  # distinct records per source
+    failed: list[str] = Field(default_factory=list)  # searches that failed, with the reason
+    records: int  # records from all sources, before merging
+    candidates: int  # distinct works after merging duplicates
+    duplicates: int
+    screened: int  # works rated by the screener (papers from the local folder are not)
+    excluded: list[Exclusion] = Field(default_factory=list)
+    included: int
+    full_text: int
+    abstract_only: int
+
+
 class Reference(Strict):
     n: int
     id: str
@@ -292,6 +319,7 @@ class Reference(Strict):
     url: str | None
     doi: str | None
     arxiv_id: str | None
+    full_text_available: bool = True
 
 
 class ReportClaim(Claim):
@@ -335,6 +363,7 @@ class Report(Strict):
     reviews: list[Review]
     references: list[Reference]
     stats: Stats
+    screening: Screening
     lint: list[str]
 
 
@@ -408,6 +437,13 @@ def repeats(source: str, text: str) -> bool:
 class RunSettings(Strict):
     corpus: str | None = None
     sources: list[str] = Field(default_factory=lambda: ["local"])
+    since: int | None = Field(None, ge=1900, le=2100)
+    until: int | None = Field(None, ge=1900, le=2100)
+    max_papers: int = Field(20, ge=1, le=500)
+    results_per_search: int = Field(10, ge=1, le=200)
+    arxiv_categories: list[str] = Field(default_factory=list)
+    contact: str | None = None  # an e-mail address sent to the sources in the User-Agent
+    host_intervals: dict[str, float] = Field(default_factory=dict)
     model: str = "local"
     base_url: str | None = None
     agent_models: dict[str, str] = Field(default_factory=dict)
@@ -429,3 +465,10 @@ class RunSettings(Strict):
     max_retries: int = Field(4, ge=0, le=10)
     retry_max_wait: float = Field(20.0, ge=0)
     request_timeout: float = Field(300.0, gt=0)
+    http_timeout: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> RunSettings:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since {self.since} is after until {self.until}")
+        return self

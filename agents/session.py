@@ -16,31 +16,39 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
-from synth.agents import extractor, planner, reviewer, verifier, writer
+from synth.agents import extractor, planner, reviewer, screener, verifier, writer
 from synth.agents.grouping import group_claims
 from synth.agents.llm import ItemDropped, Model
 from synth.agents.schemas import (
     Claim,
     ClaimKind,
+    Exclusion,
     Label,
+    Paper,
     PaperText,
     Passage,
     Plan,
     Report,
     Review,
     RunSettings,
+    Screening,
     Strict,
     Verdict,
 )
-from synth.errors import CheckFailed
+from synth.errors import CheckFailed, Unreachable
 from synth.report.build import RunFacts, build_report
+from synth.sources.http import SourceError
+from synth.sources.literature import NETWORK_SOURCES, SOURCE_NAMES, Literature, needs_metadata
+from synth.sources.merge import merge_papers
+from synth.sources.records import SearchRequest
 from synth.store.chunking import chunk_paper, locate_quote, normalise
 from synth.store.library import Library
+from synth.store.papers import PaperStore
 from synth.store.runs import RunFolder
 from synth.store.transcript import read_transcript
 
 M = TypeVar("M", bound=BaseModel)
-AGENTS = ("planner", "extractor", "verifier", "writer", "reviewer")
+AGENTS = ("planner", "screener", "extractor", "verifier", "writer", "reviewer")
 
 
 class Ui(Protocol):
@@ -54,6 +62,26 @@ class Ui(Protocol):
 
 class Corpus(Strict):
     papers: list[PaperText]
+    screening: Screening
+
+
+class SearchOutcome(Strict):
+    source: str
+    query: str
+    papers: list[Paper]
+    error: str | None = None
+
+
+class ScreenResult(Strict):
+    paper_id: str
+    relevance: screener.Relevance | None
+    reason: str
+
+
+class FetchOutcome(Strict):
+    paper_id: str
+    text: PaperText | None
+    note: str | None
 
 
 class Passages(Strict):
@@ -116,13 +144,17 @@ class Session:
     models: dict[str, Model]
     library: Library
     ui: Ui
-    load_corpus: Callable[[], list[PaperText]]
+    local_papers: Callable[[], list[PaperText]]
+    literature: Literature | None = None
+    paper_store: PaperStore | None = None
 
     async def execute(self) -> Report:
         with self._timed("plan"):
             plan = await self._plan()
+        with self._timed("search"):
+            gathered = await self._gather(plan)
+        corpus = gathered.papers
         with self._timed("library"):
-            corpus = self._corpus()
             passages = self._passages(corpus)
             selected = self._select(plan, corpus, passages)
         with self._timed("extract"):
@@ -145,7 +177,7 @@ class Session:
             models={agent: m.endpoint.model for agent, m in sorted(self.models.items())},
             sources=self.settings.sources,
             papers=[p.paper for p in corpus],
-            included=[p.paper.id for p in corpus],
+            screening=gathered.screening,
             passages=len(passages),
             passages_read=len(selected),
             passages_per_paper=self.settings.passages_per_paper,
@@ -181,12 +213,195 @@ class Session:
         self.ui.advance("plan")
         return plan
 
-    def _corpus(self) -> list[PaperText]:
+    async def _gather(self, plan: Plan) -> Corpus:
+        """Search, merge, screen and fetch: the papers whose text enters extraction, and the
+        record of how they were chosen."""
         saved = self.run.load("papers", "corpus", Corpus)
-        if saved is None:
-            saved = Corpus(papers=self.load_corpus())
-            self.run.save("papers", "corpus", saved)
-        return saved.papers
+        if saved is not None:
+            return saved
+        local = self.local_papers() if "local" in self.settings.sources else []
+        local = await self._complete_metadata(local)
+        outcomes = await self._search(plan)
+        failed = [
+            f"the {SOURCE_NAMES[o.source]} search for '{o.query}' failed ({o.error})"
+            for o in outcomes
+            if o.error
+        ]
+        if outcomes and len(failed) == len(outcomes) and not local:
+            raise Unreachable(
+                f"every source search failed; the first: {failed[0]}",
+                "check the network, or work offline with --corpus DIR --sources local, "
+                "then resume the run",
+            )
+        for message in failed:
+            self._warn(message)
+
+        per_source: dict[str, dict[str, Paper]] = {}
+        for o in outcomes:
+            for paper in o.papers:
+                per_source.setdefault(o.source, {}).setdefault(paper.id, paper)
+        if local:
+            per_source["local"] = {t.paper.id: t.paper for t in local}
+        records = [p for source in sorted(per_source) for p in per_source[source].values()]
+        works, duplicates = merge_papers(records)
+
+        to_screen = [w for w in works if "local" not in w.found_in]
+        screened = {r.paper_id: r for r in await self._screen(to_screen)}
+        excluded = [
+            Exclusion(paper_id=w.id, title=w.title, reason=self._exclusion(screened[w.id]))
+            for w in to_screen
+            if screened[w.id].relevance not in screener.INCLUDED
+        ]
+        out = {e.paper_id for e in excluded}
+
+        def priority(work: Paper) -> tuple[int, str]:
+            # The user's own papers first, then the most relevant; ties by id.
+            result = screened.get(work.id)
+            return (0 if result is None else 1 + (result.relevance != "high"), work.id)
+
+        kept = sorted((w for w in works if w.id not in out), key=priority)
+        for w in kept[self.settings.max_papers :]:
+            excluded.append(
+                Exclusion(
+                    paper_id=w.id,
+                    title=w.title,
+                    reason=f"beyond the cap of {self.settings.max_papers} papers (--max-papers)",
+                )
+            )
+        kept = kept[: self.settings.max_papers]
+
+        texts = {t.paper.id: t for t in local}
+        fetched = await self._fetch([w for w in kept if w.id not in texts])
+        corpus: list[PaperText] = []
+        for work in kept:
+            if work.id in texts:
+                corpus.append(PaperText(paper=work, sections=texts[work.id].sections))
+                continue
+            outcome = fetched[work.id]
+            if outcome.text is None:
+                excluded.append(
+                    Exclusion(paper_id=work.id, title=work.title, reason=outcome.note or "no text")
+                )
+                continue
+            full = outcome.text.paper.full_text_available
+            paper = work.model_copy(update={"full_text_available": full})
+            corpus.append(outcome.text.model_copy(update={"paper": paper}))
+        if not corpus:
+            raise CheckFailed(
+                f"no paper was left to read: {len(works)} found, all screened out or without text",
+                "broaden the question, relax --since/--until, or add --sources",
+            )
+        full = sum(1 for t in corpus if t.paper.full_text_available)
+        result = Corpus(
+            papers=sorted(corpus, key=lambda t: t.paper.id),
+            screening=Screening(
+                sources=self.settings.sources,
+                found={source: len(found) for source, found in sorted(per_source.items())},
+                failed=failed,
+                records=len(records),
+                candidates=len(works),
+                duplicates=duplicates,
+                screened=len(to_screen),
+                excluded=sorted(excluded, key=lambda e: e.paper_id),
+                included=len(corpus),
+                full_text=full,
+                abstract_only=len(corpus) - full,
+            ),
+        )
+        self.run.save("papers", "corpus", result)
+        return result
+
+    @staticmethod
+    def _exclusion(result: ScreenResult) -> str:
+        if result.relevance is None:
+            return result.reason
+        return f"relevance {result.relevance}: {result.reason}"
+
+    async def _complete_metadata(self, local: list[PaperText]) -> list[PaperText]:
+        """Local papers with the DOI, authors and year OpenAlex knows, when the run is online."""
+        if self.literature is None:
+            return local
+        literature = self.literature
+
+        async def one(text: PaperText) -> PaperText:
+            try:
+                paper = await literature.complete_metadata(text.paper)
+            except SourceError as error:
+                self._warn(f"no metadata lookup for {text.paper.path or text.paper.id} ({error})")
+                paper = text.paper
+            return text.model_copy(update={"paper": paper})
+
+        todo = [t for t in local if needs_metadata(t.paper)]
+        done = {
+            t.paper.id: t
+            for t in await self._each("metadata", todo, lambda t: t.paper.id, one, PaperText)
+        }
+        return [done.get(t.paper.id, t) for t in local]
+
+    async def _search(self, plan: Plan) -> list[SearchOutcome]:
+        if self.literature is None:
+            return []
+        literature = self.literature
+        sources = [s for s in self.settings.sources if s in NETWORK_SOURCES]
+        wanted = {(s.source, s.query) for s in plan.searches if s.source in sources}
+        for source in sources:
+            if not any(src == source for src, _ in wanted):
+                wanted.add((source, self.question))  # no plan: the question is the search
+        request = dict(
+            limit=self.settings.results_per_search,
+            since=self.settings.since,
+            until=self.settings.until,
+            categories=tuple(self.settings.arxiv_categories),
+        )
+
+        async def one(item: tuple[str, str]) -> SearchOutcome:
+            source, query = item
+            try:
+                papers = await literature.search(source, SearchRequest(query=query, **request))
+            except SourceError as error:
+                return SearchOutcome(source=source, query=query, papers=[], error=str(error))
+            return SearchOutcome(source=source, query=query, papers=papers)
+
+        return await self._each(
+            "search",
+            wanted,
+            lambda item: f"{item[0]}-{item[1]}",
+            one,
+            SearchOutcome,
+            keep=lambda outcome: outcome.error is None,  # a failed search is tried again
+        )
+
+    async def _screen(self, works: list[Paper]) -> list[ScreenResult]:
+        async def one(paper: Paper) -> ScreenResult:
+            try:
+                rated = await screener.screen(
+                    self.models["screener"], question=self.question, paper=paper
+                )
+            except ItemDropped as dropped:
+                return ScreenResult(
+                    paper_id=paper.id,
+                    relevance=None,
+                    reason=f"the screener's answers failed validation ({dropped.reason})",
+                )
+            return ScreenResult(paper_id=paper.id, relevance=rated.relevance, reason=rated.reason)
+
+        return await self._each("screen", works, lambda p: p.id, one, ScreenResult)
+
+    async def _fetch(self, works: list[Paper]) -> dict[str, FetchOutcome]:
+        literature, store = self.literature, self.paper_store
+
+        async def one(paper: Paper) -> FetchOutcome:
+            stored = store.get(paper.id) if store is not None else None
+            if stored is not None:
+                return FetchOutcome(paper_id=paper.id, text=stored, note=None)
+            assert literature is not None
+            result = await literature.full_text(paper)
+            if result.text is not None and result.text.paper.full_text_available and store:
+                store.put(result.text)
+            return FetchOutcome(paper_id=paper.id, text=result.text, note=result.note)
+
+        done = await self._each("fetch", works, lambda p: p.id, one, FetchOutcome)
+        return {o.paper_id: o for o in done}
 
     def _passages(self, corpus: list[PaperText]) -> list[Passage]:
         saved = self.run.load("library", "passages", Passages)
@@ -458,8 +673,10 @@ class Session:
         key: Callable[[Any], str],
         work: Callable[[Any], Awaitable[M]],
         model: type[M],
+        keep: Callable[[M], bool] = lambda _: True,
     ) -> list[M]:
-        """Run `work` on every item not yet checkpointed, concurrently, in id order."""
+        """Run `work` on every item not yet checkpointed, concurrently, in id order; a result
+        that `keep` refuses is used but not checkpointed, so a resume tries it again."""
         ordered = sorted(items, key=key)
         self.ui.stage(stage, len(ordered))
         results: dict[str, M] = {}
@@ -474,7 +691,8 @@ class Session:
 
         async def run_one(item: Any) -> None:
             value = await work(item)
-            self.run.save(stage, key(item), value)
+            if keep(value):
+                self.run.save(stage, key(item), value)
             results[key(item)] = value
             self.ui.advance(stage)
 

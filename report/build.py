@@ -21,12 +21,14 @@ from synth.agents.schemas import (
     Report,
     ReportClaim,
     Review,
+    Screening,
     Stats,
     Verdict,
     claim_text_problem,
 )
 from synth.agents.verifier import CONFIDENCE_DEFINITION
 from synth.agents.writer import Draft
+from synth.sources.literature import SOURCE_NAMES
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -40,8 +42,8 @@ class RunFacts:
     created: str
     models: dict[str, str]
     sources: list[str]
-    papers: list[Paper]
-    included: list[str]
+    papers: list[Paper]  # the included papers, whose text entered extraction
+    screening: Screening
     passages: int
     passages_read: int
     passages_per_paper: int
@@ -135,9 +137,9 @@ def build_report(facts: RunFacts) -> Report:
     totals = transcript_totals(facts.transcript)
     labels = [facts.verdicts[c.id].label for c in facts.claims]
     stats = Stats(
-        papers_found=len(facts.papers),
-        papers_screened_out=len(facts.papers) - len(facts.included),
-        papers_included=len(facts.included),
+        papers_found=facts.screening.candidates,
+        papers_screened_out=len(facts.screening.excluded),
+        papers_included=len(facts.papers),
         papers_cited=len(references),
         passages=facts.passages,
         claims=len(facts.claims),
@@ -172,6 +174,7 @@ def build_report(facts: RunFacts) -> Report:
         reviews=facts.reviews,
         references=references,
         stats=stats,
+        screening=facts.screening,
         lint=[],
     )
     report.lint = lint(report, facts.question)
@@ -191,19 +194,68 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         else "No revision was needed."
     )
     return (
-        f"Sources searched: {', '.join(facts.sources)}. {stats.papers_found} papers were found "
-        f"and {stats.papers_included} included ({stats.papers_screened_out} screened out); "
-        f"their text was cut into {stats.passages} passages of whole sentences and embedded "
-        "in the library. For each paper, the passages nearest to the planner's searches were "
-        f"read (up to {facts.passages_per_paper} per paper, {facts.passages_read} in all), and "
-        f"the extractor drew {stats.claims} claims from them; every claim's quote was copied "
-        "from the paper's text by code, not written by the model. The verifier checked each "
-        f"claim against up to {facts.evidence_k} passages retrieved from the run's papers, "
-        f"excluding the claim's own passage: {stats.supported} supported, "
-        f"{stats.contradicted} contradicted and {stats.insufficient} insufficient. "
-        f"Reviewers ({reviewers}) scored the draft against their rubrics. {revision} "
-        f"{stats.papers_cited} papers are cited in the references."
+        f"{search_text(facts.screening)} "
+        f"The included papers' text was cut into {stats.passages} passages of whole sentences "
+        "and embedded in the library. For each paper, the passages nearest to the planner's "
+        f"searches were read (up to {facts.passages_per_paper} per paper, "
+        f"{facts.passages_read} in all), and the extractor drew {stats.claims} claims from "
+        "them; every claim's quote was copied from the paper's text by code, not written by "
+        f"the model. The verifier checked each claim against up to {facts.evidence_k} passages "
+        "retrieved from the run's papers, excluding the claim's own passage: "
+        f"{stats.supported} supported, {stats.contradicted} contradicted and "
+        f"{stats.insufficient} insufficient. Reviewers ({reviewers}) scored the draft against "
+        f"their rubrics. {revision} {stats.papers_cited} papers are cited in the references."
     )
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def search_text(screening: Screening) -> str:
+    """How the papers were found, merged, screened and included, PRISMA-style, in counts."""
+    s = screening
+    if s.sources == ["local"]:
+        return (
+            f"The papers came from the local folder ({_plural(s.records, 'readable file')}, "
+            f"{_plural(s.candidates, 'distinct paper')}); papers the user supplies are not "
+            f"screened. {_plural(s.included, 'paper was', 'papers were')} included, all with "
+            "full text."
+            if not s.excluded
+            else f"The papers came from the local folder ({_plural(s.records, 'readable file')}); "
+            f"papers the user supplies are not screened, but {len(s.excluded)} were left out "
+            f"(see Screening) and {s.included} included."
+        )
+    found = ", ".join(f"{SOURCE_NAMES[src]} {n}" for src, n in s.found.items())
+    parts = [
+        f"Sources searched: {', '.join(SOURCE_NAMES[src] for src in s.sources)}. "
+        f"They returned {_plural(s.records, 'record')} ({found})"
+    ]
+    parts[0] += (
+        f"; merging records of the same work by DOI, arXiv id and title left "
+        f"{_plural(s.candidates, 'distinct paper')} ({s.duplicates} merged)."
+        if s.duplicates
+        else f", {_plural(s.candidates, 'distinct paper')}."
+    )
+    if s.failed:
+        parts.append(f"{_plural(len(s.failed), 'search')} failed and returned nothing.")
+    if s.screened:
+        parts.append(
+            f"The screener rated {_plural(s.screened, 'paper')} for relevance from title and "
+            "abstract; papers from the local folder were not screened."
+            if "local" in s.found
+            else f"The screener rated all {s.screened} for relevance from title and abstract."
+        )
+    if s.excluded:
+        parts.append(
+            f"{_plural(len(s.excluded), 'paper was', 'papers were')} left out, each for the "
+            "reason listed under Screening."
+        )
+    parts.append(
+        f"{_plural(s.included, 'paper was', 'papers were')} included: {s.full_text} with full "
+        f"text and {s.abstract_only} from the abstract only."
+    )
+    return " ".join(parts)
 
 
 def limitations_text(facts: RunFacts) -> str:

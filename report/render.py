@@ -48,6 +48,10 @@ def reference_line(ref: Reference) -> str:
         parts.append(ref.url)
     elif ref.id.startswith("local:"):
         parts.append(f"Local file ({ref.id}).")
+    if ref.arxiv_id and not ref.doi:
+        parts.append(f"arXiv:{ref.arxiv_id}.")
+    if not ref.full_text_available:
+        parts.append("(Read from the abstract only.)")
     return " ".join(parts)
 
 
@@ -88,6 +92,12 @@ def to_markdown(report: Report) -> str:
 
     out += ["## 4. Discussion", "", report.sections["discussion"], ""]
     out += ["## 5. Method", "", report.sections["method"], ""]
+    if report.screening.excluded or report.screening.failed:
+        out += ["### Screening", ""]
+        out += [f"- Search failed: {_cell(f)}" for f in report.screening.failed]
+        out += ["| Paper left out | Reason |", "|---|---|"] if report.screening.excluded else []
+        out += [f"| {_cell(e.title)} | {_cell(e.reason)} |" for e in report.screening.excluded]
+        out.append("")
     out += ["## 6. Limitations", "", report.sections["limitations"], ""]
 
     out += ["## 7. Claims", "", report.sections["confidence"], ""]

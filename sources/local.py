@@ -12,6 +12,7 @@ from pathlib import Path
 
 from synth.agents.schemas import Paper, PaperText
 from synth.errors import BadInput
+from synth.sources.records import clean_doi
 from synth.sources.text import (
     ParsedDocument,
     build_sections,
@@ -27,12 +28,13 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 def read_document(path: Path, data: bytes) -> ParsedDocument:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return _read_pdf(data)
+        return read_pdf(data)
     text = data.decode("utf-8")
     return parse_markdown(text) if suffix in (".md", ".markdown") else parse_plain(text)
 
 
-def _read_pdf(data: bytes) -> ParsedDocument:
+def read_pdf(data: bytes) -> ParsedDocument:
+    """A PDF's text in sections, its title and authors, and the DOI printed on its first page."""
     import io
     import logging
 
@@ -44,7 +46,9 @@ def _read_pdf(data: bytes) -> ParsedDocument:
         raise ValueError("the PDF is encrypted")
     info = reader.metadata or {}
     pages = [page.extract_text() or "" for page in reader.pages]
-    return parse_pdf_text(pages, str(info.get("/Title") or ""), str(info.get("/Author") or ""))
+    doc = parse_pdf_text(pages, str(info.get("/Title") or ""), str(info.get("/Author") or ""))
+    doc.doi = doc.doi or clean_doi(pages[0] if pages else "")
+    return doc
 
 
 def load_file(path: Path) -> PaperText:
@@ -64,11 +68,13 @@ def load_file(path: Path) -> PaperText:
         year=doc.year,
         venue=doc.venue,
         url=doc.url,
-        doi=doc.doi,
+        doi=clean_doi(doc.doi),
         abstract=abstract[:1500],
         source="local",
         full_text_available=True,
         path=str(path),
+        ids={"doi": doi} if (doi := clean_doi(doc.doi)) else {},
+        found_in=["local"],
     )
     return PaperText(paper=paper, sections=sections)
 

@@ -150,6 +150,7 @@ def _words(text: str) -> set[str]:
 def answer(agent: str, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "planner": _plan,
+        "screener": _screen,
         "extractor": _extract,
         "verifier": _verify,
         "writer": _write,
@@ -167,6 +168,14 @@ def _plan(body: dict[str, Any]) -> dict[str, Any]:
             {"query": "training stability results", "rationale": "outcomes"},
         ],
     }
+
+
+def _screen(body: dict[str, Any]) -> dict[str, Any]:
+    """Relevant when the candidate's title or abstract mentions warmup."""
+    candidate = re.search(r"<<<DATA P1 \w+>>>\n(.*?)\n<<<END DATA", _user(body), re.S).group(1)
+    if "warmup" in candidate.lower() or "warm-up" in candidate.lower():
+        return {"relevance": "high", "reason": "It studies learning-rate warmup directly."}
+    return {"relevance": "none", "reason": "It is about a different topic."}
 
 
 def _extract(body: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from synth.agents.schemas import Claim, Label, Paper, Review, Verdict
+from synth.agents.schemas import Claim, Label, Paper, Review, Screening, Verdict
 from synth.agents.writer import Draft, FindingOut
 from synth.report import render
 from synth.report.build import RunFacts, build_report, lint
@@ -94,7 +94,17 @@ def facts() -> RunFacts:
         models={"writer": "m"},
         sources=["local"],
         papers=papers,
-        included=[p.id for p in papers],
+        screening=Screening(
+            sources=["local"],
+            found={"local": len(papers)},
+            records=len(papers),
+            candidates=len(papers),
+            duplicates=0,
+            screened=0,
+            included=len(papers),
+            full_text=len(papers),
+            abstract_only=0,
+        ),
         passages=9,
         passages_read=6,
         passages_per_paper=2,

@@ -1,0 +1,44 @@
+"""Screener: how relevant a search result is to the question, judged from title and abstract.
+
+The model rates relevance on a four-step scale with a reason; code decides what is included
+(high and medium) and applies the cap on papers, so the report can state true counts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from synth.agents import prompts
+from synth.agents.llm import Model
+from synth.agents.schemas import Paper, Short, Strict
+
+MAX_TOKENS = 120
+Relevance = Literal["high", "medium", "low", "none"]
+INCLUDED: tuple[Relevance, ...] = ("high", "medium")
+ABSTRACT_CHARS = 2000
+
+
+class ScreenDraft(Strict):
+    relevance: Relevance
+    reason: Short
+
+
+def candidate_text(paper: Paper) -> str:
+    abstract = paper.abstract[:ABSTRACT_CHARS] or "(no abstract available)"
+    year = f" ({paper.year})" if paper.year else ""
+    return f"Title: {paper.title}{year}\nAbstract: {abstract}"
+
+
+async def screen(model: Model, *, question: str, paper: Paper) -> ScreenDraft:
+    template = prompts.load("screener")
+    return await model.ask(
+        agent="screener",
+        item=paper.id,
+        prompt=template,
+        messages=template.messages(
+            question=question, candidate=prompts.data_block("P1", candidate_text(paper))
+        ),
+        schema=ScreenDraft,
+        max_tokens=MAX_TOKENS,
+        untrusted=[paper.id],
+    )

@@ -1,0 +1,259 @@
+"""One polite HTTP client for every literature source.
+
+- Per-host spacing between requests (arXiv asks for one request every three seconds).
+- A User-Agent naming synth and, when configured, a contact address.
+- Retries with backoff on 429, 5xx, timeouts and connection errors, honouring Retry-After.
+- An on-disk cache of successful answers keyed by the URL without its secret parameters. No
+  request header is ever stored, and secret query parameters (API keys) are dropped from the
+  key and the stored URL, so no key reaches the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+from synth import __version__
+from synth.retrying import backoff_seconds, retry_after
+
+# Seconds between two requests to one host, from each service's published guidance.
+HOST_INTERVALS = {
+    "export.arxiv.org": 3.0,
+    "arxiv.org": 3.0,
+    "api.semanticscholar.org": 1.0,
+    "api.openalex.org": 0.1,
+}
+DEFAULT_INTERVAL = 1.0
+SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
+MAX_BODY_BYTES = 50 * 1024 * 1024
+RETRYABLE = {408, 425, 429}
+
+
+class SourceError(Exception):
+    """A request that failed for good: after retries, or refused. The message is one line."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Transient(Exception):
+    def __init__(self, status: int, headers: Mapping[str, str]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+    from_cache: bool
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def public_url(url: str, params: Mapping[str, Any] | None = None) -> str:
+    """The URL with its query, secret parameters removed: what is keyed, stored and shown."""
+    query = sorted(
+        (k, str(v)) for k, v in (params or {}).items() if v is not None and k not in SECRET_PARAMS
+    )
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+class HttpCache:
+    """Successful GET answers on disk (SQLite, WAL): url, status, content type, body, time."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, url TEXT NOT NULL,"
+            " content_type TEXT NOT NULL, body BLOB NOT NULL, fetched REAL NOT NULL)"
+        )
+        self._db.commit()
+
+    @staticmethod
+    def key(url: str) -> str:
+        return hashlib.sha256(url.encode()).hexdigest()
+
+    def get(self, url: str, max_age: float | None) -> Fetched | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT content_type, body, fetched FROM pages WHERE key = ?", (self.key(url),)
+            ).fetchone()
+        if row is None or (max_age is not None and time.time() - row[2] > max_age):
+            return None
+        return Fetched(url, 200, row[0], bytes(row[1]), from_cache=True)
+
+    def put(self, fetched: Fetched) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO pages (key, url, content_type, body, fetched)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    self.key(fetched.url),
+                    fetched.url,
+                    fetched.content_type,
+                    fetched.body,
+                    time.time(),
+                ),
+            )
+            self._db.commit()
+
+    def info(self) -> dict[str, Any]:
+        with self._lock:
+            count, size = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM pages"
+            ).fetchone()
+        return {"path": str(self.path), "entries": count, "bytes": size}
+
+    def clear(self) -> int:
+        with self._lock:
+            removed = self._db.execute("DELETE FROM pages").rowcount
+            self._db.commit()
+        return removed
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class HostPacer:
+    """Keeps requests to one host at least its interval apart, across concurrent tasks."""
+
+    def __init__(
+        self,
+        intervals: Mapping[str, float],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.intervals = {**HOST_INTERVALS, **intervals}
+        self._clock = clock
+        self._sleep = sleep
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._next: dict[str, float] = {}
+
+    async def wait(self, host: str) -> None:
+        lock = self._locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            delay = self._next.get(host, 0.0) - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            self._next[host] = self._clock() + self.intervals.get(host, DEFAULT_INTERVAL)
+
+
+def user_agent(contact: str | None) -> str:
+    agent = f"synth/{__version__} (literature synthesis tool"
+    return f"{agent}; mailto:{contact})" if contact else f"{agent})"
+
+
+class PoliteClient:
+    def __init__(
+        self,
+        *,
+        contact: str | None = None,
+        cache: HttpCache | None = None,
+        intervals: Mapping[str, float] | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        retry_max_wait: float = 20.0,
+        max_connections: int = 8,
+    ) -> None:
+        self.cache = cache
+        self.pacer = HostPacer(intervals or {})
+        self.max_retries = max_retries
+        self.retry_max_wait = retry_max_wait
+        self._slots = asyncio.Semaphore(max_connections)
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": user_agent(contact)},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=True,
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> PoliteClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_age: float | None = None,
+        max_bytes: int = MAX_BODY_BYTES,
+    ) -> Fetched:
+        """GET `url` (from the cache when fresh enough); SourceError when it fails for good."""
+        shown = public_url(url, params)
+        if self.cache is not None:
+            hit = self.cache.get(shown, max_age)
+            if hit is not None:
+                return hit
+        sent = {k: v for k, v in (params or {}).items() if v is not None}
+        host = urlsplit(url).hostname or ""
+
+        def wait(state: Any) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            hinted = retry_after(error.headers) if isinstance(error, _Transient) else None
+            return backoff_seconds(hinted, state.attempt_number, self.retry_max_wait)
+
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.max_retries + 1),
+                wait=wait,
+                retry=retry_if_exception(
+                    lambda e: isinstance(e, _Transient | httpx.TransportError)
+                ),
+                reraise=True,
+            ):
+                with attempt:
+                    await self.pacer.wait(host)
+                    async with self._slots:
+                        response = await self._client.get(url, params=sent, headers=headers)
+                    status = response.status_code
+                    if status in RETRYABLE or status >= 500:
+                        raise _Transient(status, response.headers)
+        except _Transient as error:
+            raise SourceError(
+                f"{host} answered HTTP {error.status} after {self.max_retries + 1} tries",
+                error.status,
+            ) from None
+        except httpx.TransportError as error:
+            raise SourceError(f"{host} could not be reached ({type(error).__name__})") from None
+        if response.status_code != 200:
+            raise SourceError(f"{host} refused the request (HTTP {status})", status)
+        if len(response.content) > max_bytes:
+            raise SourceError(f"{shown} is larger than {max_bytes // (1024 * 1024)} MB")
+        fetched = Fetched(
+            shown,
+            200,
+            response.headers.get("content-type", "").split(";")[0].strip().lower(),
+            response.content,
+            from_cache=False,
+        )
+        if self.cache is not None:
+            self.cache.put(fetched)
+        return fetched
