@@ -118,7 +118,7 @@ async def search(client: PoliteClient, request: SearchRequest) -> list[Paper]:
         )
         page, total = parse_feed(fetched.body)
         papers += page
-        start += size
+        start += len(page)  # the API may return fewer entries than asked for
         if not page or start >= total:
             break
     return papers[: request.limit]

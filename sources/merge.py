@@ -53,6 +53,15 @@ def _rank(paper: Paper) -> int:
     return SOURCE_ORDER.index(paper.source) if paper.source in SOURCE_ORDER else len(SOURCE_ORDER)
 
 
+def _best_url(ids: dict[str, str]) -> str | None:
+    """The stable address of a work: its DOI, else its arXiv page."""
+    if "doi" in ids:
+        return f"https://doi.org/{ids['doi']}"
+    if "arxiv" in ids:
+        return f"https://arxiv.org/abs/{ids['arxiv']}"
+    return None
+
+
 def combine(group: list[Paper]) -> Paper:
     """One paper from the records of one work."""
     ranked = sorted(group, key=lambda p: (_rank(p), p.id))
@@ -79,7 +88,7 @@ def combine(group: list[Paper]) -> Paper:
             "authors": max((p.authors for p in ranked), key=len),
             "year": pick("year"),
             "venue": pick("venue"),
-            "url": pick("url"),
+            "url": _best_url(ids) or pick("url"),
             "doi": ids.get("doi"),
             "arxiv_id": ids.get("arxiv"),
             "abstract": max((p.abstract for p in ranked), key=len),

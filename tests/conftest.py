@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fake_model import FakeModel
+from tests.fake_sources import FakeSources, sources_mock
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -32,7 +34,12 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work.mkdir()
     monkeypatch.chdir(work)
     # Fast retries: the fake server answers at once, so backoff only slows the tests.
-    (work / "synth.toml").write_text("retry_max_wait = 0.01\nmax_retries = 2\n")
+    # Fast retries, and no spacing between requests to the (mocked) literature sources.
+    (work / "synth.toml").write_text(
+        'retry_max_wait = 0.01\nmax_retries = 2\ncontact = "team@example.org"\n'
+        '[host_intervals]\n"export.arxiv.org" = 0.0\n"arxiv.org" = 0.0\n'
+        '"api.semanticscholar.org" = 0.0\n'
+    )
     return work
 
 
@@ -42,6 +49,12 @@ def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
     shutil.copytree(CORPUS, folder)
     return folder
+
+
+@pytest.fixture
+def sources() -> Iterator[FakeSources]:
+    """arXiv, OpenAlex and Semantic Scholar answered from tests/api_responses/."""
+    yield from sources_mock()
 
 
 @pytest.fixture

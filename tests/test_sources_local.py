@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fpdf import FPDF
 
 from synth.errors import BadInput
 from synth.sources.local import load_file, load_folder
 from tests.conftest import CORPUS
-
-
-def make_pdf(path: Path, title: str, lines: list[str], author: str = "") -> Path:
-    pdf = FPDF()
-    pdf.set_title(title)
-    if author:
-        pdf.set_author(author)
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    for line in lines:
-        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.output(str(path))
-    return path
+from tests.pdfs import make_pdf
 
 
 def test_markdown_front_matter_gives_metadata():
