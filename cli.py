@@ -23,6 +23,7 @@ from synth.agents.schemas import PaperText, Report, RunSettings
 from synth.agents.session import AGENTS, Session
 from synth.errors import BadInput, Interrupted, SynthError, Unreachable
 from synth.report import render
+from synth.report.build import plural
 from synth.sources import arxiv
 from synth.sources.http import HttpCache, PoliteClient
 from synth.sources.literature import KNOWN_SOURCES, NETWORK_SOURCES, Literature
@@ -315,11 +316,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     table = Table(title=f"synth ingest → {store}")
     for column in ("paper", "text", "new passages"):
         table.add_column(column, overflow="fold")
+    new_passages, already = 0, 0
     with Library(store, MiniLM()) as library:
         for text, how in found:
             added = library.add(chunk_paper(text))
+            new_passages += added
+            already += added == 0
             table.add_row(f"{text.paper.id} {text.paper.title}", how, str(added))
     out_console.print(table)
+    print(
+        f"{plural(len(found), 'paper')} ingested: {plural(new_passages, 'new passage')} "
+        f"embedded, {plural(already, 'paper was', 'papers were')} already in the library."
+    )
     return 0
 
 

@@ -6,11 +6,13 @@ The model rates relevance on a four-step scale with a reason; code decides what 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints, field_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import Paper, Short, Strict
+from synth.agents.schemas import Paper, Strict, whole_sentences
 
 MAX_TOKENS = 120
 Relevance = Literal["high", "medium", "low", "none"]
@@ -19,8 +21,15 @@ ABSTRACT_CHARS = 2000
 
 
 class ScreenDraft(Strict):
+    # The reason comes first: small models rate more carefully after saying what the paper
+    # studies, and it is what a reader sees beside the rating.
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=200)]
     relevance: Relevance
-    reason: Short
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _drop_fragment(cls, value: object) -> object:
+        return whole_sentences(value, minimum=20) if isinstance(value, str) else value
 
 
 def candidate_text(paper: Paper) -> str:

@@ -248,16 +248,22 @@ class Session:
         to_screen = [w for w in works if "local" not in w.found_in]
         screened = {r.paper_id: r for r in await self._screen(to_screen)}
         excluded = [
-            Exclusion(paper_id=w.id, title=w.title, reason=self._exclusion(screened[w.id]))
+            Exclusion(
+                paper_id=w.id,
+                title=w.title,
+                reason=f"relevance {screened[w.id].relevance}: {screened[w.id].reason}",
+            )
             for w in to_screen
-            if screened[w.id].relevance not in screener.INCLUDED
+            if screened[w.id].relevance not in (*screener.INCLUDED, None)
         ]
         out = {e.paper_id for e in excluded}
 
+        order = {"high": 1, "medium": 2, None: 3}
+
         def priority(work: Paper) -> tuple[int, str]:
-            # The user's own papers first, then the most relevant; ties by id.
+            # The user's own papers first, then the most relevant, then the unrated; by id.
             result = screened.get(work.id)
-            return (0 if result is None else 1 + (result.relevance != "high"), work.id)
+            return (0 if result is None else order[result.relevance], work.id)
 
         kept = sorted((w for w in works if w.id not in out), key=priority)
         for w in kept[self.settings.max_papers :]:
@@ -310,12 +316,6 @@ class Session:
         )
         self.run.save("papers", "corpus", result)
         return result
-
-    @staticmethod
-    def _exclusion(result: ScreenResult) -> str:
-        if result.relevance is None:
-            return result.reason
-        return f"relevance {result.relevance}: {result.reason}"
 
     async def _complete_metadata(self, local: list[PaperText]) -> list[PaperText]:
         """Local papers with the DOI, authors and year OpenAlex knows, when the run is online."""
@@ -378,11 +378,11 @@ class Session:
                     self.models["screener"], question=self.question, paper=paper
                 )
             except ItemDropped as dropped:
-                return ScreenResult(
-                    paper_id=paper.id,
-                    relevance=None,
-                    reason=f"the screener's answers failed validation ({dropped.reason})",
+                # Unrated is kept, not lost: screening errs on the side of reading a paper.
+                self._warn(
+                    f"the screener could not rate '{paper.title}' ({dropped.reason}); it was kept"
                 )
+                return ScreenResult(paper_id=paper.id, relevance=None, reason=dropped.reason)
             return ScreenResult(paper_id=paper.id, relevance=rated.relevance, reason=rated.reason)
 
         return await self._each("screen", works, lambda p: p.id, one, ScreenResult)

@@ -208,7 +208,7 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
     )
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
+def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
@@ -217,42 +217,42 @@ def search_text(screening: Screening) -> str:
     s = screening
     if s.sources == ["local"]:
         return (
-            f"The papers came from the local folder ({_plural(s.records, 'readable file')}, "
-            f"{_plural(s.candidates, 'distinct paper')}); papers the user supplies are not "
-            f"screened. {_plural(s.included, 'paper was', 'papers were')} included, all with "
+            f"The papers came from the local folder ({plural(s.records, 'readable file')}, "
+            f"{plural(s.candidates, 'distinct paper')}); papers the user supplies are not "
+            f"screened. {plural(s.included, 'paper was', 'papers were')} included, all with "
             "full text."
             if not s.excluded
-            else f"The papers came from the local folder ({_plural(s.records, 'readable file')}); "
+            else f"The papers came from the local folder ({plural(s.records, 'readable file')}); "
             f"papers the user supplies are not screened, but {len(s.excluded)} were left out "
             f"(see Screening) and {s.included} included."
         )
     found = ", ".join(f"{SOURCE_NAMES[src]} {n}" for src, n in s.found.items())
     parts = [
         f"Sources searched: {', '.join(SOURCE_NAMES[src] for src in s.sources)}. "
-        f"They returned {_plural(s.records, 'record')} ({found})"
+        f"They returned {plural(s.records, 'record')} ({found})"
     ]
     parts[0] += (
         f"; merging records of the same work by DOI, arXiv id and title left "
-        f"{_plural(s.candidates, 'distinct paper')} ({s.duplicates} merged)."
+        f"{plural(s.candidates, 'distinct paper')} ({s.duplicates} merged)."
         if s.duplicates
-        else f", {_plural(s.candidates, 'distinct paper')}."
+        else f", {plural(s.candidates, 'distinct paper')}."
     )
     if s.failed:
-        parts.append(f"{_plural(len(s.failed), 'search')} failed and returned nothing.")
+        parts.append(f"{plural(len(s.failed), 'search')} failed and returned nothing.")
     if s.screened:
         parts.append(
-            f"The screener rated {_plural(s.screened, 'paper')} for relevance from title and "
+            f"The screener rated {plural(s.screened, 'paper')} for relevance from title and "
             "abstract; papers from the local folder were not screened."
             if "local" in s.found
             else f"The screener rated all {s.screened} for relevance from title and abstract."
         )
     if s.excluded:
         parts.append(
-            f"{_plural(len(s.excluded), 'paper was', 'papers were')} left out, each for the "
+            f"{plural(len(s.excluded), 'paper was', 'papers were')} left out, each for the "
             "reason listed under Screening."
         )
     parts.append(
-        f"{_plural(s.included, 'paper was', 'papers were')} included: {s.full_text} with full "
+        f"{plural(s.included, 'paper was', 'papers were')} included: {s.full_text} with full "
         f"text and {s.abstract_only} from the abstract only."
     )
     return " ".join(parts)

@@ -193,11 +193,34 @@ def test_local_pdf_gains_metadata_from_openalex_when_online(
 def test_ingest_query_adds_papers_once(capsys, sources: FakeSources, isolated):
     code, out, err = run_cli(capsys, "ingest", "warmup transformers", "--sources", "arxiv,s2")
     assert code == 0, err
-    assert "2101.00001" in out and "abstract only" in out
+    assert "abstract only" in out and out.strip().splitlines()[-1].startswith("4 papers")
     pdfs = sources.calls("arxiv.org")
     assert pdfs == 3  # every arXiv paper's PDF, once
     code, out, err = run_cli(capsys, "ingest", "warmup transformers", "--sources", "arxiv,s2")
     assert code == 0, err
     assert sources.calls("arxiv.org") == pdfs  # nothing fetched again
     assert "already fetched" in out
-    assert " 0 " in out or "│ 0" in out  # and nothing embedded again
+    assert out.strip().splitlines()[-1].endswith("4 papers were already in the library.")
+
+
+def test_a_paper_the_screener_cannot_rate_is_kept_not_lost(capsys, fake, sources, isolated):
+    fake.faults.scripted["screener"] = ["garbage"] * 18  # every attempt for all six candidates
+    code, _, err = run_cli(capsys, *online_args(fake, "--no-cache"))
+    assert code == 0, err
+    report = report_of(only_run(isolated / "runs"))
+    assert report.screening.included == 5  # the four relevant ones and the unrated one
+    assert any(
+        "could not rate" in w and "it was kept" in w for w in [report.sections["limitations"]]
+    )
+
+
+def test_ingest_path_embeds_a_folder_once(capsys, corpus, isolated):
+    code, out, err = run_cli(capsys, "ingest", str(corpus), "--offline")
+    assert code == 0, err
+    first = out.strip().splitlines()[-1]
+    assert first.startswith("4 papers ingested") and "0 papers were already" in first
+    code, out, err = run_cli(capsys, "ingest", str(corpus / "warmup_helps.md"), "--offline")
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == (
+        "1 paper ingested: 0 new passages embedded, 1 paper was already in the library."
+    )
