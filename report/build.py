@@ -216,15 +216,16 @@ def search_text(screening: Screening) -> str:
     """How the papers were found, merged, screened and included, PRISMA-style, in counts."""
     s = screening
     if s.sources == ["local"]:
+        held = (
+            f"The {plural(s.candidates, 'paper')} came from the local folder"
+            if s.records == s.candidates
+            else f"The local folder held {plural(s.records, 'readable file')}, "
+            f"{plural(s.candidates, 'distinct paper')}"
+        )
+        left_out = f", {len(s.excluded)} left out (see Screening)" if s.excluded else ""
         return (
-            f"The papers came from the local folder ({plural(s.records, 'readable file')}, "
-            f"{plural(s.candidates, 'distinct paper')}); papers the user supplies are not "
-            f"screened. {plural(s.included, 'paper was', 'papers were')} included, all with "
-            "full text."
-            if not s.excluded
-            else f"The papers came from the local folder ({plural(s.records, 'readable file')}); "
-            f"papers the user supplies are not screened, but {len(s.excluded)} were left out "
-            f"(see Screening) and {s.included} included."
+            f"{held}; papers the user supplies are not screened. "
+            f"{plural(s.included, 'paper was', 'papers were')} read{left_out}."
         )
     found = ", ".join(f"{SOURCE_NAMES[src]} {n}" for src, n in s.found.items())
     parts = [

@@ -88,20 +88,23 @@ class Library:
 
     # -----------------------------------------------------------------------------------------
 
-    def missing(self, passage_ids: Iterable[str]) -> set[str]:
-        ids = list(passage_ids)
-        found: set[str] = set()
+    def stale(self, passages: list[Passage]) -> set[str]:
+        """Ids of the passages that are not in the library with exactly this text."""
+        stored: dict[str, str] = {}
+        ids = [p.id for p in passages]
         for i in range(0, len(ids), 500):
-            found.update(self._collection.get(ids=ids[i : i + 500], include=[])["ids"])
-        return set(ids) - found
+            got = self._collection.get(ids=ids[i : i + 500], include=["documents"])
+            stored.update(zip(got["ids"], got["documents"], strict=True))
+        return {p.id for p in passages if stored.get(p.id) != p.text}
 
     def add(self, passages: list[Passage], batch_size: int = 64) -> int:
-        """Embed and add the passages not yet in the library; return how many were new."""
-        todo = self.missing(p.id for p in passages)
+        """Embed the passages the library lacks, or holds with other text (a paper read from
+        its abstract once and from its full text later); return how many were embedded."""
+        todo = self.stale(passages)
         new = [p for p in passages if p.id in todo]
         for i in range(0, len(new), batch_size):
             batch = new[i : i + batch_size]
-            self._collection.add(
+            self._collection.upsert(
                 ids=[p.id for p in batch],
                 documents=[p.text for p in batch],
                 embeddings=self.embedder.embed([p.text for p in batch]),

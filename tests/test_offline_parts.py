@@ -12,6 +12,7 @@ import pytest
 
 from synth.agents import local_model, tokens
 from synth.agents.llm import Model
+from synth.agents.schemas import Passage
 from synth.errors import BadInput, Unreachable
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
@@ -133,6 +134,27 @@ def test_a_library_built_with_other_weights_is_refused(tmp_path):
     other.name = MiniLM.name
     with pytest.raises(BadInput, match="other embedding weights"):
         Library(tmp_path / "lib", other)
+
+
+def test_the_library_embeds_a_passage_once_and_again_only_when_its_text_changed(tmp_path):
+    def passage(text: str) -> Passage:
+        return Passage(
+            id="doi:10.1/x#001",
+            paper_id="doi:10.1/x",
+            section="S",
+            text=text,
+            char_start=0,
+            char_end=len(text),
+        )
+
+    abstract = passage("Warmup was studied in an abstract that says little else at all.")
+    full = passage("Learning-rate warmup prevented divergence in every small transformer run.")
+    with Library(tmp_path / "lib", MiniLM()) as library:
+        assert library.add([abstract]) == 1
+        assert library.add([abstract]) == 0  # never embedded twice
+        assert library.add([full]) == 1  # the full text replaces the abstract under its id
+        hits = library.search("warmup prevented divergence", paper_ids=None, k=1)
+    assert hits[0].text == full.text
 
 
 def test_tiktoken_works_offline_from_the_shipped_encodings(tmp_path, monkeypatch):
