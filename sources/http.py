@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from synth import __version__
 from synth.retrying import backoff_seconds, retry_after
+from synth.store.sqlite import SqliteTable
 
 # Seconds between two requests to one host, from each service's published guidance.
 HOST_INTERVALS = {
@@ -75,65 +74,36 @@ def public_url(url: str, params: Mapping[str, Any] | None = None) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-class HttpCache:
-    """Successful GET answers on disk (SQLite, WAL): url, status, content type, body, time."""
+class HttpCache(SqliteTable):
+    """Successful GET answers on disk: public URL, content type, body and when fetched."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, url TEXT NOT NULL,"
-            " content_type TEXT NOT NULL, body BLOB NOT NULL, fetched REAL NOT NULL)"
+        super().__init__(
+            path,
+            "pages",
+            "key TEXT PRIMARY KEY, url TEXT NOT NULL, content_type TEXT NOT NULL,"
+            " body BLOB NOT NULL, fetched REAL NOT NULL",
+            sized_by="body",
         )
-        self._db.commit()
 
     @staticmethod
     def key(url: str) -> str:
         return hashlib.sha256(url.encode()).hexdigest()
 
     def get(self, url: str, max_age: float | None) -> Fetched | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT content_type, body, fetched FROM pages WHERE key = ?", (self.key(url),)
-            ).fetchone()
+        row = self._fetch_one(
+            "SELECT content_type, body, fetched FROM pages WHERE key = ?", (self.key(url),)
+        )
         if row is None or (max_age is not None and time.time() - row[2] > max_age):
             return None
         return Fetched(url, 200, row[0], bytes(row[1]), from_cache=True)
 
     def put(self, fetched: Fetched) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO pages (key, url, content_type, body, fetched)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    self.key(fetched.url),
-                    fetched.url,
-                    fetched.content_type,
-                    fetched.body,
-                    time.time(),
-                ),
-            )
-            self._db.commit()
-
-    def info(self) -> dict[str, Any]:
-        with self._lock:
-            count, size = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM pages"
-            ).fetchone()
-        return {"path": str(self.path), "entries": count, "bytes": size}
-
-    def clear(self) -> int:
-        with self._lock:
-            removed = self._db.execute("DELETE FROM pages").rowcount
-            self._db.commit()
-        return removed
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._write(
+            "INSERT OR REPLACE INTO pages (key, url, content_type, body, fetched)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (self.key(fetched.url), fetched.url, fetched.content_type, fetched.body, time.time()),
+        )
 
 
 class HostPacer:

@@ -6,7 +6,7 @@ that would reach the internet fails instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,20 +69,25 @@ class FakeSources:
         return [call.request for call in self.router.calls if call.request.url.host == host]
 
 
-def _fail_or(fake: FakeSources, request: httpx.Request) -> httpx.Response | None:
-    fake.contact_seen.append(request.headers.get("user-agent", ""))
-    if request.url.host in fake.failing:
-        return httpx.Response(500, text="internal error")
-    return None
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _guarded(fake: FakeSources, handler: Handler) -> Handler:
+    """Record the User-Agent, and answer 500 for a host the test made fail."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        fake.contact_seen.append(request.headers.get("user-agent", ""))
+        if request.url.host in fake.failing:
+            return httpx.Response(500, text="internal error")
+        return handler(request)
+
+    return handle
 
 
 def install(router: respx.MockRouter) -> FakeSources:
     fake = FakeSources(router)
 
     def arxiv(request: httpx.Request) -> httpx.Response:
-        failed = _fail_or(fake, request)
-        if failed:
-            return failed
         start = int(request.url.params.get("start", "0"))
         name = "arxiv_page1.xml" if start == 0 else "arxiv_page2.xml"
         return httpx.Response(
@@ -90,9 +95,6 @@ def install(router: respx.MockRouter) -> FakeSources:
         )
 
     def openalex(request: httpx.Request) -> httpx.Response:
-        failed = _fail_or(fake, request)
-        if failed:
-            return failed
         if request.url.path.startswith("/works/doi:"):
             if request.url.path.endswith("10.1000/local.9"):
                 return httpx.Response(200, content=response_file("openalex_doi_lookup.json"))
@@ -104,17 +106,11 @@ def install(router: respx.MockRouter) -> FakeSources:
         return httpx.Response(200, content=response_file(name))
 
     def s2(request: httpx.Request) -> httpx.Response:
-        failed = _fail_or(fake, request)
-        if failed:
-            return failed
         offset = int(request.url.params.get("offset", "0"))
         name = "s2_page1.json" if offset == 0 else "s2_page2.json"
         return httpx.Response(200, content=response_file(name))
 
     def pdf(request: httpx.Request) -> httpx.Response:
-        failed = _fail_or(fake, request)
-        if failed:
-            return failed
         titles = {
             "2101.00001v2": (
                 "Warmup Stabilises the Training of Small Transformers",
@@ -138,10 +134,10 @@ def install(router: respx.MockRouter) -> FakeSources:
         )
 
     router.route(host="127.0.0.1").pass_through()
-    router.get(ARXIV).mock(side_effect=arxiv)
-    router.get(url__startswith=OPENALEX).mock(side_effect=openalex)
-    router.get(S2).mock(side_effect=s2)
-    router.get(url__startswith="https://arxiv.org/pdf/").mock(side_effect=pdf)
+    router.get(ARXIV).mock(side_effect=_guarded(fake, arxiv))
+    router.get(url__startswith=OPENALEX).mock(side_effect=_guarded(fake, openalex))
+    router.get(S2).mock(side_effect=_guarded(fake, s2))
+    router.get(url__startswith="https://arxiv.org/pdf/").mock(side_effect=_guarded(fake, pdf))
     router.get("https://repo.example.org/ln2.pdf").mock(
         return_value=httpx.Response(
             200, content=BROKEN_PDF, headers={"content-type": "application/pdf"}
