@@ -27,7 +27,7 @@ from synth.report.build import plural
 from synth.sources import arxiv
 from synth.sources.http import HttpCache, PoliteClient
 from synth.sources.literature import KNOWN_SOURCES, NETWORK_SOURCES, Literature
-from synth.sources.local import load_file, load_folder
+from synth.sources.local import load_folder
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.chunking import chunk_paper
@@ -267,7 +267,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     one search. Papers already fetched or embedded are neither fetched nor embedded again."""
     from rich.table import Table
 
-    from synth.sources.ingest import search_and_fetch
+    from synth.sources import ingest
 
     flags = _flags(args)
     target = Path(args.target).expanduser()
@@ -284,24 +284,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "pass a path, or a search query with --sources arxiv,openalex,s2",
         )
     store = settings.store or str(paths.default_store())
-    papers = paper_store(store)
-    warn = _warn_line
 
     async def gather() -> list[tuple[PaperText, str]]:
         async with open_literature(settings) as literature:
             if is_path:
-                loaded = (
-                    load_folder(target, warn) if target.is_dir() else [load_file_or_fail(target)]
-                )
-                if literature is not None:
-                    loaded = [
-                        t.model_copy(update={"paper": await literature.complete_metadata(t.paper)})
-                        for t in loaded
-                    ]
-                return [(t, "full text") for t in loaded]
+                return await ingest.read_path(target, literature, _warn_line)
             assert literature is not None
-            return await search_and_fetch(
-                literature, args.target, settings, papers, network_sources(settings), warn
+            return await ingest.search_and_fetch(
+                literature,
+                args.target,
+                settings,
+                paper_store(store),
+                network_sources(settings),
+                _warn_line,
             )
 
     try:
@@ -329,13 +324,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"embedded, {plural(already, 'paper was', 'papers were')} already in the library."
     )
     return 0
-
-
-def load_file_or_fail(path: Path) -> PaperText:
-    try:
-        return load_file(path)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise BadInput(f"cannot read {path}: {error}", "pass a .pdf, .md or .txt paper") from None
 
 
 def _warn_line(message: str) -> None:

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from synth.agents.schemas import Report
+from synth.report.build import plural
 
 STAGE_LABELS = {
     "plan": "Planning searches",
@@ -69,11 +70,16 @@ def print_summary(report: Report, run_path: Path, console: Console = out_console
     table.add_column("what", style="bold")
     table.add_column("value", overflow="fold")
     table.add_row("question", report.question)
+    left_out = f"{s.papers_screened_out} left out, " if s.papers_screened_out else ""
+    abstracts = report.screening.abstract_only
+    read = f" ({abstracts} from the abstract only)" if abstracts else ""
     table.add_row(
-        "papers", f"{s.papers_found} found, {s.papers_included} included, {s.papers_cited} cited"
+        "papers",
+        f"{s.papers_found} found, {left_out}{s.papers_included} included{read}, "
+        f"{s.papers_cited} cited",
     )
     table.add_row("passages", str(s.passages))
-    table.add_row("claims", f"{s.claims} ({s.dropped} items dropped)")
+    table.add_row("claims", f"{s.claims} ({plural(s.dropped, 'item')} dropped)")
     table.add_row(
         "verdicts",
         f"{s.supported} supported, {s.contradicted} contradicted, {s.insufficient} insufficient",

@@ -323,20 +323,16 @@ class Session:
             return local
         literature = self.literature
 
-        async def one(text: PaperText) -> PaperText:
+        async def one(paper: Paper) -> Paper:
             try:
-                paper = await literature.complete_metadata(text.paper)
+                return await literature.complete_metadata(paper)
             except SourceError as error:
-                self._warn(f"no metadata lookup for {text.paper.path or text.paper.id} ({error})")
-                paper = text.paper
-            return text.model_copy(update={"paper": paper})
+                self._warn(f"no metadata lookup for {paper.path or paper.id} ({error})")
+                return paper
 
-        todo = [t for t in local if needs_metadata(t.paper)]
-        done = {
-            t.paper.id: t
-            for t in await self._each("metadata", todo, lambda t: t.paper.id, one, PaperText)
-        }
-        return [done.get(t.paper.id, t) for t in local]
+        todo = [t.paper for t in local if needs_metadata(t.paper)]
+        done = {p.id: p for p in await self._each("metadata", todo, lambda p: p.id, one, Paper)}
+        return [t.model_copy(update={"paper": done.get(t.paper.id, t.paper)}) for t in local]
 
     async def _search(self, plan: Plan) -> list[SearchOutcome]:
         if self.literature is None:

@@ -1,17 +1,46 @@
-"""`synth ingest QUERY`: one search on each online source, merged, the best-ranked papers
-fetched (or read back from the paper store) — no model involved."""
+"""`synth ingest PATH|QUERY`, no model involved: a folder or file read like `--corpus` (with
+metadata from OpenAlex when an online source is selected), or one search on each online source,
+merged, and the best-ranked papers fetched or read back from the paper store."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from synth.agents.schemas import Paper, PaperText, RunSettings
+from synth.errors import BadInput
 from synth.sources.http import SourceError
-from synth.sources.literature import SOURCE_NAMES, Literature
+from synth.sources.literature import SOURCE_NAMES, Literature, needs_metadata
+from synth.sources.local import load_file, load_folder
 from synth.sources.merge import merge_papers
 from synth.sources.records import SearchRequest
 from synth.store.papers import PaperStore
+
+
+async def read_path(
+    target: Path, literature: Literature | None, warn: Callable[[str], None]
+) -> list[tuple[PaperText, str]]:
+    if target.is_dir():
+        loaded = load_folder(target, warn)
+    else:
+        try:
+            loaded = [load_file(target)]
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise BadInput(
+                f"cannot read {target}: {error}", "pass a .pdf, .md or .txt paper"
+            ) from None
+    found = []
+    for text in loaded:
+        if literature is not None and needs_metadata(text.paper):
+            try:
+                text = text.model_copy(
+                    update={"paper": await literature.complete_metadata(text.paper)}
+                )
+            except SourceError as error:
+                warn(f"no metadata lookup for {text.paper.path} ({error})")
+        found.append((text, "full text"))
+    return found
 
 
 def best_ranked(results: dict[str, list[Paper]], limit: int) -> list[Paper]:

@@ -61,6 +61,7 @@ def load_file(path: Path) -> PaperText:
     if words < 20:
         raise ValueError("no readable text found")
     abstract = next((s.text for s in sections if s.name.lower() == "abstract"), sections[0].text)
+    doi = clean_doi(doc.doi)
     paper = Paper(
         id="local:" + hashlib.sha256(data).hexdigest()[:16],
         title=doc.title or path.stem,
@@ -68,12 +69,12 @@ def load_file(path: Path) -> PaperText:
         year=doc.year,
         venue=doc.venue,
         url=doc.url,
-        doi=clean_doi(doc.doi),
+        doi=doi,
         abstract=abstract[:1500],
         source="local",
         full_text_available=True,
         path=str(path),
-        ids={"doi": doi} if (doi := clean_doi(doc.doi)) else {},
+        ids={"doi": doi} if doi else {},
         found_in=["local"],
     )
     return PaperText(paper=paper, sections=sections)
