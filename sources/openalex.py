@@ -151,7 +151,7 @@ async def lookup(
         f"{API}/works",
         params=_params(
             contact,
-            filter=f"title.search:{title.replace(',', ' ')}",
+            filter=f"title.search:{title_key(title)}",  # commas and colons would split it
             select=FIELDS,
             **{"per-page": 5},
         ),

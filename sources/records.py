@@ -11,6 +11,7 @@ from synth.agents.schemas import Paper
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(v\d+)?")
 _ARXIV_OLD = re.compile(r"([a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?")
+_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(.+)", re.IGNORECASE)
 # The preference order of ids when one is chosen as the paper's own.
 ID_ORDER = ("arxiv", "doi", "openalex", "s2")
 
@@ -62,6 +63,13 @@ def collapse(text: str | None) -> str:
 def make_paper(source: str, ids: dict[str, str], **fields: object) -> Paper:
     """A paper from one source's record; its id is the first of ID_ORDER it has."""
     ids = {k: v for k, v in ids.items() if v}
+    # arXiv's own DOIs (10.48550/arXiv.<id>) name the preprint: they are its arXiv id, and a
+    # journal DOI, when there is one, is the better DOI to cite.
+    arxiv_doi = _ARXIV_DOI.fullmatch(ids.get("doi", ""))
+    if arxiv_doi:
+        ids.setdefault("arxiv", clean_arxiv_id(arxiv_doi.group(1)) or "")
+        del ids["doi"]
+        ids = {k: v for k, v in ids.items() if v}
     kind = next(k for k in ID_ORDER if k in ids)
     return Paper(
         id=f"{kind}:{ids[kind]}",

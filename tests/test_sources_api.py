@@ -119,6 +119,10 @@ def test_ids_are_normalised():
     assert clean_arxiv_id("http://arxiv.org/abs/2101.00001v3") == "2101.00001"
     assert clean_arxiv_id("arXiv:hep-th/9901001v2") == "hep-th/9901001"
     assert clean_arxiv_id("not-an-id") is None
+    preprint = make_paper(
+        "s2", {"s2": "z", "doi": clean_doi("10.48550/arXiv.2101.00001")}, title="T"
+    )
+    assert preprint.id == "arxiv:2101.00001" and preprint.doi is None
 
 
 # Paging and failures through the HTTP client ----------------------------------------------------
