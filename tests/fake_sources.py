@@ -6,6 +6,7 @@ that would reach the internet fails instead.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,9 @@ def install(router: respx.MockRouter) -> FakeSources:
                 return httpx.Response(200, content=response_file("openalex_doi_lookup.json"))
             return httpx.Response(404, json={"error": "not found"})
         if "title.search" in request.url.params.get("filter", ""):
+            if "warmup length and loss spikes" in request.url.params["filter"]:
+                work = json.loads(response_file("openalex_doi_lookup.json"))
+                return httpx.Response(200, json={"meta": {"next_cursor": None}, "results": [work]})
             return httpx.Response(200, content=response_file("openalex_empty.json"))
         cursor = request.url.params.get("cursor")
         name = "openalex_page1.json" if cursor == "*" else "openalex_page2.json"

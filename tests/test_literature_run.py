@@ -7,6 +7,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from synth.agents.schemas import Report
 from tests.conftest import QUESTION, only_run, run_cli
 from tests.fake_model import FakeModel
@@ -167,8 +169,9 @@ def test_every_source_failing_is_one_line_exit_3_and_resumable(
     assert report_of(run).screening.included == 4
 
 
+@pytest.mark.parametrize("printed_doi", [" doi:10.1000/local.9", ""], ids=["doi", "title"])
 def test_local_pdf_gains_metadata_from_openalex_when_online(
-    capsys, fake, sources: FakeSources, isolated, tmp_path
+    capsys, fake, sources: FakeSources, isolated, tmp_path, printed_doi
 ):
     from tests.fake_sources import paper_pdf
 
@@ -176,7 +179,7 @@ def test_local_pdf_gains_metadata_from_openalex_when_online(
     folder.mkdir()
     text = paper_pdf(
         "Warmup length and loss spikes in tiny transformers",
-        "Warmup of any length removed loss spikes in tiny transformers. doi:10.1000/local.9",
+        "Warmup of any length removed loss spikes in tiny transformers." + printed_doi,
     )
     (folder / "mine.pdf").write_bytes(text)
     code, _, err = run_cli(
