@@ -15,7 +15,7 @@ async def plan(model: Model, question: str, sources: list[str]) -> Plan:
         agent="planner",
         item="plan",
         prompt=template,
-        messages=template.messages(question=question, sources=", ".join(sources)),
+        messages=template.messages(question=question),
         schema=PlanDraft,
         max_tokens=MAX_TOKENS,
     )

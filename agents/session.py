@@ -228,8 +228,9 @@ class Session:
             if o.error
         ]
         if outcomes and len(failed) == len(outcomes) and not local:
+            first = outcomes[0]
             raise Unreachable(
-                f"every source search failed; the first: {failed[0]}",
+                f"every source search failed ({SOURCE_NAMES[first.source]}: {first.error})",
                 "check the network, or work offline with --corpus DIR --sources local, "
                 "then resume the run",
             )
@@ -331,6 +332,8 @@ class Session:
                 return paper
 
         todo = [t.paper for t in local if needs_metadata(t.paper)]
+        if not todo:
+            return local
         done = {p.id: p for p in await self._each("metadata", todo, lambda p: p.id, one, Paper)}
         return [t.model_copy(update={"paper": done.get(t.paper.id, t.paper)}) for t in local]
 

@@ -152,6 +152,9 @@ class PoliteClient:
         self.max_retries = max_retries
         self.retry_max_wait = retry_max_wait
         self._slots = asyncio.Semaphore(max_connections)
+        # Hosts that could not be reached at all: later requests fail at once instead of
+        # spending every retry again (offline, DNS down).
+        self._unreachable: dict[str, str] = {}
         self._client = httpx.AsyncClient(
             headers={"User-Agent": user_agent(contact)},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -184,6 +187,8 @@ class PoliteClient:
                 return hit
         sent = {k: v for k, v in (params or {}).items() if v is not None}
         host = urlsplit(url).hostname or ""
+        if host in self._unreachable:
+            raise SourceError(f"{host} could not be reached ({self._unreachable[host]})")
 
         def wait(state: Any) -> float:
             error = state.outcome.exception() if state.outcome else None
@@ -212,6 +217,7 @@ class PoliteClient:
                 error.status,
             ) from None
         except httpx.TransportError as error:
+            self._unreachable[host] = type(error).__name__
             raise SourceError(f"{host} could not be reached ({type(error).__name__})") from None
         if response.status_code != 200:
             raise SourceError(f"{host} refused the request (HTTP {status})", status)
