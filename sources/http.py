@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -106,28 +107,41 @@ class HttpCache(SqliteTable):
         )
 
 
+async def _wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+
+
 class HostPacer:
-    """Keeps requests to one host at least its interval apart, across concurrent tasks."""
+    """Keeps requests to one host at least its interval apart, across concurrent tasks. A
+    request that never reached the host (connection refused, no DNS) gives its slot back."""
 
     def __init__(
         self,
         intervals: Mapping[str, float],
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pause: Callable[[asyncio.Event, float], Awaitable[None]] = _wait_or_timeout,
     ) -> None:
         self.intervals = {**HOST_INTERVALS, **intervals}
         self._clock = clock
-        self._sleep = sleep
+        self._pause = pause
         self._locks: dict[str, asyncio.Lock] = {}
         self._next: dict[str, float] = {}
+        self._refunded: dict[str, asyncio.Event] = {}
 
     async def wait(self, host: str) -> None:
         lock = self._locks.setdefault(host, asyncio.Lock())
         async with lock:
-            delay = self._next.get(host, 0.0) - self._clock()
-            if delay > 0:
-                await self._sleep(delay)
+            while (delay := self._next.get(host, 0.0) - self._clock()) > 0:
+                self._refunded[host] = asyncio.Event()
+                await self._pause(self._refunded[host], delay)
             self._next[host] = self._clock() + self.intervals.get(host, DEFAULT_INTERVAL)
+
+    def refund(self, host: str) -> None:
+        """The last request never reached the host: the next one need not wait for it."""
+        self._next[host] = self._clock()
+        if host in self._refunded:
+            self._refunded[host].set()
 
 
 def user_agent(contact: str | None) -> str:
@@ -170,6 +184,12 @@ class PoliteClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _check_reachable(self, host: str) -> None:
+        """Fail at once for a host another request found down (offline, no DNS)."""
+        if host in self._unreachable:
+            self.pacer.refund(host)
+            raise SourceError(f"{host} could not be reached ({self._unreachable[host]})")
+
     async def get(
         self,
         url: str,
@@ -187,8 +207,6 @@ class PoliteClient:
                 return hit
         sent = {k: v for k, v in (params or {}).items() if v is not None}
         host = urlsplit(url).hostname or ""
-        if host in self._unreachable:
-            raise SourceError(f"{host} could not be reached ({self._unreachable[host]})")
 
         def wait(state: Any) -> float:
             error = state.outcome.exception() if state.outcome else None
@@ -205,9 +223,15 @@ class PoliteClient:
                 reraise=True,
             ):
                 with attempt:
+                    self._check_reachable(host)
                     await self.pacer.wait(host)
+                    self._check_reachable(host)
                     async with self._slots:
-                        response = await self._client.get(url, params=sent, headers=headers)
+                        try:
+                            response = await self._client.get(url, params=sent, headers=headers)
+                        except httpx.ConnectError:
+                            self.pacer.refund(host)  # nothing reached the server
+                            raise
                     status = response.status_code
                     if status in RETRYABLE or status >= 500:
                         raise _Transient(status, response.headers)
@@ -218,6 +242,7 @@ class PoliteClient:
             ) from None
         except httpx.TransportError as error:
             self._unreachable[host] = type(error).__name__
+            self.pacer.refund(host)  # wakes the requests queued for it, which then fail too
             raise SourceError(f"{host} could not be reached ({type(error).__name__})") from None
         if response.status_code != 200:
             raise SourceError(f"{host} refused the request (HTTP {status})", status)

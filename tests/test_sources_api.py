@@ -250,26 +250,54 @@ def test_connection_errors_become_one_line_source_errors(respx_mock):
         run(go())
 
 
+def test_a_host_found_unreachable_fails_later_requests_at_once(respx_mock):
+    route = respx_mock.get(ARXIV).mock(side_effect=httpx.ConnectError("no route to host"))
+
+    async def go():
+        async with client() as c:
+            for _ in range(3):
+                with pytest.raises(SourceError, match="could not be reached"):
+                    await arxiv.search(c, REQUEST)
+
+    run(go())
+    assert route.call_count == 3  # one request's tries; the other two never went out
+
+
 # Politeness and the cache -----------------------------------------------------------------------
 
 
 def test_requests_to_one_host_are_spaced_by_its_interval():
     now = [100.0]
-    slept: list[float] = []
+    paused: list[float] = []
 
-    async def sleep(seconds: float) -> None:
-        slept.append(round(seconds, 3))
+    async def pause(event: asyncio.Event, seconds: float) -> None:
+        paused.append(round(seconds, 3))
         now[0] += seconds
 
-    pacer = HostPacer({}, clock=lambda: now[0], sleep=sleep)
+    pacer = HostPacer({}, clock=lambda: now[0], pause=pause)
 
     async def go():
         for _ in range(3):
             await pacer.wait("export.arxiv.org")
         await pacer.wait("api.openalex.org")  # another host does not wait for arXiv
+        pacer.refund("api.openalex.org")  # that request never reached the host
+        await pacer.wait("api.openalex.org")
 
     run(go())
-    assert slept == [3.0, 3.0]
+    assert paused == [3.0, 3.0]
+
+
+def test_a_request_that_never_connected_frees_the_waiting_one_at_once():
+    pacer = HostPacer({"h.example": 3600.0})
+
+    async def go():
+        await pacer.wait("h.example")
+        waiting = asyncio.ensure_future(pacer.wait("h.example"))
+        await asyncio.sleep(0)
+        pacer.refund("h.example")
+        await asyncio.wait_for(waiting, 5)  # not an hour
+
+    run(go())
 
 
 def test_user_agent_names_the_contact():
