@@ -170,11 +170,13 @@ class Session:
         with self._timed("write"):
             draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
         record = self.run.read_record()
+        transcript = read_transcript(self.run.transcript)
+        used = {entry["agent"] for entry in transcript}
         facts = RunFacts(
             run_id=self.run.id,
             question=self.question,
             created=record["created"],
-            models={agent: m.endpoint.model for agent, m in sorted(self.models.items())},
+            models={a: m.endpoint.model for a, m in sorted(self.models.items()) if a in used},
             sources=self.settings.sources,
             papers=[p.paper for p in corpus],
             screening=gathered.screening,
@@ -189,7 +191,7 @@ class Session:
             revised=revisions > 0,
             dropped=dropped,
             warnings=record.get("warnings", []),
-            transcript=read_transcript(self.run.transcript),
+            transcript=transcript,
             wall_s=float(record.get("wall_s", 0.0)),
             passage_texts={p.id: p.text for p in passages},
         )
