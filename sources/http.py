@@ -241,8 +241,10 @@ class PoliteClient:
                 error.status,
             ) from None
         except httpx.TransportError as error:
-            self._unreachable[host] = type(error).__name__
-            self.pacer.refund(host)  # wakes the requests queued for it, which then fail too
+            if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+                # The host itself is out of reach, not just this one slow answer.
+                self._unreachable[host] = type(error).__name__
+                self.pacer.refund(host)  # wakes the requests queued for it, which fail too
             raise SourceError(f"{host} could not be reached ({type(error).__name__})") from None
         if response.status_code != 200:
             raise SourceError(f"{host} refused the request (HTTP {status})", status)
