@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--offline", action="store_true", default=None)
     ingest.set_defaults(handler=cmd_ingest)
 
+    replay = verbs.add_parser(
+        "replay", help="re-run a finished run from its transcript and compare the report"
+    )
+    replay.add_argument("run", metavar="RUN", help="run folder or id")
+    replay.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
+    replay.set_defaults(handler=cmd_replay)
+
     models = verbs.add_parser("models", help="list the model endpoints and check them")
     models.add_argument("--model", help="model name to check")
     models.add_argument("--base-url", dest="base_url", help="endpoint to check")
@@ -206,6 +213,18 @@ def cmd_resume(args: argparse.Namespace) -> int:
     run.update_record(settings=settings.model_dump(mode="json"), status="running")
     err_console.print(f"resuming {run.path}")
     return execute(run, settings, record["question"], lambda: load_corpus(settings))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from synth.replay import replay_run
+
+    run = RunFolder.find(args.run, Path(args.runs_dir or "runs"))
+    folder, calls = replay_run(run)
+    print(
+        f"replay: {folder.path / 'report.md'} is byte-identical to the run's report "
+        f"({plural(calls, 'model call')} answered from the transcript)"
+    )
+    return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -543,10 +562,8 @@ def _finish(run: RunFolder, started: float, status: str, error: str | None = Non
 
 
 def write_outputs(run: RunFolder, report: Report) -> None:
-    run.write_output("report.json", render.to_json(report))
-    run.write_output("claims.csv", render.to_csv(report))
-    run.write_output("references.bib", render.to_bibtex(report))
-    run.write_output("report.md", render.to_markdown(report))
+    for name, text in render.outputs(report).items():
+        run.write_output(name, text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -147,6 +147,7 @@ class Session:
     local_papers: Callable[[], list[PaperText]]
     literature: Literature | None = None
     paper_store: PaperStore | None = None
+    origin: RunFolder | None = None  # set when replaying that run
 
     async def execute(self) -> Report:
         with self._timed("plan"):
@@ -169,11 +170,14 @@ class Session:
             )
         with self._timed("write"):
             draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
-        record = self.run.read_record()
-        transcript = read_transcript(self.run.transcript)
+        # A replay reports the facts of the run it replays: its id, dates, timings, warnings
+        # and calls (DESIGN "Determinism and replay").
+        origin = self.origin or self.run
+        record = origin.read_record()
+        transcript = read_transcript(origin.transcript)
         used = {entry["agent"] for entry in transcript}
         facts = RunFacts(
-            run_id=self.run.id,
+            run_id=origin.id,
             question=self.question,
             created=record["created"],
             models={a: m.endpoint.model for a, m in sorted(self.models.items()) if a in used},

@@ -152,6 +152,17 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
+def outputs(report: Report) -> dict[str, str]:
+    """Every file a run writes from its report, by name; report.md last, as the sign that the
+    others are complete."""
+    return {
+        "report.json": to_json(report),
+        "claims.csv": to_csv(report),
+        "references.bib": to_bibtex(report),
+        "report.md": to_markdown(report),
+    }
+
+
 def to_json(report: Report) -> str:
     return report.model_dump_json(indent=2) + "\n"
 

@@ -1,6 +1,6 @@
 """Run the README's quick-start line with no network but loopback, then check the report.
 
-Used by .ci/run. The run line is read from the README's "Quick start" block, so the check
+Used by .ci/run, which also replays the run from its transcript. The run line is read from the README's "Quick start" block, so the check
 always runs exactly what a new user is told to type. It runs inside a fresh network
 namespace (`unshare -n`) in which only `lo` is up: any attempt to reach the internet fails.
 """
@@ -65,6 +65,14 @@ def main() -> int:
     )
     if problems:
         print("offline quick start report check failed: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    # The same run replayed from its transcript, still offline, must give the same report.
+    replay = subprocess.run(
+        ["unshare", "-n", "sh", "-c", f"ip link set lo up && synth replay {new[0].name}"],
+        cwd=ROOT,
+    )
+    if replay.returncode != 0:
+        print("replay of the offline quick start failed", file=sys.stderr)
         return 1
     return 0
 
