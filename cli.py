@@ -34,7 +34,7 @@ from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.papers import PaperStore
-from synth.store.runs import RunFolder
+from synth.store.runs import RunFolder, write_atomic
 from synth.store.transcript import Recorder
 from synth.ui import StageProgress, err_console, out_console, print_summary
 
@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("run", metavar="RUN", help="run folder or id")
     replay.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
     replay.set_defaults(handler=cmd_replay)
+
+    export = verbs.add_parser("export", help="write a run's report in another format")
+    export.add_argument("run", metavar="RUN", help="run folder or id")
+    export.add_argument("--format", required=True, choices=sorted(EXPORTS), dest="fmt")
+    export.add_argument("-o", "--output", help="file to write, or - for standard output")
+    export.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
+    export.set_defaults(handler=cmd_export)
 
     models = verbs.add_parser("models", help="list the model endpoints and check them")
     models.add_argument("--model", help="model name to check")
@@ -213,6 +220,57 @@ def cmd_resume(args: argparse.Namespace) -> int:
     run.update_record(settings=settings.model_dump(mode="json"), status="running")
     err_console.print(f"resuming {run.path}")
     return execute(run, settings, record["question"], lambda: load_corpus(settings))
+
+
+EXPORTS = {
+    "md": "report.md",
+    "json": "report.json",
+    "csv": "claims.csv",
+    "bib": "references.bib",
+    "html": "report.html",
+}
+
+
+def read_report(run: RunFolder) -> Report:
+    from pydantic import ValidationError
+
+    path = run.path / "report.json"
+    try:
+        return Report.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(
+            f"run {run.id} has no report yet", f"finish it first: synth resume {run.path}"
+        ) from None
+    except ValidationError:
+        raise BadInput(
+            f"{path} is not a report this version of synth can read",
+            "run the question again to make a new one",
+        ) from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from synth.agents.session import Passages
+    from synth.report.html import to_html
+
+    run = RunFolder.find(args.run, Path(args.runs_dir or "runs"))
+    report = read_report(run)
+    if args.fmt == "html":
+        saved = run.load("library", "passages", Passages)
+        text = to_html(report, {p.id: p for p in saved.passages} if saved else {})
+    else:
+        text = render.outputs(report)[EXPORTS[args.fmt]]
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    target = Path(args.output) if args.output else run.path / EXPORTS[args.fmt]
+    try:
+        write_atomic(target, text)
+    except OSError as error:
+        raise BadInput(
+            f"cannot write {target}: {error.strerror}", "pass -o with a writable path"
+        ) from None
+    print(f"wrote {target}")
+    return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

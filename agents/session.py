@@ -338,8 +338,6 @@ class Session:
                 return paper
 
         todo = [t.paper for t in local if needs_metadata(t.paper)]
-        if not todo:
-            return local
         done = {p.id: p for p in await self._each("metadata", todo, lambda p: p.id, one, Paper)}
         return [t.model_copy(update={"paper": done.get(t.paper.id, t.paper)}) for t in local]
 
@@ -683,6 +681,8 @@ class Session:
         """Run `work` on every item not yet checkpointed, concurrently, in id order; a result
         that `keep` refuses is used but not checkpointed, so a resume tries it again."""
         ordered = sorted(items, key=key)
+        if not ordered:
+            return []  # no progress bar for a stage with nothing to do
         self.ui.stage(stage, len(ordered))
         results: dict[str, M] = {}
         todo = []

@@ -216,7 +216,7 @@ def salvage_frame(raw: str, question: str) -> FrameDraft | None:
                 question
                 if name == "title"
                 else f"The writer's {name} did not pass validation and is left out; "
-                "the findings below stand on their own."
+                "the findings stand on their own."
             )
     try:
         return FrameDraft.model_validate(kept)

@@ -30,7 +30,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 
 
-def _authors(authors: list[str]) -> str:
+def authors_text(authors: list[str]) -> str:
     if not authors:
         return "Anonymous"
     if len(authors) > 3:
@@ -38,8 +38,14 @@ def _authors(authors: list[str]) -> str:
     return ", ".join(authors)
 
 
+def as_sentence(title: str) -> str:
+    """A title ending in one stop: its own ? or !, else a full stop."""
+    title = title.strip().rstrip(".")
+    return title if title.endswith(("?", "!")) else f"{title}."
+
+
 def reference_line(ref: Reference) -> str:
-    parts = [f"{_authors(ref.authors)} ({ref.year or 'n.d.'}). {ref.title.rstrip('.')}."]
+    parts = [f"{authors_text(ref.authors)} ({ref.year or 'n.d.'}). {as_sentence(ref.title)}"]
     if ref.venue:
         parts.append(f"*{ref.venue}*.")
     if ref.doi:

@@ -1,6 +1,7 @@
-"""Run the README's quick-start line with no network but loopback, then check the report.
+"""Run the README's quick-start line with no network but loopback, check the report, then
+replay the run from its transcript.
 
-Used by .ci/run, which also replays the run from its transcript. The run line is read from the README's "Quick start" block, so the check
+Used by .ci/run. The run line is read from the README's "Quick start" block, so the check
 always runs exactly what a new user is told to type. It runs inside a fresh network
 namespace (`unshare -n`) in which only `lo` is up: any attempt to reach the internet fails.
 """

@@ -21,6 +21,10 @@ from pydantic import BaseModel, ValidationError
 from synth.errors import BadInput
 
 M = TypeVar("M", bound=BaseModel)
+# What open() would give a new file: 0o666 less the process umask (read once, at import).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[a-z0-9-]+$")
 
 
@@ -34,6 +38,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):  # mkstemp makes files private; outputs are ordinary files
+            os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()

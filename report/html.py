@@ -1,0 +1,180 @@
+"""The report as one self-contained HTML file: no JavaScript, no outside resources.
+
+Every citation is a link to its reference, every claim id a link to the claim, and each claim
+opens (`<details>`) to its verbatim quote, the passage it came from, and its verdict with the
+evidence passages. All text is escaped: words from papers and models are never markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from synth.agents.schemas import Passage, Reference, Report, ReportClaim
+from synth.report.render import as_sentence, authors_text
+
+STYLE = """
+body { font: 16px/1.55 Georgia, 'Times New Roman', serif; max-width: 52rem; margin: 2rem auto;
+       padding: 0 1rem; color: #1d1d1f; }
+h1 { font-size: 1.7rem; line-height: 1.25; } h2 { margin-top: 2.2rem; border-bottom: 1px solid
+#ddd; } table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { border: 1px solid #ddd; padding: .3rem .45rem; vertical-align: top; text-align: left; }
+blockquote { margin: .4rem 0; padding: .3rem .8rem; border-left: 3px solid #999; background:
+#f6f6f6; } details { margin: .4rem 0; } summary { cursor: pointer; }
+.meta, .small { color: #555; font-size: .9rem; } .label { font: bold .8rem sans-serif; }
+.SUPPORTED { color: #176b2c; } .CONTRADICTED { color: #a11; } .INSUFFICIENT { color: #7a5b00; }
+:target { background: #fff6d5; }
+"""
+
+
+def _cite(refs: list[int]) -> str:
+    if not refs:
+        return ""
+    links = ", ".join(f'<a href="#ref-{n}">{n}</a>' for n in refs)
+    return f"[{links}]"
+
+
+def _claim_links(ids: list[str]) -> str:
+    return ", ".join(f'<a href="#claim-{escape(i)}">{escape(i)}</a>' for i in ids)
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+
+
+def _passage_block(passage: Passage | None, passage_id: str, ref: int | None) -> str:
+    where = f"passage {escape(passage_id)}"
+    if passage is None:
+        return f'<p class="small">{where} (text not in this run folder)</p>'
+    source = f" of {_cite([ref])}" if ref else ""
+    return (
+        f'<p class="small">{where}{source}, section “{escape(passage.section)}”, characters '
+        f"{passage.char_start}–{passage.char_end} of the paper's text</p>"
+        f"<blockquote>{escape(passage.text)}</blockquote>"
+    )
+
+
+def _claim(claim: ReportClaim, passages: dict[str, Passage], refs_by_paper: dict[str, int]) -> str:
+    label = claim.label.value
+    evidence = (
+        "".join(
+            f"<details><summary>Evidence {escape(pid)}</summary>"
+            f"{_passage_block(passages.get(pid), pid, refs_by_paper.get(pid.split('#', 1)[0]))}"
+            "</details>"
+            for pid in claim.evidence
+        )
+        or '<p class="small">No evidence passage bore on this claim.</p>'
+    )
+    return (
+        f'<details id="claim-{escape(claim.id)}"><summary><b>{escape(claim.id)}</b> '
+        f"{escape(claim.text)} {_cite([claim.ref] if claim.ref else [])} "
+        f'<span class="label {label}">{label} {claim.confidence:.2f}</span></summary>'
+        f"<p><b>Quote</b> (verbatim{'' if claim.quote_found else ', not located'}):</p>"
+        f"<blockquote>{escape(claim.quote)}</blockquote>"
+        f"<p><b>Passage</b>:</p>"
+        f"{_passage_block(passages.get(claim.passage_id), claim.passage_id, claim.ref)}"
+        f'<p><b>Verdict</b>: <span class="label {label}">{label}</span>, confidence '
+        f"{claim.confidence:.2f}. {escape(claim.rationale)}</p>{evidence}</details>"
+    )
+
+
+def _reference(ref: Reference) -> str:
+    link = f"https://doi.org/{ref.doi}" if ref.doi else ref.url
+    title = escape(as_sentence(ref.title))
+    title_html = f'<a href="{escape(link)}">{title}</a>' if link else title
+    venue = f" <i>{escape(ref.venue)}</i>." if ref.venue else ""
+    extra = " (Read from the abstract only.)" if not ref.full_text_available else ""
+    if ref.id.startswith("local:"):
+        extra += f" Local file ({escape(ref.id)})."
+    return (
+        f'<li id="ref-{ref.n}" value="{ref.n}">{escape(authors_text(ref.authors))} '
+        f"({ref.year or 'n.d.'}). {title_html}{venue}{extra}</li>"
+    )
+
+
+def to_html(report: Report, passages: dict[str, Passage]) -> str:
+    s = report.stats
+    refs_by_paper = {r.id: r.n for r in report.references}
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(report.title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{escape(report.title)}</h1>",
+        f"<p><b>Research question:</b> {escape(report.question)}</p>",
+        f'<p class="meta">Run {escape(report.run_id)}, {escape(report.created)}. Models: '
+        + escape(", ".join(f"{a}: {m}" for a, m in sorted(report.models.items())))
+        + ".</p>",
+        f"<p><b>At a glance:</b> {s.papers_included} papers read, {s.claims} claims checked "
+        f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
+        f"insufficient), {s.papers_cited} papers cited.</p>",
+        '<h2 id="abstract">Abstract</h2>',
+        _paragraphs(report.sections["abstract"]),
+        '<h2 id="introduction">1. Introduction</h2>',
+        _paragraphs(report.sections["introduction"]),
+        '<h2 id="findings">2. Findings</h2><ol>',
+    ]
+    for f in report.findings:
+        out.append(
+            f"<li>{escape(f.statement)} {_cite(f.refs)}"
+            f'<br><span class="small">Rests on claims {_claim_links(f.claim_ids)}.</span></li>'
+        )
+    out.append("</ol>")
+    out.append('<h2 id="contradictions">3. Contradictions</h2>')
+    if not report.contradictions:
+        out.append("<p>No claim was contradicted by evidence from the other papers.</p>")
+    for c in report.contradictions:
+        against = sorted({int(e["ref"]) for e in c.evidence})
+        out.append(
+            f"<p>{_claim_links([c.claim_id])} {escape(c.statement)} {_cite([c.ref])}, "
+            f"contradicted by {_cite(against)}.</p><blockquote>Claim's source {_cite([c.ref])}: "
+            f"“{escape(c.quote)}”</blockquote>"
+        )
+        for e in c.evidence:
+            out.append(
+                f"<blockquote>Evidence {_cite([int(e['ref'])])}: “{escape(str(e['text']))}”"
+                "</blockquote>"
+            )
+    out += ['<h2 id="discussion">4. Discussion</h2>', _paragraphs(report.sections["discussion"])]
+    out += ['<h2 id="method">5. Method</h2>', _paragraphs(report.sections["method"])]
+    screening = report.screening
+    if screening.excluded:
+        out.append("<details><summary>Papers left out, with the reason</summary><table>")
+        out.append("<tr><th>Paper</th><th>Reason</th></tr>")
+        out += [
+            f"<tr><td>{escape(e.title)}</td><td>{escape(e.reason)}</td></tr>"
+            for e in screening.excluded
+        ]
+        out.append("</table></details>")
+    out += ['<h2 id="limitations">6. Limitations</h2>', _paragraphs(report.sections["limitations"])]
+    out += ['<h2 id="claims">7. Claims</h2>', _paragraphs(report.sections["confidence"])]
+    out += [_claim(c, passages, refs_by_paper) for c in report.claims]
+    out.append('<h2 id="reviews">8. Reviews</h2>')
+    for review in report.reviews:
+        stage = "first draft" if review.round == 0 else f"revision {review.round}"
+        name = review.reviewer.replace("_", " ").capitalize()
+        out.append(
+            f"<details><summary>{escape(name)}, {stage}: overall {review.overall:.1f} / 10"
+            "</summary><table><tr><th>Criterion</th><th>Score</th><th>Justification</th></tr>"
+        )
+        out += [
+            f"<tr><td>{escape(k.replace('_', ' '))}</td><td>{v.score}</td>"
+            f"<td>{escape(v.justification)}</td></tr>"
+            for k, v in review.scores.items()
+        ]
+        out.append("</table>")
+        if review.requests:
+            out.append("<ul>" + "".join(f"<li>{escape(r)}</li>" for r in review.requests) + "</ul>")
+        out.append("</details>")
+    out.append('<h2 id="references">References</h2><ol>')
+    out += [_reference(r) for r in report.references]
+    out.append("</ol>")
+    out.append('<h2 id="statistics">Run statistics</h2><table>')
+    out += [
+        f"<tr><td>{escape(k.replace('_', ' '))}</td><td>{escape(str(v))}</td></tr>"
+        for k, v in s.model_dump().items()
+    ]
+    out.append("</table>")
+    out.append('<h2 id="checks">Report checks</h2><ul>')
+    out += [f"<li>{escape(line)}</li>" for line in report.lint]
+    out.append("</ul></body></html>")
+    return "\n".join(out) + "\n"
