@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 from synth import __version__, config
 from synth.agents.llm import Endpoint, Model
-from synth.agents.schemas import PaperText, Report, RunSettings
+from synth.agents.schemas import PaperText, Price, Report, RunSettings
 from synth.agents.session import AGENTS, Session
 from synth.errors import BadInput, Interrupted, SynthError, Unreachable
 from synth.report import render
@@ -87,9 +88,31 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
     export.set_defaults(handler=cmd_export)
 
+    runs = verbs.add_parser("runs", help="the run history")
+    runs.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
+    runs.add_argument("--json", action="store_true", help="print JSON for scripts")
+    runs.set_defaults(handler=cmd_runs)
+
+    audit = verbs.add_parser("audit", help="what the agents did in a run, call by call")
+    audit.add_argument("run", metavar="RUN", help="run folder or id")
+    which = audit.add_mutually_exclusive_group()
+    which.add_argument("--call", type=int, metavar="K", help="print call K in full")
+    which.add_argument("--claim", metavar="N", help="print the evidence trail of claim N")
+    audit.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
+    audit.add_argument("--json", action="store_true", help="print JSON for scripts")
+    audit.set_defaults(handler=cmd_audit)
+
+    diff = verbs.add_parser("diff", help="what changed between two runs")
+    diff.add_argument("run_a", metavar="RUN_A")
+    diff.add_argument("run_b", metavar="RUN_B")
+    diff.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
+    diff.add_argument("--json", action="store_true", help="print JSON for scripts")
+    diff.set_defaults(handler=cmd_diff)
+
     models = verbs.add_parser("models", help="list the model endpoints and check them")
     models.add_argument("--model", help="model name to check")
     models.add_argument("--base-url", dest="base_url", help="endpoint to check")
+    models.add_argument("--api-key-env", dest="api_key_env", metavar="NAME")
     models.set_defaults(handler=cmd_models)
 
     cache = verbs.add_parser("cache", help="response cache: info or clear")
@@ -130,6 +153,12 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model name, or 'local' for the embedded model")
     parser.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint")
     parser.add_argument(
+        "--api-key-env",
+        dest="api_key_env",
+        metavar="NAME",
+        help="environment variable holding the API key (default SYNTH_API_KEY, OPENAI_API_KEY)",
+    )
+    parser.add_argument(
         "--agent-model",
         dest="agent_model",
         action="append",
@@ -164,6 +193,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "until",
             "max_papers",
             "arxiv_categories",
+            "api_key_env",
         )
     }
     if getattr(args, "sources", None):
@@ -273,6 +303,143 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out_console.print(table)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from synth.report.audit import run_history
+
+    runs_dir = Path(args.runs_dir or "runs")
+    history = run_history(runs_dir)
+    if args.json:
+        _print_json([r.model_dump() for r in history])
+        return 0
+    if not history:
+        print(f"no runs in {runs_dir}")
+        return 0
+    _table(
+        f"synth runs in {runs_dir}",
+        ["run", "question", "model", "status", "papers", "claims", "S/C/I", "tokens", "cost"],
+        [
+            [
+                r.id,
+                r.question,
+                r.model,
+                r.status,
+                r.papers,
+                r.claims,
+                r.verdicts,
+                r.tokens,
+                None if r.cost_usd is None else f"${r.cost_usd:.4f}",
+            ]
+            for r in history
+        ],
+    )
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from synth.agents.session import Passages
+    from synth.report.audit import audit, call_detail, call_text, claim_trail, trail_text
+    from synth.store.transcript import read_transcript
+
+    run = RunFolder.find(args.run, Path(args.runs_dir or "runs"))
+    entries = read_transcript(run.transcript)
+    if args.call is not None:
+        try:
+            detail = call_detail(entries, args.call)
+        except IndexError as error:
+            raise BadInput(
+                f"no call {args.call} in {run.id}: {error}", "pick another --call"
+            ) from None
+        if args.json:
+            _print_json(detail)
+        else:
+            print(call_text(detail))
+        return 0
+    if args.claim is not None:
+        report = read_report(run)
+        saved = run.load("library", "passages", Passages)
+        try:
+            trail = claim_trail(
+                report, {p.id: p for p in saved.passages} if saved else {}, args.claim
+            )
+        except KeyError as error:
+            raise BadInput(str(error.args[0]), "pick a claim id from the claims table") from None
+        if args.json:
+            _print_json(trail.model_dump())
+        else:
+            print(trail_text(trail))
+        return 0
+    settings = RunSettings.model_validate(run.read_record().get("settings", {}))
+    rows = audit(entries, settings.prices)
+    if args.json:
+        _print_json([r.model_dump() for r in rows])
+        return 0
+    _table(
+        f"synth audit {run.id} ({plural(len(entries), 'call')})",
+        [
+            "agent",
+            "calls",
+            "sent",
+            "cache hits",
+            "tokens in",
+            "tokens out",
+            "cost",
+            "p50 s",
+            "p95 s",
+            "retries",
+            "invalid",
+            "re-asks",
+            "dropped",
+        ],
+        [
+            [
+                r.agent,
+                r.calls,
+                r.sent,
+                r.cache_hits,
+                r.tokens_in,
+                r.tokens_out,
+                "unpriced" if r.cost_usd is None else f"${r.cost_usd:.4f}",
+                r.latency_p50_s,
+                r.latency_p95_s,
+                r.retries,
+                r.invalid,
+                r.reasks,
+                r.dropped,
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from synth.report.audit import diff_reports, diff_text
+
+    runs_dir = Path(args.runs_dir or "runs")
+    a, b = (read_report(RunFolder.find(r, runs_dir)) for r in (args.run_a, args.run_b))
+    changes = diff_reports(a, b)
+    if args.json:
+        _print_json(changes.model_dump())
+        return 0
+    print(diff_text(a.run_id, b.run_id, changes))
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from synth.replay import replay_run
 
@@ -286,42 +453,60 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    """The endpoints this folder's settings would use, each checked: reachable, model listed,
+    structured-output dialect accepted, and its price."""
     from rich.table import Table
 
     from synth.agents import local_model
+    from synth.agents.llm import probe
+    from synth.report.cost import price_for
 
-    settings = config.resolve({"model": args.model, "base_url": args.base_url})
+    flags = {"model": args.model, "base_url": args.base_url, "api_key_env": args.api_key_env}
+    settings = config.resolve(flags)
     table = Table(title="synth models")
-    for column in ("name", "endpoint", "status"):
+    for column in ("agents", "model", "endpoint", "status", "output", "price per 1M tokens"):
         table.add_column(column, overflow="fold")
-    weights = local_model.DEFAULT
-    table.add_row(
-        f"local ({weights.name})",
-        "embedded llama.cpp server on 127.0.0.1",
-        local_model.status(weights),
-    )
-    if settings.base_url or settings.model != "local":
+    wanted: dict[str, list[str]] = {}
+    for agent in AGENTS:
+        wanted.setdefault(settings.agent_models.get(agent, settings.model), []).append(agent)
+    key = config.api_key(settings.api_key_env)
+    for model, agents in wanted.items():
+        names = ", ".join(agents) if len(wanted) > 1 else "all"
+        if is_local(settings.model_copy(update={"model": model})):
+            weights = local_model.weights_for(model)
+            table.add_row(
+                names,
+                weights.name,
+                "embedded llama.cpp server on 127.0.0.1",
+                local_model.status(weights),
+                "llamacpp schemas",
+                "0 (local)",
+            )
+            continue
         url = settings.base_url or OPENAI_URL
-        table.add_row(settings.model, config.safe_url(url), _probe(url, settings.model))
+        found = asyncio.run(probe(Endpoint(url, model, api_key=key, dialect=settings.dialect)))
+        status = "reachable" if found.reachable else found.detail
+        if found.reachable and found.listed is not None:
+            status += ", model listed" if found.listed else ", model NOT listed"
+        price = price_for({"model": model, "endpoint": {"base_url": url}}, settings.prices)
+        table.add_row(
+            names,
+            model,
+            config.safe_url(url),
+            status,
+            found.detail if found.reachable else "",
+            _price_text(price),
+        )
     out_console.print(table)
     return 0
 
 
-def _probe(url: str, model: str) -> str:
-    import httpx
-
-    headers = {"Authorization": f"Bearer {config.api_key()}"} if config.api_key() else {}
-    try:
-        response = httpx.get(f"{url.rstrip('/')}/models", headers=headers, timeout=10)
-    except httpx.HTTPError as error:
-        return f"unreachable ({type(error).__name__})"
-    if response.status_code != 200:
-        return f"refused (HTTP {response.status_code})"
-    try:
-        names = {m.get("id") for m in response.json().get("data", [])}
-    except ValueError:
-        return "reachable, but /models is not JSON"
-    return "reachable, model listed" if model in names else "reachable, model not listed"
+def _price_text(price: Price | None) -> str:
+    if price is None:
+        return 'unpriced: add [prices."NAME"] to synth.toml'
+    if price.input == price.output == 0:
+        return "free (this machine)"
+    return f"${price.input:g} in, ${price.output:g} out"
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
@@ -471,7 +656,7 @@ def load_corpus(settings: RunSettings) -> list[PaperText]:
 async def open_models(
     settings: RunSettings, run: RunFolder, cache: ResponseCache | None
 ) -> AsyncIterator[dict[str, Model]]:
-    key = config.api_key()
+    key = config.api_key(settings.api_key_env)
     async with contextlib.AsyncExitStack() as stack:
         if settings.base_url:
             base = Endpoint(

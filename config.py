@@ -134,8 +134,9 @@ def check_question(question: str) -> str:
     return cleaned
 
 
-def api_key() -> str | None:
-    for name in KEY_ENV:
+def api_key(env_name: str | None = None) -> str | None:
+    """The model's API key: from `env_name` when the settings name one, else the usual."""
+    for name in (env_name,) if env_name else KEY_ENV:
         if os.environ.get(name):
             return os.environ[name]
     return None

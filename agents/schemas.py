@@ -434,6 +434,13 @@ def repeats(source: str, text: str) -> bool:
 # Run settings: one home for configuration; flags, environment and synth.toml only fill it.
 
 
+class Price(Strict):
+    """US dollars per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
 class RunSettings(Strict):
     corpus: str | None = None
     sources: list[str] = Field(default_factory=lambda: ["local"])
@@ -444,6 +451,8 @@ class RunSettings(Strict):
     arxiv_categories: list[str] = Field(default_factory=list)
     contact: str | None = None  # an e-mail address sent to the sources in the User-Agent
     host_intervals: dict[str, float] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)  # per model, over the defaults
+    api_key_env: str | None = None  # the environment variable that holds the model's key
     model: str = "local"
     base_url: str | None = None
     agent_models: dict[str, str] = Field(default_factory=dict)

@@ -198,6 +198,7 @@ class Session:
             transcript=transcript,
             wall_s=float(record.get("wall_s", 0.0)),
             passage_texts={p.id: p.text for p in passages},
+            prices=self.settings.prices,
         )
         return build_report(facts)
 

@@ -16,7 +16,7 @@ from pydantic import StringConstraints
 
 from synth.agents import prompts
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import Claim, Evidence, Label, Strict, Verdict
+from synth.agents.schemas import Claim, Evidence, Label, Strict, Verdict, whole_sentences
 
 MAX_TOKENS = 120
 Stance = Literal["unrelated", "supports", "contradicts"]
@@ -43,6 +43,12 @@ class Judgement(Strict):
     rationale: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)
     ]
+
+
+def _finished(rationale: str) -> str:
+    """A rationale cut by its length bound ends at its last whole sentence, or says it was cut."""
+    text = whole_sentences(rationale, minimum=20)
+    return text if text.endswith((".", "!", "?")) else text.rstrip(" ,;:") + " …"
 
 
 def decide(
@@ -108,7 +114,7 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
     stances = {e.passage_id: j.stances.E1 for e, j in answered}
     label, chosen, confidence = decide(stances, offered, claim.paper_id)
     decisive = [j.rationale for e, j in answered if e.passage_id in chosen]
-    rationale = " ".join(decisive) if decisive else answered[0][1].rationale
+    rationale = " ".join(map(_finished, decisive or [answered[0][1].rationale]))
     return Verdict(
         claim_id=claim.id,
         label=label,

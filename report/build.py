@@ -17,6 +17,7 @@ from synth.agents.schemas import (
     Finding,
     Label,
     Paper,
+    Price,
     Reference,
     Report,
     ReportClaim,
@@ -28,6 +29,7 @@ from synth.agents.schemas import (
 )
 from synth.agents.verifier import CONFIDENCE_DEFINITION
 from synth.agents.writer import Draft
+from synth.report.cost import cost_of, is_sent, tokens_of
 from synth.sources.literature import SOURCE_NAMES
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -58,6 +60,7 @@ class RunFacts:
     transcript: list[dict[str, Any]]
     wall_s: float
     passage_texts: dict[str, str] = field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)
 
 
 class _Numbering:
@@ -79,12 +82,12 @@ def cite_text(refs: list[int]) -> str:
 
 def transcript_totals(entries: list[dict[str, Any]]) -> dict[str, int]:
     """Calls sent to a model and their tokens; cache hits and replays cost nothing."""
-    sent = [e for e in entries if not e.get("cache_hit") and not e.get("replayed")]
-    tokens_in = sum(
-        (e.get("usage") or {}).get("prompt_tokens") or e.get("tokens_estimate", 0) for e in sent
-    )
-    tokens_out = sum((e.get("usage") or {}).get("completion_tokens", 0) for e in sent)
-    return {"calls": len(sent), "tokens_in": tokens_in, "tokens_out": tokens_out}
+    sent = [tokens_of(e) for e in entries if is_sent(e)]
+    return {
+        "calls": len(sent),
+        "tokens_in": sum(t[0] for t in sent),
+        "tokens_out": sum(t[1] for t in sent),
+    }
 
 
 def build_report(facts: RunFacts) -> Report:
@@ -135,6 +138,7 @@ def build_report(facts: RunFacts) -> Report:
         for c in facts.claims
     ]
     totals = transcript_totals(facts.transcript)
+    cost, unpriced = cost_of(facts.transcript, facts.prices)
     labels = [facts.verdicts[c.id].label for c in facts.claims]
     stats = Stats(
         papers_found=facts.screening.candidates,
@@ -150,7 +154,7 @@ def build_report(facts: RunFacts) -> Report:
         calls=totals["calls"],
         tokens_in=totals["tokens_in"],
         tokens_out=totals["tokens_out"],
-        cost_usd=0.0,
+        cost_usd=cost,
         wall_s=round(facts.wall_s, 1),
     )
     sections = {
@@ -158,7 +162,7 @@ def build_report(facts: RunFacts) -> Report:
         "introduction": facts.draft.introduction,
         "discussion": facts.draft.discussion,
         "method": method_text(facts, stats),
-        "limitations": limitations_text(facts),
+        "limitations": limitations_text(facts, unpriced),
         "confidence": CONFIDENCE_DEFINITION,
     }
     report = Report(
@@ -259,7 +263,7 @@ def search_text(screening: Screening) -> str:
     return " ".join(parts)
 
 
-def limitations_text(facts: RunFacts) -> str:
+def limitations_text(facts: RunFacts, unpriced: list[str] | None = None) -> str:
     parts = [facts.draft.limitations]
     if facts.dropped:
         parts.append(
@@ -269,6 +273,11 @@ def limitations_text(facts: RunFacts) -> str:
         )
     if facts.warnings:
         parts.append("Warnings: " + "; ".join(facts.warnings) + ".")
+    if unpriced:
+        parts.append(
+            f"The cost leaves out the calls to {', '.join(unpriced)}, which has no price in the "
+            'price table (add one under [prices."NAME"] in synth.toml).'
+        )
     parts.append(
         "Confidence values are uncalibrated: they follow the rule stated with the claims table, "
         "not a measured error rate."

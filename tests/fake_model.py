@@ -42,7 +42,13 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FakeModel:
-    def __init__(self) -> None:
+    """An OpenAI-compatible server. `json_schema=False` makes it one that refuses schemas in
+    `response_format` (as many servers do) and only knows JSON mode; `models` is what its
+    model list names."""
+
+    def __init__(self, json_schema: bool = True, models: tuple[str, ...] = ("fake-model",)) -> None:
+        self.json_schema = json_schema
+        self.models = models
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -75,11 +81,19 @@ class FakeModel:
                 pass
 
             def do_GET(self) -> None:
-                self._send(200, {"object": "list", "data": [{"id": "fake-model"}]})
+                listed = [{"id": name, "object": "model"} for name in fake.models]
+                self._send(200, {"object": "list", "data": listed})
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                agent = (body.get("response_format", {}).get("json_schema") or {}).get("name", "?")
+                fmt = body.get("response_format") or {}
+                if fmt.get("type") == "json_schema" and not fake.json_schema:
+                    message = "response_format type 'json_schema' is not supported by this server"
+                    self._send(400, {"error": {"message": message, "type": "invalid_request"}})
+                    return
+                agent = (fmt.get("json_schema") or {}).get("name", "?")
+                if any('{"ok": true}' in m["content"] for m in body["messages"]):
+                    agent = "probe"
                 with fake._lock:
                     fake.requests.append(body)
                     fake.headers.append(dict(self.headers))
@@ -149,6 +163,7 @@ def _words(text: str) -> set[str]:
 
 def answer(agent: str, body: dict[str, Any]) -> dict[str, Any]:
     return {
+        "probe": lambda _: {"ok": True},
         "planner": _plan,
         "screener": _screen,
         "extractor": _extract,
