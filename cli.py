@@ -680,6 +680,7 @@ async def open_models(
                 highlight=False,
             )
         semaphore = asyncio.Semaphore(settings.concurrency)
+        dialects: dict[str, str] = {}
         models: dict[str, Model] = {}
         for agent in AGENTS:
             name = settings.agent_models.get(agent, base.model)
@@ -699,15 +700,18 @@ async def open_models(
                 recorder=recorder,
                 cache=cache,
                 semaphore=semaphore,
+                dialects=dialects,
                 max_reasks=settings.max_reasks,
                 max_retries=settings.max_retries,
                 retry_max_wait=settings.retry_max_wait,
                 timeout=settings.request_timeout,
             )
-        run.update_record(endpoints={agent: m.endpoint.public() for agent, m in models.items()})
+        run.update_record(endpoints={agent: m.public() for agent, m in models.items()})
         try:
             yield models
         finally:
+            # Record the dialects in effect: replay must ask as the run last asked.
+            run.update_record(endpoints={agent: m.public() for agent, m in models.items()})
             for model in models.values():
                 await model.close()
 

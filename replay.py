@@ -57,6 +57,7 @@ def replay_models(
     endpoints = record.get("endpoints") or {}
     recorder = Recorder(replay.transcript)
     semaphore = asyncio.Semaphore(1)  # one at a time: the order of calls never matters here
+    dialects: dict[str, str] = {}
     models = {}
     for agent in AGENTS:
         public = endpoints.get(agent) or next(iter(endpoints.values()), None)
@@ -77,6 +78,7 @@ def replay_models(
             cache=None,
             semaphore=semaphore,
             replay=answers,
+            dialects=dialects,
             max_reasks=RunSettings.model_validate(record["settings"]).max_reasks,
             max_retries=0,
         )

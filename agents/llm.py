@@ -178,6 +178,7 @@ class Model:
         cache: ResponseCache | None,
         semaphore: asyncio.Semaphore,
         replay: Mapping[str, dict[str, Any]] | None = None,
+        dialects: dict[str, str] | None = None,
         max_reasks: int = 2,
         max_retries: int = 4,
         retry_max_wait: float = 20.0,
@@ -191,13 +192,26 @@ class Model:
         self.max_retries = max_retries
         self.retry_max_wait = retry_max_wait
         self._semaphore = semaphore
-        self._dialect = endpoint.resolved_dialect()
+        # The dialect each server was found to accept, shared by the models of one session,
+        # so that a server refusing schemas is found out once, not once per agent.
+        self._dialects = dialects if dialects is not None else {}
         self._client = openai.AsyncOpenAI(
             base_url=endpoint.base_url,
             api_key=endpoint.api_key or "no-key",
             max_retries=0,
             timeout=timeout,
         )
+
+    @property
+    def _dialect(self) -> str:
+        return self._dialects.get(self.endpoint.identity(), self.endpoint.resolved_dialect())
+
+    def _fall_back(self) -> None:
+        self._dialects[self.endpoint.identity()] = "json_object"
+
+    def public(self) -> dict[str, str]:
+        """The endpoint as run.json records it, with the dialect in effect."""
+        return {**self.endpoint.public(), "dialect": self._dialect}
 
     async def close(self) -> None:
         await self._client.close()
@@ -222,7 +236,8 @@ class Model:
         json_schema = schema.model_json_schema()
         original = messages
         messages = list(messages)
-        if self._dialect == "json_object":
+        dialect = self._dialect
+        if dialect == "json_object":
             messages[0] = {
                 "role": "system",
                 "content": messages[0]["content"] + "\n\n" + schema_instruction(json_schema),
@@ -230,7 +245,7 @@ class Model:
         last_error = ""
         for attempt in range(self.max_reasks + 1):
             params = {"temperature": 0, "max_tokens": max_tokens, "seed": 0}
-            fmt = response_format(self._dialect, agent, json_schema)
+            fmt = response_format(dialect, agent, json_schema)
             request = {
                 "model": self.endpoint.model,
                 "messages": messages,
@@ -262,7 +277,7 @@ class Model:
                 "started": time.time(),
             }
             try:
-                raw = await self._answer(request, request_hash, cache_key, entry)
+                raw = await self._answer(request, request_hash, cache_key, entry, dialect)
             except _DialectFallback:
                 return await self.ask(
                     agent=agent,
@@ -315,10 +330,19 @@ class Model:
             return None, "; ".join(problems)
 
     async def _answer(
-        self, request: dict[str, Any], request_hash: str, cache_key: str, entry: dict[str, Any]
+        self,
+        request: dict[str, Any],
+        request_hash: str,
+        cache_key: str,
+        entry: dict[str, Any],
+        dialect: str,
     ) -> RawAnswer:
         if self.replay is not None:
             recorded = self.replay.get(request_hash)
+            if recorded is None and dialect != "json_object":
+                # The run may have fallen back to JSON mode here: ask as it then did.
+                self._fall_back()
+                raise _DialectFallback()
             if recorded is None:
                 raise CheckFailed(
                     f"replay: the {entry['agent']} call for {entry['item']} (attempt "
@@ -336,7 +360,7 @@ class Model:
         entry["cache_hit"] = False
         async with self._semaphore:
             started = time.monotonic()
-            raw = await self._send(request)
+            raw = await self._send(request, dialect)
             entry["latency_s"] = round(time.monotonic() - started, 4)
         if self.cache is not None:
             self.cache.put(
@@ -352,7 +376,7 @@ class Model:
             )
         return raw
 
-    async def _send(self, request: dict[str, Any]) -> RawAnswer:
+    async def _send(self, request: dict[str, Any], dialect: str) -> RawAnswer:
         retries = 0
 
         def wait(state: Any) -> float:
@@ -371,9 +395,10 @@ class Model:
                     retries = attempt.retry_state.attempt_number - 1
                     response = await self._client.chat.completions.create(**request)
         except openai.BadRequestError as error:
-            if self._dialect != "json_object" and "response_format" in str(error):
+            if dialect != "json_object" and "response_format" in str(error):
                 # The endpoint does not take this schema dialect: fall back to plain JSON mode.
-                self._dialect = "json_object"
+                # (`dialect` is this request's: concurrent requests may each be refused.)
+                self._fall_back()
                 raise _DialectFallback() from error
             raise self._refused(error) from None
         except openai.APIStatusError as error:

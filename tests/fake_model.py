@@ -49,6 +49,7 @@ class FakeModel:
     def __init__(self, json_schema: bool = True, models: tuple[str, ...] = ("fake-model",)) -> None:
         self.json_schema = json_schema
         self.models = models
+        self.refused = 0  # requests refused for their response_format
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -88,10 +89,12 @@ class FakeModel:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fmt = body.get("response_format") or {}
                 if fmt.get("type") == "json_schema" and not fake.json_schema:
+                    with fake._lock:
+                        fake.refused += 1
                     message = "response_format type 'json_schema' is not supported by this server"
                     self._send(400, {"error": {"message": message, "type": "invalid_request"}})
                     return
-                agent = (fmt.get("json_schema") or {}).get("name", "?")
+                agent = (fmt.get("json_schema") or {}).get("name") or _agent_from_prompt(body)
                 if any('{"ok": true}' in m["content"] for m in body["messages"]):
                     agent = "probe"
                 with fake._lock:
@@ -154,7 +157,31 @@ def _user(body: dict[str, Any]) -> str:
 
 
 def _schema(body: dict[str, Any]) -> dict[str, Any]:
-    return body["response_format"]["json_schema"]["schema"]
+    """The answer's schema: in response_format, or in JSON mode at the end of the system
+    prompt, where llm.py puts it."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("json_schema"):
+        return fmt["json_schema"]["schema"]
+    system = body["messages"][0]["content"]
+    return json.loads(system[system.rindex("schema:\n") + len("schema:\n") :])
+
+
+# In JSON mode the request names no schema, so the agent is known by its system prompt.
+_OPENINGS = {
+    "You plan": "planner",
+    "You screen": "screener",
+    "You extract": "extractor",
+    "You check one claim": "verifier",
+    "You write": "writer",
+    "You revise": "writer",
+}
+
+
+def _agent_from_prompt(body: dict[str, Any]) -> str:
+    system = body["messages"][0]["content"]
+    if "reviewing a draft" in system:
+        return "reviewer"
+    return next((a for opening, a in _OPENINGS.items() if system.startswith(opening)), "?")
 
 
 def _words(text: str) -> set[str]:

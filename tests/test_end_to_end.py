@@ -200,3 +200,21 @@ def test_ctrl_c_exits_130_and_the_run_resumes_without_repeating_calls(
     assert code == 0, err
     assert fake.calls["extractor"] - before == selected - done
     assert fake.calls["planner"] == 1
+
+
+def test_a_server_with_json_mode_only_is_detected_and_used(capsys, corpus, isolated):
+    from tests.fake_model import FakeModel
+
+    with FakeModel(json_schema=False) as plain:
+        code, _, err = run_cli(capsys, *run_args(corpus, plain, "--no-cache"))
+        assert code == 0, err
+    # Refused once (the planner's first call), then JSON mode for every agent.
+    assert plain.refused == 1
+    run = only_run(isolated / "runs")
+    report = Report.model_validate_json((run / "report.json").read_text())
+    assert report.claims and all(line.startswith("pass") for line in report.lint)
+    endpoints = json.loads((run / "run.json").read_text())["endpoints"]
+    assert {e["dialect"] for e in endpoints.values()} == {"json_object"}
+    assert all("JSON schema" in e["messages"][0]["content"] for e in transcript(run))
+    # The replay asks in JSON mode too, and matches.
+    assert run_cli(capsys, "replay", str(run))[0] == 0
