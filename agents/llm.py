@@ -206,6 +206,12 @@ class Model:
     def _dialect(self) -> str:
         return self._dialects.get(self.endpoint.identity(), self.endpoint.resolved_dialect())
 
+    def _json_mode_calls(self) -> set[tuple[Any, ...]]:
+        return {
+            (e.get("agent"), e.get("item"), e.get("attempt"), e.get("dialect"))
+            for e in (self.replay or {}).values()
+        }
+
     def _fall_back(self) -> None:
         self._dialects[self.endpoint.identity()] = "json_object"
 
@@ -269,6 +275,7 @@ class Model:
                 "prompt_hash": prompt.sha256,
                 "model": self.endpoint.model,
                 "endpoint": self.endpoint.public(),
+                "dialect": dialect,
                 "messages": messages,
                 "untrusted_spans": untrusted or [],
                 "schema": schema.__name__,
@@ -339,8 +346,9 @@ class Model:
     ) -> RawAnswer:
         if self.replay is not None:
             recorded = self.replay.get(request_hash)
-            if recorded is None and dialect != "json_object":
-                # The run may have fallen back to JSON mode here: ask as it then did.
+            asked = (entry["agent"], entry["item"], entry["attempt"], "json_object")
+            if recorded is None and dialect != "json_object" and asked in self._json_mode_calls():
+                # The run fell back to JSON mode for this call: ask as it then did.
                 self._fall_back()
                 raise _DialectFallback()
             if recorded is None:
