@@ -70,7 +70,7 @@ def replay_models(
             public["base_url"],
             public["model"],
             dialect=public["dialect"],
-            revision=public.get("revision"),
+            revision=public.get("revision") or "",
         )
         models[agent] = Model(
             endpoint,
