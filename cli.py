@@ -19,10 +19,11 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from synth import __version__, config
+from synth.agents.budget import Budget
 from synth.agents.llm import Endpoint, Model
 from synth.agents.schemas import PaperText, Price, Report, RunSettings
 from synth.agents.session import AGENTS, Session
-from synth.errors import BadInput, Interrupted, SynthError, Unreachable
+from synth.errors import BadInput, BudgetReached, Interrupted, SynthError, Unreachable
 from synth.report import render
 from synth.report.build import plural
 from synth.sources import arxiv
@@ -36,7 +37,7 @@ from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.papers import PaperStore
 from synth.store.runs import RunFolder, write_atomic
-from synth.store.transcript import Recorder
+from synth.store.transcript import Recorder, read_transcript
 from synth.ui import StageProgress, err_console, out_console, print_summary
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -175,6 +176,18 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
         help="refuse any connection that is not to 127.0.0.1",
     )
     parser.add_argument("--concurrency", type=int, help="model calls at once")
+    parser.add_argument(
+        "--budget-tokens", dest="budget_tokens", type=int, help="stop before spending more tokens"
+    )
+    parser.add_argument(
+        "--budget-cost", dest="budget_cost", type=float, help="stop before spending more dollars"
+    )
+    parser.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="print the estimated calls, tokens and cost per stage, and stop",
+    )
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -194,6 +207,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "max_papers",
             "arxiv_categories",
             "api_key_env",
+            "budget_tokens",
+            "budget_cost",
         )
     }
     if getattr(args, "sources", None):
@@ -223,6 +238,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_sources(settings)
     check_offline(settings)
     corpus = load_corpus(settings)  # bad input is found before a run folder exists
+    if args.dry_run:
+        return dry_run(settings, corpus)
     now = datetime.now(timezone.utc)
     run = RunFolder.create(Path(settings.runs_dir), question, now)
     run.write_record(
@@ -238,6 +255,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     err_console.print(f"run folder: {run.path}")
     return execute(run, settings, question, lambda: corpus)
+
+
+def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
+    """The estimate of what the run would spend; nothing is asked, no run folder is made."""
+    from synth.report.estimate import estimate
+
+    online = len(network_sources(settings))
+    papers = len(corpus) + (settings.max_papers if online else 0)
+    passages = None if online else sum(len(chunk_paper(p)) for p in corpus)
+    local = is_local(settings)
+    url = "http://127.0.0.1/v1" if local else settings.base_url or OPENAI_URL
+    rows = estimate(
+        settings,
+        papers=papers,
+        passages=passages,
+        online_sources=online,
+        model=settings.model,
+        base_url=url,
+    )
+
+    def money(value: float | None) -> str:
+        return "unpriced" if value is None else f"${value:.4f}"
+
+    total_cost = (
+        None if any(r.cost_usd is None for r in rows) else sum(r.cost_usd or 0.0 for r in rows)
+    )
+    _table(
+        f"synth dry run: at most, before re-asks ({plural(papers, 'paper')})",
+        ["stage", "calls", "tokens in", "tokens out", "cost"],
+        [[r.stage, r.calls, r.tokens_in, r.tokens_out, money(r.cost_usd)] for r in rows]
+        + [
+            [
+                "total",
+                sum(r.calls for r in rows),
+                sum(r.tokens_in for r in rows),
+                sum(r.tokens_out for r in rows),
+                money(total_cost),
+            ]
+        ],
+    )
+    return 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -680,6 +738,17 @@ async def open_models(
                 highlight=False,
             )
         semaphore = asyncio.Semaphore(settings.concurrency)
+        recorded = read_transcript(run.transcript)
+        earlier = {e["request_hash"]: e for e in recorded if e.get("raw") is not None}
+        budget = None
+        if settings.budget_tokens is not None or settings.budget_cost is not None:
+            budget = Budget(
+                settings.budget_tokens,
+                settings.budget_cost,
+                settings.prices,
+                resume_hint=f": synth resume {run.path}",
+            )
+            budget.spent_before(recorded)
         dialects: dict[str, str] = {}
         models: dict[str, Model] = {}
         for agent in AGENTS:
@@ -700,7 +769,9 @@ async def open_models(
                 recorder=recorder,
                 cache=cache,
                 semaphore=semaphore,
+                earlier=earlier,
                 dialects=dialects,
+                budget=budget,
                 max_reasks=settings.max_reasks,
                 max_retries=settings.max_retries,
                 retry_max_wait=settings.retry_max_wait,
@@ -729,7 +800,8 @@ def execute(run: RunFolder, settings: RunSettings, question: str, corpus: Corpus
         _finish(run, started, "interrupted")
         raise Interrupted("interrupted", f"run `synth resume {run.path}` to continue") from None
     except SynthError as error:
-        _finish(run, started, "failed", error.line())
+        status = "budget reached" if isinstance(error, BudgetReached) else "failed"
+        _finish(run, started, status, error.line())
         if isinstance(error, Unreachable):
             raise Unreachable(error.what, f"{error.todo}: synth resume {run.path}") from None
         raise

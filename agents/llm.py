@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from synth.agents import tokens
+from synth.agents.budget import Budget
 from synth.agents.prompts import PromptTemplate
 from synth.errors import CheckFailed, Unreachable
 from synth.retrying import backoff_seconds, retry_after
@@ -178,7 +179,9 @@ class Model:
         cache: ResponseCache | None,
         semaphore: asyncio.Semaphore,
         replay: Mapping[str, dict[str, Any]] | None = None,
+        earlier: Mapping[str, dict[str, Any]] | None = None,
         dialects: dict[str, str] | None = None,
+        budget: Budget | None = None,
         max_reasks: int = 2,
         max_retries: int = 4,
         retry_max_wait: float = 20.0,
@@ -188,6 +191,9 @@ class Model:
         self.recorder = recorder
         self.cache = cache
         self.replay = replay
+        # Answers this run received before it stopped (from its own transcript): a resumed run
+        # reuses them even without the response cache, so no finished call is paid for twice.
+        self.earlier = earlier or {}
         self.max_reasks = max_reasks
         self.max_retries = max_retries
         self.retry_max_wait = retry_max_wait
@@ -195,6 +201,7 @@ class Model:
         # The dialect each server was found to accept, shared by the models of one session,
         # so that a server refusing schemas is found out once, not once per agent.
         self._dialects = dialects if dialects is not None else {}
+        self.budget = budget
         self._client = openai.AsyncOpenAI(
             base_url=endpoint.base_url,
             api_key=endpoint.api_key or "no-key",
@@ -360,6 +367,10 @@ class Model:
             entry["cache_hit"] = False
             entry["replayed"] = True
             return _raw_from_record(recorded)
+        if request_hash in self.earlier:
+            entry["cache_hit"] = True
+            entry["reused"] = True
+            return _raw_from_record(self.earlier[request_hash])
         if self.cache is not None:
             cached = self.cache.get(cache_key)
             if cached is not None:
@@ -367,9 +378,35 @@ class Model:
                 return _raw_from_record(cached)
         entry["cache_hit"] = False
         async with self._semaphore:
-            started = time.monotonic()
-            raw = await self._send(request, dialect)
-            entry["latency_s"] = round(time.monotonic() - started, 4)
+            held = (
+                self.budget.hold(
+                    self.endpoint.model,
+                    self.endpoint.base_url,
+                    int(entry["tokens_estimate"]),
+                    int(request["max_tokens"]),
+                )
+                if self.budget is not None
+                else (0, 0.0)
+            )
+            try:
+                started = time.monotonic()
+                raw = await self._send(request, dialect)
+                entry["latency_s"] = round(time.monotonic() - started, 4)
+            finally:
+                if self.budget is not None:
+                    self.budget.release(held)
+        if self.budget is not None:
+            self.budget.spend(
+                {
+                    "model": self.endpoint.model,
+                    "endpoint": {"base_url": self.endpoint.base_url},
+                    "tokens_estimate": entry["tokens_estimate"],
+                    "usage": {
+                        "prompt_tokens": raw.usage.prompt_tokens,
+                        "completion_tokens": raw.usage.completion_tokens,
+                    },
+                }
+            )
         if self.cache is not None:
             self.cache.put(
                 cache_key,

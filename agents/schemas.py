@@ -452,6 +452,8 @@ class RunSettings(Strict):
     contact: str | None = None  # an e-mail address sent to the sources in the User-Agent
     host_intervals: dict[str, float] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)  # per model, over the defaults
+    budget_tokens: int | None = Field(None, ge=1)
+    budget_cost: float | None = Field(None, gt=0)
     api_key_env: str | None = None  # the environment variable that holds the model's key
     model: str = "local"
     base_url: str | None = None

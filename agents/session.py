@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -35,8 +35,9 @@ from synth.agents.schemas import (
     Strict,
     Verdict,
 )
-from synth.errors import CheckFailed, Unreachable
+from synth.errors import BudgetReached, CheckFailed, Unreachable
 from synth.report.build import RunFacts, build_report
+from synth.report.partial import partial_report
 from synth.sources.http import SourceError
 from synth.sources.literature import NETWORK_SOURCES, SOURCE_NAMES, Literature, needs_metadata
 from synth.sources.merge import merge_papers
@@ -148,8 +149,18 @@ class Session:
     literature: Literature | None = None
     paper_store: PaperStore | None = None
     origin: RunFolder | None = None  # set when replaying that run
+    progress: dict[str, list[int]] = field(default_factory=dict)  # stage: [done, total]
 
     async def execute(self) -> Report:
+        try:
+            return await self._execute()
+        except BudgetReached:
+            self.run.write_output(
+                "report.md", partial_report(self.question, self.run, self.progress)
+            )
+            raise
+
+    async def _execute(self) -> Report:
         with self._timed("plan"):
             plan = await self._plan()
         with self._timed("search"):
@@ -205,7 +216,7 @@ class Session:
     # Stages ------------------------------------------------------------------------------------
 
     async def _plan(self) -> Plan:
-        self.ui.stage("plan", 1)
+        self._stage("plan", 1)
         plan = self.run.load("plan", "plan", Plan)
         if plan is None:
             try:
@@ -217,7 +228,7 @@ class Session:
                 self._warn(f"the planner's answers failed validation ({dropped.reason})")
                 plan = Plan(question=self.question, sub_questions=[self.question], searches=[])
             self.run.save("plan", "plan", plan)
-        self.ui.advance("plan")
+        self._advance("plan")
         return plan
 
     async def _gather(self, plan: Plan) -> Corpus:
@@ -412,10 +423,10 @@ class Session:
         if saved is None:
             saved = Passages(passages=[p for paper in corpus for p in chunk_paper(paper)])
             self.run.save("library", "passages", saved)
-        self.ui.stage("embed", len(saved.passages))
+        self._stage("embed", len(saved.passages))
         self.library.add(saved.passages)
         for _ in saved.passages:
-            self.ui.advance("embed")
+            self._advance("embed")
         return saved.passages
 
     def _select(
@@ -577,7 +588,7 @@ class Session:
                 "resume with a stronger --model (finished stages are kept)",
             )
 
-        self.ui.stage("write", 1)
+        self._stage("write", 1)
         draft = self.run.load("write", "draft-0", writer.Draft)
         if draft is None:
             try:
@@ -593,7 +604,7 @@ class Session:
                     "resume with a stronger --model (finished stages are kept)",
                 ) from None
             self.run.save("write", "draft-0", draft)
-        self.ui.advance("write")
+        self._advance("write")
 
         reviews: list[Review] = []
         revisions = 0
@@ -684,7 +695,7 @@ class Session:
         ordered = sorted(items, key=key)
         if not ordered:
             return []  # no progress bar for a stage with nothing to do
-        self.ui.stage(stage, len(ordered))
+        self._stage(stage, len(ordered))
         results: dict[str, M] = {}
         todo = []
         for item in ordered:
@@ -693,18 +704,23 @@ class Session:
                 todo.append(item)
             else:
                 results[key(item)] = saved
-                self.ui.advance(stage)
+                self._advance(stage)
 
         async def run_one(item: Any) -> None:
             value = await work(item)
             if keep(value):
                 self.run.save(stage, key(item), value)
             results[key(item)] = value
-            self.ui.advance(stage)
+            self._advance(stage)
 
         tasks = [asyncio.ensure_future(run_one(item)) for item in todo]
         try:
             await asyncio.gather(*tasks)
+        except BudgetReached:
+            # Calls already sent are paid for: let them finish and be checkpointed. Every
+            # task not yet sent stops at its own budget check.
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         except BaseException:
             for task in tasks:
                 task.cancel()
@@ -723,6 +739,14 @@ class Session:
             timings = record.get("timings", {})
             timings[stage] = round(timings.get(stage, 0.0) + time.monotonic() - started, 2)
             self.run.update_record(timings=timings)
+
+    def _stage(self, name: str, total: int) -> None:
+        self.progress[name] = [0, total]
+        self.ui.stage(name, total)
+
+    def _advance(self, name: str) -> None:
+        self.progress[name][0] += 1
+        self.ui.advance(name)
 
     def _warn(self, message: str) -> None:
         record = self.run.read_record()

@@ -106,7 +106,13 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
         except ItemDropped:
             return None
 
-    judgements = await asyncio.gather(*(judge(e) for e in evidence))
+    # Every judgement is awaited before an error is raised: a call already sent is paid for,
+    # and its answer must reach the transcript even when a sibling stops the run.
+    outcomes = await asyncio.gather(*(judge(e) for e in evidence), return_exceptions=True)
+    failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+    if failed is not None:
+        raise failed
+    judgements = [o for o in outcomes if not isinstance(o, BaseException)]
     answered = [(e, j) for e, j in zip(evidence, judgements, strict=True) if j is not None]
     if not answered:
         raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")

@@ -1,0 +1,105 @@
+"""`--dry-run`: what a run would ask of the model, stage by stage, before anything is spent.
+
+Counts are upper bounds from the settings (every passage yields its full number of claims,
+every claim is checked against its full evidence), before re-asks; tokens in are the prompt
+templates plus the text each call carries, tokens out the calls' `max_tokens` allowances.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from synth.agents import extractor, planner, prompts, reviewer, screener, tokens, verifier, writer
+from synth.agents.schemas import RunSettings
+from synth.report.cost import price_for
+
+PASSAGE_TOKENS = 180  # a passage of about 130 words
+CLAIM_TOKENS = 45
+SEARCHES_PER_SOURCE = 5  # the planner writes at most this many queries
+
+
+class StageEstimate(BaseModel):
+    stage: str
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+
+
+def _template_tokens(name: str) -> int:
+    template = prompts.load(name)
+    return sum(tokens.count_text(part) for part in template.parts.values())
+
+
+def estimate(
+    settings: RunSettings,
+    *,
+    papers: int,
+    passages: int | None,
+    online_sources: int,
+    model: str,
+    base_url: str,
+) -> list[StageEstimate]:
+    """Stage by stage, for `papers` papers (`passages` of them when known)."""
+    s = settings
+    read = min(
+        passages if passages is not None else papers * s.passages_per_paper,
+        papers * s.passages_per_paper,
+    )
+    claims = read * s.claims_per_passage
+    candidates = online_sources * SEARCHES_PER_SOURCE * s.results_per_search
+    rounds = s.revision_rounds + 1
+    personas = len(reviewer.personas())
+    draft = s.max_findings * 60 + 400
+    rows = [
+        ("plan", 1, _template_tokens("planner") + 60, planner.MAX_TOKENS),
+        ("screen", candidates, _template_tokens("screener") + 350, screener.MAX_TOKENS),
+        (
+            "extract",
+            read,
+            _template_tokens("extractor") + PASSAGE_TOKENS + 60,
+            extractor.MAX_TOKENS,
+        ),
+        (
+            "verify",
+            claims * s.evidence_k,
+            _template_tokens("verifier") + CLAIM_TOKENS + PASSAGE_TOKENS,
+            verifier.MAX_TOKENS,
+        ),
+        (
+            "findings",
+            s.max_findings,
+            _template_tokens("writer_finding")
+            + CLAIM_TOKENS * min(claims, s.writer_max_claims) // max(1, s.max_findings),
+            writer.FINDING_TOKENS,
+        ),
+        (
+            "write",
+            1 + s.revision_rounds,
+            _template_tokens("writer") + draft,
+            writer.FRAME_TOKENS + writer.FINDING_TOKENS,
+        ),
+        (
+            "review",
+            personas * rounds,
+            _template_tokens("reviewer") + 250 + draft,
+            reviewer.MAX_TOKENS,
+        ),
+    ]
+    price = price_for({"model": model, "endpoint": {"base_url": base_url}}, s.prices)
+    out = []
+    for stage, calls, per_in, per_out in rows:
+        if calls == 0:
+            continue
+        t_in, t_out = calls * per_in, calls * per_out
+        cost = None if price is None else (t_in * price.input + t_out * price.output) / 1e6
+        out.append(
+            StageEstimate(
+                stage=stage,
+                calls=calls,
+                tokens_in=t_in,
+                tokens_out=t_out,
+                cost_usd=None if cost is None else round(cost, 4),
+            )
+        )
+    return out
