@@ -240,21 +240,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     corpus = load_corpus(settings)  # bad input is found before a run folder exists
     if args.dry_run:
         return dry_run(settings, corpus)
-    now = datetime.now(timezone.utc)
-    run = RunFolder.create(Path(settings.runs_dir), question, now)
-    run.write_record(
-        {
-            "id": run.id,
-            "question": question,
-            "created": now.strftime("%Y-%m-%d %H:%M UTC"),
-            "settings": settings.model_dump(mode="json"),
-            "status": "running",
-            "warnings": [],
-            "wall_s": 0.0,
-        }
-    )
-    err_console.print(f"run folder: {run.path}")
-    return execute(run, settings, question, lambda: corpus)
+    # The library is opened (locked, checked) before the run folder exists: a busy or damaged
+    # library is bad input, which leaves no run folder behind.
+    with open_library(settings) as library:
+        now = datetime.now(timezone.utc)
+        run = RunFolder.create(Path(settings.runs_dir), question, now)
+        run.write_record(
+            {
+                "id": run.id,
+                "question": question,
+                "created": now.strftime("%Y-%m-%d %H:%M UTC"),
+                "settings": settings.model_dump(mode="json"),
+                "status": "running",
+                "warnings": [],
+                "wall_s": 0.0,
+            }
+        )
+        err_console.print(f"run folder: {run.path}")
+        return execute(run, settings, question, lambda: corpus, library)
+
+
+def open_library(settings: RunSettings) -> Library:
+    store = settings.store or str(paths.default_store())
+    return Library(store, MiniLM(), lock_timeout=settings.lock_timeout)
 
 
 def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
@@ -305,9 +313,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
     record = run.read_record()
     settings = config.resolve(flags, base=record.get("settings", {}))
     check_offline(settings)
-    run.update_record(settings=settings.model_dump(mode="json"), status="running")
-    err_console.print(f"resuming {run.path}")
-    return execute(run, settings, record["question"], lambda: load_corpus(settings))
+    with open_library(settings) as library:
+        run.update_record(settings=settings.model_dump(mode="json"), status="running")
+        err_console.print(f"resuming {run.path}")
+        return execute(run, settings, record["question"], lambda: load_corpus(settings), library)
 
 
 EXPORTS = {
@@ -632,7 +641,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for column in ("paper", "text", "new passages"):
         table.add_column(column, overflow="fold")
     new_passages, already = 0, 0
-    with Library(store, MiniLM()) as library:
+    with open_library(settings) as library:
         for text, how in found:
             added = library.add(chunk_paper(text))
             new_passages += added
@@ -787,12 +796,18 @@ async def open_models(
                 await model.close()
 
 
-def execute(run: RunFolder, settings: RunSettings, question: str, corpus: CorpusLoader) -> int:
+def execute(
+    run: RunFolder,
+    settings: RunSettings,
+    question: str,
+    corpus: CorpusLoader,
+    library: Library,
+) -> int:
     started = time.monotonic()
     cache = ResponseCache(paths.cache_dir() / "responses.sqlite3") if settings.cache else None
-    store = settings.store or str(paths.default_store())
+    store = library.location
     try:
-        with Library(store, MiniLM()) as library, StageProgress() as progress:
+        with StageProgress() as progress:
             report = asyncio.run(
                 _execute(run, settings, question, corpus, library, progress, cache, store)
             )

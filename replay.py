@@ -119,7 +119,8 @@ def replay_run(original: RunFolder) -> tuple[RunFolder, int]:
             for model in models.values():
                 await model.close()
 
-    with Library(store, MiniLM()) as library, StageProgress() as progress:
+    library = Library(store, MiniLM(), lock_timeout=settings.lock_timeout)
+    with library, StageProgress() as progress:
         report = asyncio.run(go(library, progress))
     for name, text in render.outputs(report).items():
         replay.write_output(name, text)

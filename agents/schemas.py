@@ -477,6 +477,7 @@ class RunSettings(Strict):
     retry_max_wait: float = Field(20.0, ge=0)
     request_timeout: float = Field(300.0, gt=0)
     http_timeout: float = Field(30.0, gt=0)
+    lock_timeout: float = Field(60.0, ge=0)  # seconds to wait for a library another run holds
 
     @model_validator(mode="after")
     def _years_in_order(self) -> RunSettings:

@@ -152,6 +152,9 @@ class Session:
     progress: dict[str, list[int]] = field(default_factory=dict)  # stage: [done, total]
 
     async def execute(self) -> Report:
+        self.run.on_damaged = lambda path: self._warn(
+            f"the checkpoint {path.relative_to(self.run.path)} was damaged; its item was redone"
+        )
         try:
             return await self._execute()
         except BudgetReached:

@@ -9,6 +9,7 @@ guarded by a file lock held for as long as the library is open.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -47,17 +48,57 @@ class Library:
             )
         else:
             path = Path(self.location)
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise BadInput(
+                    f"cannot create the library folder {path}: {error.strerror}",
+                    "pass --store with a folder you can write to",
+                ) from None
             self._lock = FileLock(str(path / "synth.lock"))
             try:
-                self._lock.acquire(timeout=lock_timeout)
+                self._lock.acquire(timeout=0)
             except Timeout:
-                raise BadInput(
-                    f"the library at {path} is in use by another synth process",
-                    "wait for it to finish, or pass --store with another folder",
-                ) from None
-            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
-        self._collection = self._open_collection()
+                print(
+                    f"synth: the library at {path} is in use by another synth process; "
+                    f"waiting up to {lock_timeout:g} s",
+                    file=sys.stderr,
+                )
+                self._wait_for_lock(path, lock_timeout)
+            self._client = self._open_client(chromadb, path, settings)
+        try:
+            self._collection = self._open_collection()
+        except BadInput:
+            self.close()
+            raise
+        except Exception as error:  # chromadb reports a damaged store in many ways
+            self.close()
+            raise BadInput(
+                f"the library at {self.location} cannot be read ({type(error).__name__}: "
+                f"{str(error)[:120]})",
+                "move the folder away (it is rebuilt from the papers), or pass --store",
+            ) from None
+
+    def _wait_for_lock(self, path: Path, timeout: float) -> None:
+        assert self._lock is not None
+        try:
+            self._lock.acquire(timeout=timeout)
+        except Timeout:
+            raise BadInput(
+                f"the library at {path} is in use by another synth process",
+                "wait for it to finish, or pass --store with another folder",
+            ) from None
+
+    def _open_client(self, chromadb: Any, path: Path, settings: Any) -> Any:
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=settings)
+        except Exception as error:  # a damaged or foreign folder
+            self.close()
+            raise BadInput(
+                f"the library at {path} cannot be read ({type(error).__name__}: "
+                f"{str(error)[:120]})",
+                "move the folder away (it is rebuilt from the papers), or pass --store",
+            ) from None
 
     def _open_collection(self) -> Any:
         name = collection_name(self.embedder.name)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,6 +66,8 @@ def item_filename(item: str) -> str:
 class RunFolder:
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Told of each checkpoint that exists but cannot be read (its item is then redone).
+        self.on_damaged: Callable[[Path], None] | None = None
 
     @property
     def id(self) -> str:
@@ -133,6 +136,8 @@ class RunFolder:
         try:
             return model.model_validate_json(path.read_text(encoding="utf-8"))
         except (ValidationError, ValueError, OSError):
+            if self.on_damaged is not None:
+                self.on_damaged(path)
             return None
 
     def save(self, stage: str, item: str, value: BaseModel) -> None:
