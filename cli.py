@@ -250,7 +250,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "id": run.id,
                 "question": question,
                 "created": now.strftime("%Y-%m-%d %H:%M UTC"),
-                "settings": settings.model_dump(mode="json"),
+                "settings": config.settings_record(settings),
                 "status": "running",
                 "warnings": [],
                 "wall_s": 0.0,
@@ -314,7 +314,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     settings = config.resolve(flags, base=record.get("settings", {}))
     check_offline(settings)
     with open_library(settings) as library:
-        run.update_record(settings=settings.model_dump(mode="json"), status="running")
+        run.update_record(settings=config.settings_record(settings), status="running")
         err_console.print(f"resuming {run.path}")
         return execute(run, settings, record["question"], lambda: load_corpus(settings), library)
 

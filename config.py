@@ -148,6 +148,18 @@ def source_secrets() -> list[str]:
     return [k for k in keys if k]
 
 
+def settings_record(settings: RunSettings) -> dict[str, Any]:
+    """Settings as run.json keeps them: URLs without their credentials (pass --base-url or
+    --store again to resume with them; keys come from the environment)."""
+    from synth.agents.llm import strip_credentials
+
+    record = settings.model_dump(mode="json")
+    for key in ("base_url", "store"):
+        if record.get(key):
+            record[key] = strip_credentials(record[key])
+    return record
+
+
 def url_secrets(url: str | None) -> list[str]:
     if not url:
         return []
