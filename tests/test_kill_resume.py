@@ -1,0 +1,97 @@
+"""SIGKILL after each stage's first checkpoint, then `synth resume`: the report equals an
+uninterrupted run's, and no answer the run had received is asked for again."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from synth.agents.schemas import Report
+from tests.conftest import run_cli, transcript
+from tests.fake_model import FakeModel
+from tests.test_end_to_end import run_args
+
+STAGES = ["plan", "extract", "verify", "findings", "write", "review"]
+
+
+def outcome(report: Report) -> dict:
+    """What must not change across an interruption (timings and ids of runs aside)."""
+    return {
+        "claims": [(c.text, c.label, c.confidence, c.evidence) for c in report.claims],
+        "findings": [(f.statement, f.claim_ids, f.refs) for f in report.findings],
+        "references": [r.id for r in report.references],
+        "reviews": [(r.reviewer, r.round, r.overall) for r in report.reviews],
+    }
+
+
+def messages_key(messages: list[dict]) -> str:
+    return json.dumps(messages, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> dict:
+    """The uninterrupted run, once for every stage's test."""
+    import os
+
+    from tests.conftest import CORPUS
+
+    root = tmp_path_factory.mktemp("baseline")
+    saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    for var, sub in (("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "c"), ("XDG_CONFIG_HOME", "g")):
+        os.environ[var] = str(root / sub)
+    cwd = Path.cwd()
+    os.chdir(root)
+    (root / "synth.toml").write_text("retry_max_wait = 0.01\nmax_retries = 2\n")
+    try:
+        from synth.cli import main
+
+        with FakeModel() as fake:
+            assert main(run_args(CORPUS, fake, "--no-cache")) == 0
+        run = next((root / "runs").iterdir())
+        return outcome(Report.model_validate_json((run / "report.json").read_text()))
+    finally:
+        os.chdir(cwd)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_sigkill_after_the_first_checkpoint_then_resume(
+    capsys, corpus, fake, isolated, stage, baseline
+):
+    fake.delay = 0.15  # calls in flight when the kill comes are still waiting on the server
+    process = subprocess.Popen(
+        ["synth", *run_args(corpus, fake, "--no-cache")],
+        cwd=isolated,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if list((isolated / "runs").glob(f"*/checkpoints/{stage}/*.json")):
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, f"the run ended before a {stage} checkpoint appeared"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    run = next((isolated / "runs").iterdir())
+    received = {messages_key(e["messages"]) for e in transcript(run) if not e["cache_hit"]}
+    asked_before = len(fake.requests)
+
+    fake.delay = 0.0
+    code, _, err = run_cli(capsys, "resume", str(run), "--no-cache")
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    assert outcome(report) == baseline
+    # No answer the killed run had received was asked for again.
+    asked_after = [messages_key(r["messages"]) for r in fake.requests[asked_before:]]
+    assert not received & set(asked_after)
