@@ -804,7 +804,11 @@ def execute(
     library: Library,
 ) -> int:
     started = time.monotonic()
-    cache = ResponseCache(paths.cache_dir() / "responses.sqlite3") if settings.cache else None
+    cache = (
+        ResponseCache(paths.cache_dir() / "responses.sqlite3", cache_bytes(settings))
+        if settings.cache
+        else None
+    )
     store = library.location
     try:
         with StageProgress() as progress:
@@ -855,6 +859,10 @@ async def _execute(
         return await session.execute()
 
 
+def cache_bytes(settings: RunSettings) -> int:
+    return int(settings.cache_max_mb * 1024 * 1024)
+
+
 def paper_store(store: str) -> PaperStore:
     """Fetched paper texts live beside an embedded library, else in the user data folder."""
     if store.startswith(("http://", "https://")):
@@ -868,7 +876,11 @@ async def open_literature(settings: RunSettings) -> AsyncIterator[Literature | N
     if not network_sources(settings):
         yield None
         return
-    cache = HttpCache(paths.cache_dir() / "http.sqlite3") if settings.cache else None
+    cache = (
+        HttpCache(paths.cache_dir() / "http.sqlite3", cache_bytes(settings))
+        if settings.cache
+        else None
+    )
     client = PoliteClient(
         contact=settings.contact,
         cache=cache,

@@ -13,6 +13,7 @@ import asyncio
 import copy
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -139,8 +140,13 @@ def _status(error: BaseException) -> int | None:
     return getattr(error, "status_code", None)
 
 
+class NotACompletion(Exception):
+    """The server answered 200 with something that is not a chat completion (an HTML page from
+    a proxy, or a base URL that points at the wrong service)."""
+
+
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, openai.APITimeoutError | openai.APIConnectionError):
+    if isinstance(error, openai.APITimeoutError | openai.APIConnectionError | NotACompletion):
         return True
     status = _status(error)
     return status in RETRYABLE_STATUS or (status is not None and status >= 500)
@@ -240,6 +246,7 @@ class Model:
         max_tokens: int,
         untrusted: list[str] | None = None,
         salvage: Callable[[str], T | None] | None = None,
+        _shrunk: int = 0,
     ) -> T:
         """Send, validate, re-ask on invalid answers; raise ItemDropped when re-asks run out.
 
@@ -302,6 +309,25 @@ class Model:
                     max_tokens=max_tokens,
                     untrusted=untrusted,
                     salvage=salvage,
+                    _shrunk=_shrunk,
+                )
+            except _ContextTooLong:
+                # The input does not fit the model: ask again with the paper text shortened.
+                shorter = shrink_messages(original) if _shrunk < MAX_SHRINKS else None
+                if shorter is None:
+                    raise ItemDropped(
+                        agent, item, "the input is longer than the model's context window"
+                    ) from None
+                return await self.ask(
+                    agent=agent,
+                    item=item,
+                    prompt=prompt,
+                    messages=shorter,
+                    schema=schema,
+                    max_tokens=max_tokens,
+                    untrusted=untrusted,
+                    salvage=salvage,
+                    _shrunk=_shrunk + 1,
                 )
             entry.update(
                 raw=raw.content,
@@ -439,7 +465,11 @@ class Model:
                 with attempt:
                     retries = attempt.retry_state.attempt_number - 1
                     response = await self._client.chat.completions.create(**request)
+                    if not hasattr(response, "choices"):
+                        raise NotACompletion()
         except openai.BadRequestError as error:
+            if any(sign in str(error).lower() for sign in CONTEXT_SIGNS):
+                raise _ContextTooLong() from error
             if dialect != "json_object" and "response_format" in str(error):
                 # The endpoint does not take this schema dialect: fall back to plain JSON mode.
                 # (`dialect` is this request's: concurrent requests may each be refused.)
@@ -452,6 +482,12 @@ class Model:
             raise self._refused(error) from None
         except (openai.APITimeoutError, openai.APIConnectionError) as error:
             raise self._unreachable(error) from None
+        except NotACompletion:
+            raise Unreachable(
+                f"the server at {strip_credentials(self.endpoint.base_url)} answered with "
+                "something other than a chat completion",
+                "check --base-url (an OpenAI-compatible API usually ends in /v1), then resume",
+            ) from None
         if not response.choices:
             return RawAnswer("", "empty", Usage(), retries)
         choice = response.choices[0]
@@ -488,6 +524,47 @@ class Model:
 
 class _DialectFallback(Exception):
     """Internal: the endpoint rejected the response_format; ask again in json_object mode."""
+
+
+class _ContextTooLong(Exception):
+    """Internal: the request is longer than the model's context window."""
+
+
+# How servers say a request does not fit (OpenAI, vLLM, llama.cpp, Ollama).
+CONTEXT_SIGNS = (
+    "context length",
+    "context_length_exceeded",
+    "maximum context",
+    "context window",
+    "exceeds the available context",
+    "too many tokens",
+)
+MAX_SHRINKS = 2
+_DATA = re.compile(r"(<<<DATA \S+ \w+>>>\n)(.*?)(\n<<<END DATA \w+>>>)", re.S)
+
+
+def shrink_messages(messages: list[dict[str, str]]) -> list[dict[str, str]] | None:
+    """The messages with the longest data block cut to about 60 %, at a sentence end; None
+    when there is nothing long enough to cut."""
+    user = max(
+        (i for i, m in enumerate(messages) if m["role"] == "user"),
+        key=lambda i: max(
+            (len(b.group(2)) for b in _DATA.finditer(messages[i]["content"])), default=0
+        ),
+    )
+    content = messages[user]["content"]
+    blocks = list(_DATA.finditer(content))
+    if not blocks:
+        return None
+    longest = max(blocks, key=lambda b: len(b.group(2)))
+    body = longest.group(2)
+    if len(body) < 400:
+        return None
+    cut = body[: int(len(body) * 0.6)]
+    end = max(cut.rfind(". "), cut.rfind(".\n"))
+    cut = (cut[: end + 1] if end > len(cut) // 2 else cut) + " […]"
+    shorter = content[: longest.start(2)] + cut + content[longest.end(2) :]
+    return [*messages[:user], {**messages[user], "content": shorter}, *messages[user + 1 :]]
 
 
 def _raw_from_record(record: Mapping[str, Any]) -> RawAnswer:

@@ -478,6 +478,7 @@ class RunSettings(Strict):
     request_timeout: float = Field(300.0, gt=0)
     http_timeout: float = Field(30.0, gt=0)
     lock_timeout: float = Field(60.0, ge=0)  # seconds to wait for a library another run holds
+    cache_max_mb: float = Field(2048.0, gt=0)  # each cache; the least recently used go first
 
     @model_validator(mode="after")
     def _years_in_order(self) -> RunSettings:

@@ -78,13 +78,14 @@ def public_url(url: str, params: Mapping[str, Any] | None = None) -> str:
 class HttpCache(SqliteTable):
     """Successful GET answers on disk: public URL, content type, body and when fetched."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cap_bytes: int | None = None) -> None:
         super().__init__(
             path,
             "pages",
             "key TEXT PRIMARY KEY, url TEXT NOT NULL, content_type TEXT NOT NULL,"
             " body BLOB NOT NULL, fetched REAL NOT NULL",
             sized_by="body",
+            cap_bytes=cap_bytes,
         )
 
     @staticmethod
@@ -97,13 +98,21 @@ class HttpCache(SqliteTable):
         )
         if row is None or (max_age is not None and time.time() - row[2] > max_age):
             return None
+        self._touch(self.key(url))
         return Fetched(url, 200, row[0], bytes(row[1]), from_cache=True)
 
     def put(self, fetched: Fetched) -> None:
         self._write(
-            "INSERT OR REPLACE INTO pages (key, url, content_type, body, fetched)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (self.key(fetched.url), fetched.url, fetched.content_type, fetched.body, time.time()),
+            "INSERT OR REPLACE INTO pages (key, url, content_type, body, fetched, used)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                self.key(fetched.url),
+                fetched.url,
+                fetched.content_type,
+                fetched.body,
+                time.time(),
+                time.time(),
+            ),
         )
 
 

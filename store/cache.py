@@ -15,20 +15,25 @@ from synth.store.sqlite import SqliteTable
 
 
 class ResponseCache(SqliteTable):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cap_bytes: int | None = None) -> None:
         super().__init__(
             path,
             "responses",
             "key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL",
             sized_by="value",
+            cap_bytes=cap_bytes,
         )
 
     def get(self, key: str) -> dict[str, Any] | None:
         row = self._fetch_one("SELECT value FROM responses WHERE key = ?", (key,))
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        self._touch(key)
+        return json.loads(row[0])
 
     def put(self, key: str, value: dict[str, Any]) -> None:
+        now = time.time()
         self._write(
-            "INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)",
-            (key, json.dumps(value, sort_keys=True), time.time()),
+            "INSERT OR REPLACE INTO responses (key, value, created, used) VALUES (?, ?, ?, ?)",
+            (key, json.dumps(value, sort_keys=True), now, now),
         )

@@ -193,3 +193,96 @@ def test_endpoint_public_view_has_no_secrets():
     endpoint = Endpoint("http://user:pw-secret@host:1/v1?key=abc", "m", api_key="sk-1234567")
     public = json.dumps(endpoint.public())
     assert "pw-secret" not in public and "sk-1234567" not in public and "abc" not in public
+
+
+def test_the_cache_keeps_under_its_cap_by_dropping_the_least_recently_used(tmp_path):
+    from synth.store import sqlite
+
+    cache = ResponseCache(tmp_path / "c.sqlite3", cap_bytes=10_000)
+    payload = {"raw": "x" * 900}
+    for i in range(sqlite.CHECK_EVERY + 1):
+        cache.put(f"k{i}", payload)
+        if i == 0:
+            continue
+        assert cache.get("k0") == payload  # k0 stays the most recently used
+    assert cache.info()["bytes"] <= 10_000
+    assert cache.get("k0") == payload and cache.get("k1") is None
+    cache.close()
+
+
+@respx.mock
+def test_a_context_length_error_shortens_the_paper_text_and_asks_again(tmp_path):
+    from synth.agents.schemas import Strict
+
+    class Answer(Strict):
+        ok: bool
+
+    too_long = {"error": {"message": "This model's maximum context length is 4096 tokens."}}
+    route = respx.post(f"{URL}/chat/completions").mock(
+        side_effect=[
+            httpx.Response(400, json=too_long),
+            httpx.Response(200, json=completion('{"ok": true}')),
+        ]
+    )
+    passage = "Warmup reduced early loss spikes in every run we tried. " * 40
+    template = prompts.parse_template("t", "[system]\nJudge.\n[user]\nPassage:\n$passage")
+    model = make_model(tmp_path)
+    answer = asyncio.run(
+        model.ask(
+            agent="verifier",
+            item="c1",
+            prompt=template,
+            messages=template.messages(passage=prompts.data_block("E1", passage)),
+            schema=Answer,
+            max_tokens=20,
+        )
+    )
+    assert answer.ok and route.call_count == 2
+    first, second = (json.loads(c.request.content) for c in route.calls)
+    long_text, short_text = (body["messages"][1]["content"] for body in (first, second))
+    assert len(short_text) < 0.7 * len(long_text) and "[…]" in short_text
+    assert short_text.rstrip().endswith(">>>")  # the data block is still closed
+
+
+@respx.mock
+def test_an_input_that_never_fits_is_dropped_not_fatal(tmp_path):
+    too_long = {"error": {"message": "context_length_exceeded"}}
+    respx.post(f"{URL}/chat/completions").mock(return_value=httpx.Response(400, json=too_long))
+    with pytest.raises(ItemDropped, match="longer than the model's context"):
+        ask(make_model(tmp_path))
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "first",
+    [
+        httpx.Response(429),  # no Retry-After
+        httpx.Response(429, headers={"Retry-After": "0"}),
+        httpx.Response(500),
+        httpx.Response(502),
+        httpx.Response(503),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("connection reset by peer"),
+        httpx.Response(200, json={**completion(""), "choices": []}),  # empty choices
+        httpx.Response(200, json=completion('{"sub_questions": ["cut')),  # truncated JSON
+        httpx.Response(200, text="<html>gateway</html>"),  # not JSON at all
+    ],
+    ids=[
+        "429",
+        "429-retry-after",
+        "500",
+        "502",
+        "503",
+        "read-timeout",
+        "reset",
+        "no-choices",
+        "truncated",
+        "html",
+    ],
+)
+def test_transient_faults_and_bad_answers_recover(tmp_path, first):
+    route = respx.post(f"{URL}/chat/completions").mock(
+        side_effect=[first, httpx.Response(200, json=completion(json.dumps(VALID)))]
+    )
+    assert ask(make_model(tmp_path)).searches[0].query == "warmup"
+    assert route.call_count == 2
