@@ -52,9 +52,9 @@ def read_pdf(data: bytes) -> ParsedDocument:
 
 
 def load_file(path: Path) -> PaperText:
-    data = path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
+    if path.stat().st_size > MAX_FILE_BYTES:  # before reading it into memory
         raise ValueError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    data = path.read_bytes()
     doc = read_document(path, data)
     sections = build_sections(doc)
     words = sum(len(s.text.split()) for s in sections)

@@ -63,6 +63,12 @@ def encrypted_pdf() -> bytes:
     return out.getvalue()
 
 
+def huge_file(place: Place) -> None:
+    place.corpus.mkdir()
+    with open(place.corpus / "huge.txt", "wb") as handle:
+        handle.truncate(51 * 1024 * 1024)  # sparse: costs no disk
+
+
 def good_corpus(place: Place) -> None:
     shutil.copytree(CORPUS, place.corpus, dirs_exist_ok=True)
 
