@@ -68,5 +68,7 @@ def data_block(label: str, text: str) -> str:
     itself to forge the closing line; any `<<<` in the text is defused as well.
     """
     safe = text.replace("<<<", "‹‹‹").replace(">>>", "›››")
+    # The label can carry paper text too (a section name): one line, no angle brackets.
+    label = " ".join(label.replace("<", "‹").replace(">", "›").split())
     tag = hashlib.sha256(safe.encode()).hexdigest()[:12]
     return f"<<<DATA {label} {tag}>>>\n{safe}\n<<<END DATA {tag}>>>"

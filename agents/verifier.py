@@ -97,11 +97,13 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
                 item=f"{claim.id}|{passage.passage_id}",
                 prompt=template,
                 messages=template.messages(
-                    claim=claim.text, evidence=prompts.data_block("E1", passage.text)
+                    # The claim was written from paper text, so it is data as well.
+                    claim=prompts.data_block("claim", claim.text),
+                    evidence=prompts.data_block("E1", passage.text),
                 ),
                 schema=Judgement,
                 max_tokens=MAX_TOKENS,
-                untrusted=[passage.passage_id],
+                untrusted=[claim.id, passage.passage_id],
             )
         except ItemDropped:
             return None
