@@ -45,6 +45,16 @@ _META_PATTERNS = [
     r"\bin this (paper|study|work|article)\b",
 ]
 _META = [re.compile(p, re.IGNORECASE) for p in _META_PATTERNS]
+# Sentences that speak to a reader or a model rather than report something: a paper may carry
+# them to steer the agents, and a claim goes into later prompts as plain text.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules)\b"
+    r"|\b(system|assistant|user)\s*:"
+    r"|\byou (must|should|are to)\b"
+    r"|\b(label|mark|rate|answer|respond)\b.{0,30}\b(every|all|each)\b.{0,30}\b(claims?|"
+    r"passages?|papers?)\b",
+    re.IGNORECASE,
+)
 _DANGLING = {"and", "or", "of", "the", "a", "an", "to", "with", "for", "in", "on", "by", "that"}
 
 
@@ -67,6 +77,8 @@ def claim_text_problem(text: str) -> str | None:
         return "the claim is a question: state what the passage reports"
     if not (stripped[0].isupper() or stripped[0].isdigit()) or stripped[-1] not in ".!":
         return "the claim is not a full sentence: start with a capital letter and end with a period"
+    if _INSTRUCTION.search(stripped):
+        return "the sentence gives instructions instead of reporting a result: leave it out"
     for pattern in _META:
         if pattern.search(stripped):
             return (

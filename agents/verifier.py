@@ -97,13 +97,11 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
                 item=f"{claim.id}|{passage.passage_id}",
                 prompt=template,
                 messages=template.messages(
-                    # The claim was written from paper text, so it is data as well.
-                    claim=prompts.data_block("claim", claim.text),
-                    evidence=prompts.data_block("E1", passage.text),
+                    claim=claim.text, evidence=prompts.data_block("E1", passage.text)
                 ),
                 schema=Judgement,
                 max_tokens=MAX_TOKENS,
-                untrusted=[claim.id, passage.passage_id],
+                untrusted=[passage.passage_id],
             )
         except ItemDropped:
             return None

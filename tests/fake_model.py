@@ -237,7 +237,7 @@ def _extract(body: dict[str, Any]) -> dict[str, Any]:
 
 def _verify(body: dict[str, Any]) -> dict[str, Any]:
     user = _user(body)
-    claim = re.search(r"<<<DATA claim \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
+    claim = re.search(r"^Claim: (.*)$", user, re.M).group(1)
     passage = re.search(r"<<<DATA E1 \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
     overlap = len(_words(claim) & _words(passage))
     if overlap >= 3 and bool(NEGATION.search(passage)) != bool(NEGATION.search(claim)):
