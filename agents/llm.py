@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -297,20 +298,20 @@ class Model:
                 "tokens_estimate": tokens.count_messages(messages, self.endpoint.model),
                 "started": time.time(),
             }
+            again = functools.partial(
+                self.ask,
+                agent=agent,
+                item=item,
+                prompt=prompt,
+                schema=schema,
+                max_tokens=max_tokens,
+                untrusted=untrusted,
+                salvage=salvage,
+            )
             try:
                 raw = await self._answer(request, request_hash, cache_key, entry, dialect)
             except _DialectFallback:
-                return await self.ask(
-                    agent=agent,
-                    item=item,
-                    prompt=prompt,
-                    messages=original,
-                    schema=schema,
-                    max_tokens=max_tokens,
-                    untrusted=untrusted,
-                    salvage=salvage,
-                    _shrunk=_shrunk,
-                )
+                return await again(messages=original, _shrunk=_shrunk)
             except _ContextTooLong:
                 # The input does not fit the model: ask again with the paper text shortened.
                 shorter = shrink_messages(original) if _shrunk < MAX_SHRINKS else None
@@ -318,17 +319,7 @@ class Model:
                     raise ItemDropped(
                         agent, item, "the input is longer than the model's context window"
                     ) from None
-                return await self.ask(
-                    agent=agent,
-                    item=item,
-                    prompt=prompt,
-                    messages=shorter,
-                    schema=schema,
-                    max_tokens=max_tokens,
-                    untrusted=untrusted,
-                    salvage=salvage,
-                    _shrunk=_shrunk + 1,
-                )
+                return await again(messages=shorter, _shrunk=_shrunk + 1)
             entry.update(
                 raw=raw.content,
                 finish_reason=raw.finish_reason,
