@@ -16,6 +16,7 @@ from filelock import FileLock
 from tests.conftest import CORPUS, QUESTION, run_cli
 from tests.fake_model import FakeModel
 from tests.pdfs import pdf_bytes
+from tests.test_end_to_end import run_args
 
 
 @dataclass
@@ -238,19 +239,7 @@ def test_a_busy_library_waits_then_is_bad_input(capsys, corpus, fake, isolated, 
     store.mkdir()
     (isolated / "synth.toml").write_text("lock_timeout = 0.2\n")
     with FileLock(str(store / "synth.lock")):
-        code, _, err = run_cli(
-            capsys,
-            "run",
-            Q,
-            "--corpus",
-            str(corpus),
-            "--store",
-            str(store),
-            "--base-url",
-            fake.url,
-            "--model",
-            "m",
-        )
+        code, _, err = run_cli(capsys, *run_args(corpus, fake, "--store", str(store)))
     assert code == 2
     assert "in use by another synth process; waiting up to 0.2 s" in err
     assert err.strip().splitlines()[-1].startswith("synth: the library at")
@@ -261,9 +250,7 @@ def test_unreadable_files_beside_good_ones_are_warnings(capsys, corpus, fake, is
     (corpus / "binary.pdf").write_bytes(b"\x00\xff" * 1000)
     (corpus / "latin1.txt").write_bytes("caf\xe9 ".encode("latin-1") * 100)
     (corpus / "locked.pdf").write_bytes(encrypted_pdf())
-    code, _, err = run_cli(
-        capsys, "run", Q, "--corpus", str(corpus), *FAKE[:1], fake.url, "--model", "m"
-    )
+    code, _, err = run_cli(capsys, *run_args(corpus, fake))
     assert code == 0, err
     flat = "".join(err.split())  # the console wraps long lines
     for name in ("binary.pdf", "latin1.txt", "locked.pdf"):
@@ -271,18 +258,7 @@ def test_unreadable_files_beside_good_ones_are_warnings(capsys, corpus, fake, is
 
 
 def test_a_damaged_checkpoint_is_redone_with_a_warning(capsys, corpus, fake, isolated):
-    code, _, err = run_cli(
-        capsys,
-        "run",
-        Q,
-        "--corpus",
-        str(corpus),
-        "--base-url",
-        fake.url,
-        "--model",
-        "m",
-        "--no-cache",
-    )
+    code, _, err = run_cli(capsys, *run_args(corpus, fake, "--no-cache"))
     assert code == 0, err
     run = next((isolated / "runs").iterdir())
     victim = sorted((run / "checkpoints" / "extract").glob("*.json"))[0]
