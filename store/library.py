@@ -67,6 +67,11 @@ class Library:
                 self._wait_for_lock(path, lock_timeout)
             self._client = self._open_client(chromadb, path, settings)
         try:
+            _ = self.embedder.sha256  # a missing embedding model is its own error, not the store's
+        except BaseException:
+            self.close()
+            raise
+        try:
             self._collection = self._open_collection()
         except BadInput:
             self.close()
