@@ -14,13 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from results import machine, update_results
 
 from synth.agents import local_model
 
@@ -77,8 +78,7 @@ def write_results(figures: dict[str, object], elapsed: float | None) -> str:
     lines = [
         "## Quick start on the embedded local model (bench/quickstart.py)",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; local model {local_model.DEFAULT.name} (llama.cpp).",
+        f"Machine: {machine()}; local model {local_model.DEFAULT.name} (llama.cpp).",
         "",
         "| measure | value |",
         "|---|---|",
@@ -94,19 +94,6 @@ def write_results(figures: dict[str, object], elapsed: float | None) -> str:
     for agent, rate in figures["first_try_valid"].items():
         lines.append(f"| first-try schema-valid rate, {agent} | {rate:.2f} |")
     return "\n".join(lines) + "\n"
-
-
-def update_results(section: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    heading = section.splitlines()[0]
-    if heading in text:
-        start = text.index(heading)
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
 
 
 def main() -> int:

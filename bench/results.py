@@ -1,0 +1,26 @@
+"""Shared by the benchmarks: the machine line and writing one section of bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def update_results(section: str, path: Path = RESULTS) -> None:
+    """Replace the section with the same `## ` heading, or add it at the end."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
+    heading = section.splitlines()[0]
+    if heading in text:
+        start = text.index(heading)
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)

@@ -1,0 +1,266 @@
+"""Retrieval and verification on SciFact (Wadden et al., 2020, "Fact or Fiction: Verifying
+Scientific Claims"; train split; claims CC BY 4.0, abstracts ODC-By 1.0).
+
+The abstracts are indexed in a Chroma library with synth's embedder (cached between runs).
+For every claim: recall@k of its gold abstracts among the k nearest passages (k = 1, 3, 8),
+then synth's verifier judges the claim against the retrieved passages. Its labels are scored
+against SciFact's (SUPPORT → SUPPORTED, CONTRADICT → CONTRADICTED, no evidence → INSUFFICIENT):
+accuracy, macro-F1, the confusion matrix, and a calibration table of confidence against
+accuracy.
+
+    python bench/scifact.py --quick --fake          # CI: the harness, with the fake model
+    python bench/scifact.py --quick                 # the embedded local model
+    python bench/scifact.py --base-url URL --model NAME [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from results import machine, update_results
+
+from synth.agents import local_model, verifier
+from synth.agents.llm import Endpoint, Model
+from synth.agents.schemas import Claim, Label, Paper, PaperText, Section
+from synth.store import paths
+from synth.store.chunking import chunk_paper
+from synth.store.embeddings import MiniLM
+from synth.store.library import Library
+from synth.store.transcript import Recorder
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "scifact"
+LABELS = [Label.SUPPORTED, Label.CONTRADICTED, Label.INSUFFICIENT]
+GOLD = {"SUPPORT": Label.SUPPORTED, "CONTRADICT": Label.CONTRADICTED}
+KS = (1, 3, 8)
+BINS = [(0.0, 0.5), (0.5, 0.65), (0.65, 0.8), (0.8, 1.01)]
+
+
+def load(data: Path) -> tuple[list[dict], dict[int, dict]]:
+    claims = [json.loads(line) for line in (data / "claims_train.jsonl").open()]
+    corpus = {d["doc_id"]: d for d in map(json.loads, (data / "corpus.jsonl").open())}
+    return claims, corpus
+
+
+def sample(
+    claims: list[dict], corpus: dict[int, dict], quick: bool
+) -> tuple[list[dict], list[int]]:
+    """Quick: every 27th claim (30 of 809) and its cited abstracts plus 300 fixed distractors;
+    full: every claim and the whole corpus."""
+    if not quick:
+        return claims, sorted(corpus)
+    chosen = claims if len(claims) <= 30 else claims[::27][:30]
+    cited = {int(d) for c in chosen for d in c["cited_doc_ids"]}
+    rest = sorted(set(corpus) - cited)
+    distractors = random.Random(2020).sample(rest, min(300, len(rest)))
+    return chosen, sorted(cited | set(distractors))
+
+
+def gold_label(claim: dict) -> Label:
+    labels = {e["label"] for docs in claim["evidence"].values() for e in docs}
+    return GOLD[sorted(labels)[0]] if labels else Label.INSUFFICIENT
+
+
+def paper_text(doc: dict) -> PaperText:
+    text = " ".join(s.strip() for s in doc["abstract"])
+    paper = Paper(id=f"scifact:{doc['doc_id']}", title=doc["title"], source="scifact")
+    return PaperText(paper=paper, sections=[Section(name="Abstract", text=text, start=0)])
+
+
+def index(library: Library, corpus: dict[int, dict], doc_ids: list[int]) -> tuple[int, float]:
+    passages = [p for d in doc_ids for p in chunk_paper(paper_text(corpus[d]), min_words=1)]
+    started = time.monotonic()
+    added = library.add(passages)
+    return added, time.monotonic() - started
+
+
+async def judge_all(
+    model: Model, library: Library, claims: list[dict], doc_ids: list[int], evidence_k: int
+) -> list[dict]:
+    papers = [f"scifact:{d}" for d in doc_ids]
+
+    async def one(item: dict) -> dict:
+        hits = library.search(item["claim"], paper_ids=papers, k=max(KS))
+        ranked = list(dict.fromkeys(int(h.paper_id.split(":")[1]) for h in hits))
+        claim = Claim(
+            id=f"c{item['id']}",
+            paper_id="scifact:claim",
+            passage_id="scifact:claim#0",
+            text=item["claim"],
+            quote=item["claim"],
+            quote_found=True,
+            kind="finding",
+        )
+        verdict = await verifier.verify(model, claim=claim, evidence=hits[:evidence_k])
+        return {
+            "id": item["id"],
+            "gold_docs": sorted(int(d) for d in item["evidence"]),
+            "ranked": ranked,
+            "gold": gold_label(item).value,
+            "label": verdict.label.value,
+            "confidence": verdict.confidence,
+        }
+
+    return await asyncio.gather(*(one(c) for c in claims))
+
+
+def scores(rows: list[dict]) -> dict:
+    with_gold = [r for r in rows if r["gold_docs"]]
+    recall = {
+        k: sum(bool(set(r["ranked"][:k]) & set(r["gold_docs"])) for r in with_gold)
+        / max(1, len(with_gold))
+        for k in KS
+    }
+    confusion = Counter((r["gold"], r["label"]) for r in rows)
+    f1s = []
+    for label in (x.value for x in LABELS):
+        tp = confusion[(label, label)]
+        predicted = sum(confusion[(g, label)] for g in (x.value for x in LABELS))
+        actual = sum(confusion[(label, p)] for p in (x.value for x in LABELS))
+        precision = tp / predicted if predicted else 0.0
+        recall_l = tp / actual if actual else 0.0
+        f1s.append(2 * precision * recall_l / (precision + recall_l) if tp else 0.0)
+    calibration = []
+    for low, high in BINS:
+        inside = [r for r in rows if low <= r["confidence"] < high]
+        right = sum(r["gold"] == r["label"] for r in inside)
+        calibration.append(
+            (low, min(high, 1.0), len(inside), right / len(inside) if inside else None)
+        )
+    return {
+        "claims": len(rows),
+        "with_gold_abstracts": len(with_gold),
+        "recall": recall,
+        "accuracy": sum(r["gold"] == r["label"] for r in rows) / max(1, len(rows)),
+        "macro_f1": sum(f1s) / len(f1s),
+        "confusion": confusion,
+        "calibration": calibration,
+    }
+
+
+def section(
+    s: dict, model: str, mode: str, passages: int, ingest: tuple[int, float], data: str
+) -> str:
+    short = {"SUPPORTED": "S", "CONTRADICTED": "C", "INSUFFICIENT": "I"}
+    lines = [
+        f"## SciFact retrieval and verification, {mode} (bench/scifact.py)",
+        "",
+        f"Machine: {machine()}; verifier model: {model}. Data: {data}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| claims | {s['claims']} ({s['with_gold_abstracts']} with gold abstracts) |",
+        f"| passages indexed | {passages} |",
+    ]
+    added, seconds = ingest
+    if added:
+        lines.append(f"| passages embedded per second | {added / seconds:.1f} |")
+    lines += [f"| recall@{k} of a gold abstract | {v:.2f} |" for k, v in s["recall"].items()]
+    lines += [
+        f"| label accuracy | {s['accuracy']:.2f} |",
+        f"| macro-F1 (S, C, I) | {s['macro_f1']:.2f} |",
+        "",
+        "Confusion (rows: SciFact's label, columns: synth's):",
+        "",
+        "| gold \\ synth | S | C | I |",
+        "|---|---|---|---|",
+    ]
+    for gold in LABELS:
+        counts = " | ".join(str(s["confusion"][(gold.value, p.value)]) for p in LABELS)
+        lines.append(f"| {short[gold.value]} | {counts} |")
+    lines += [
+        "",
+        "Calibration (confidence against accuracy):",
+        "",
+        "| confidence | claims | accuracy |",
+        "|---|---|---|",
+    ]
+    for low, high, n, acc in s["calibration"]:
+        lines.append(f"| {low:.2f}–{high:.2f} | {n} | {'—' if acc is None else f'{acc:.2f}'} |")
+    return "\n".join(lines) + "\n"
+
+
+async def run(args: argparse.Namespace) -> str:
+    claims, corpus = load(args.data)
+    chosen, doc_ids = sample(claims, corpus, args.quick)
+    digest = hashlib.sha256(str(args.data.resolve()).encode()).hexdigest()[:8]
+    store = paths.cache_dir() / "bench" / f"scifact-{'quick' if args.quick else 'full'}-{digest}"
+    with tempfile.TemporaryDirectory() as tmp, Library(store, MiniLM()) as library:
+        ingest = index(library, corpus, doc_ids)
+        passages = sum(len(chunk_paper(paper_text(corpus[d]), min_words=1)) for d in doc_ids)
+        recorder = Recorder(Path(tmp) / "transcript.jsonl")
+        semaphore = asyncio.Semaphore(args.concurrency)
+        if args.fake:
+            sys.path.insert(0, str(ROOT))
+            from tests.fake_model import FakeModel
+
+            with FakeModel() as fake:
+                model = Model(
+                    Endpoint(fake.url, "fake"), recorder=recorder, cache=None, semaphore=semaphore
+                )
+                rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k)
+                await model.close()
+            name = "the fake test model (harness check only)"
+        elif args.base_url:
+            model = Model(
+                Endpoint(args.base_url, args.model),
+                recorder=recorder,
+                cache=None,
+                semaphore=semaphore,
+            )
+            rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k)
+            await model.close()
+            name = args.model
+        else:
+            weights = local_model.weights_for(args.model)
+            async with local_model.serve(weights) as endpoint:
+                model = Model(endpoint, recorder=recorder, cache=None, semaphore=semaphore)
+                rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k)
+                await model.close()
+            name = f"{weights.name} (local)"
+    mode = "quick" if args.quick else "full"
+    data = (
+        "SciFact train split (Wadden et al., 2020; CC BY 4.0 claims, ODC-By 1.0 abstracts)"
+        if args.data.resolve() == DATA.resolve()
+        else str(args.data)
+    )
+    return section(scores(rows), name, mode, passages, ingest, data)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="30 claims, 300 distractors")
+    parser.add_argument("--data", type=Path, default=DATA, help="a folder in SciFact's format")
+    parser.add_argument("--fake", action="store_true", help="the fake test model (CI)")
+    parser.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible endpoint")
+    parser.add_argument("--model", default="local", help="model name (default: local)")
+    parser.add_argument("--evidence-k", dest="evidence_k", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--no-write",
+        dest="write",
+        action="store_false",
+        help="print only; leave bench/RESULTS.md alone",
+    )
+    args = parser.parse_args()
+    if not (args.data / "claims_train.jsonl").is_file():
+        print(f"no SciFact data in {args.data}: pass --data DIR", file=sys.stderr)
+        return 2
+    text = asyncio.run(run(args))
+    print(text)
+    if args.write:
+        update_results(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
