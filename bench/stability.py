@@ -1,0 +1,100 @@
+"""How stable a run is: the same question twice with --no-cache, then how much the cited
+papers, the claims (by text) and the verdicts of the claims both runs share agree (Jaccard
+overlap, and the share of shared claims with the same label).
+
+    python bench/stability.py                                  # the quick start, local model
+    python bench/stability.py --base-url URL --model NAME      # another model
+    python bench/stability.py --runs runs/A runs/B             # two finished runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from results import machine, update_results
+
+from synth.agents.schemas import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def compare(a: Report, b: Report) -> dict[str, float]:
+    claims_a = {c.text: c.label for c in a.claims}
+    claims_b = {c.text: c.label for c in b.claims}
+    shared = set(claims_a) & set(claims_b)
+    return {
+        "cited papers (Jaccard)": jaccard(
+            {r.id for r in a.references}, {r.id for r in b.references}
+        ),
+        "claims (Jaccard)": jaccard(set(claims_a), set(claims_b)),
+        "same verdict, shared claims": (
+            sum(claims_a[t] == claims_b[t] for t in shared) / len(shared) if shared else 1.0
+        ),
+    }
+
+
+def run_twice(extra: list[str]) -> list[Path]:
+    from synth.cli import main
+
+    runs = ROOT / "runs"
+    made = []
+    for _ in range(2):
+        before = set(runs.iterdir()) if runs.exists() else set()
+        if (
+            main(
+                [
+                    "run",
+                    QUESTION,
+                    "--corpus",
+                    str(ROOT / "examples"),
+                    "--no-cache",
+                    "--runs-dir",
+                    str(runs),
+                    *extra,
+                ]
+            )
+            != 0
+        ):
+            raise SystemExit("a run failed")
+        (new,) = sorted(set(runs.iterdir()) - before)
+        made.append(new)
+    return made
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", nargs=2, type=Path, help="compare two finished runs")
+    parser.add_argument("--base-url", dest="base_url")
+    parser.add_argument("--model")
+    parser.add_argument("--no-write", dest="write", action="store_false")
+    args = parser.parse_args()
+    extra = [f for f in (("--base-url", args.base_url), ("--model", args.model)) if f[1]]
+    runs = args.runs or run_twice([x for pair in extra for x in pair])
+    a, b = (Report.model_validate_json((r / "report.json").read_text()) for r in runs)
+    figures = compare(a, b)
+    model = ", ".join(sorted(set(a.models.values())))
+    lines = [
+        "## Stability of two runs of one question (bench/stability.py)",
+        "",
+        f"Machine: {machine()}; model {model}; runs {runs[0].name} and {runs[1].name}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| {name} | {value:.2f} |" for name, value in figures.items()),
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write:
+        update_results(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
