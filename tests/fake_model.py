@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,6 +108,8 @@ class FakeModel:
                     )
                     self._send(fault, {"error": {"message": "injected", "type": "fault"}}, headers)
                     return
+                if fake.delay:
+                    time.sleep(fake.delay)
                 content = (
                     "this is not json" if fault == "garbage" else json.dumps(answer(agent, body))
                 )
