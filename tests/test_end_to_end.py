@@ -194,6 +194,7 @@ def test_ctrl_c_exits_130_and_the_run_resumes_without_repeating_calls(
         json.loads((run / "checkpoints/select/selection.json").read_text())["passage_ids"]
     )
 
+    time.sleep(fake.delay + 0.3)  # calls in flight at the interrupt finish on the server first
     fake.delay = 0.0
     before = fake.calls["extractor"]
     code, _, err = run_cli(capsys, "resume", run.name)
