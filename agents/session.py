@@ -409,13 +409,8 @@ class Session:
         literature, store = self.literature, self.paper_store
 
         async def one(paper: Paper) -> FetchOutcome:
-            stored = store.get(paper.id) if store is not None else None
-            if stored is not None:
-                return FetchOutcome(paper_id=paper.id, text=stored, note=None)
-            assert literature is not None
-            result = await literature.full_text(paper)
-            if result.text is not None and result.text.paper.full_text_available and store:
-                store.put(result.text)
+            assert literature is not None  # only papers found online are fetched
+            result, _ = await literature.full_text(paper, store)
             return FetchOutcome(paper_id=paper.id, text=result.text, note=result.note)
 
         done = await self._each("fetch", works, lambda p: p.id, one, FetchOutcome)

@@ -88,17 +88,16 @@ async def search_and_fetch(
         return []
 
     async def fetch(paper: Paper) -> tuple[PaperText, str] | None:
-        stored = store.get(paper.id)
-        if stored is not None:
-            return stored, "full text (already fetched)"
-        result = await literature.full_text(paper)
+        result, stored = await literature.full_text(paper, store)
         if result.text is None:
             warn(f"skipped {paper.id}: {result.note}")
             return None
-        if result.text.paper.full_text_available:
-            store.put(result.text)
-            return result.text, "full text"
-        return result.text, "abstract only"
+        if stored:
+            return result.text, "full text (already fetched)"
+        return (
+            result.text,
+            "full text" if result.text.paper.full_text_available else "abstract only",
+        )
 
     fetched = await asyncio.gather(*(fetch(p) for p in best_ranked(results, request.limit)))
     return [f for f in fetched if f is not None]

@@ -8,6 +8,7 @@ from synth.sources import arxiv, openalex, semantic_scholar
 from synth.sources.fulltext import TextResult, fetch_text
 from synth.sources.http import PoliteClient
 from synth.sources.records import SearchRequest
+from synth.store.papers import PaperStore
 
 NETWORK_SOURCES = ("arxiv", "openalex", "s2")
 KNOWN_SOURCES = (*NETWORK_SOURCES, "local")
@@ -33,8 +34,16 @@ class Literature:
             return await semantic_scholar.search(self.client, request)
         raise ValueError(f"{source} is not a searchable source")
 
-    async def full_text(self, paper: Paper) -> TextResult:
-        return await fetch_text(self.client, paper)
+    async def full_text(self, paper: Paper, store: PaperStore | None) -> tuple[TextResult, bool]:
+        """The paper's text from the store if it was fetched before, else fetched (and a full
+        text kept in the store); and whether it came from the store."""
+        stored = store.get(paper.id) if store is not None else None
+        if stored is not None:
+            return TextResult(stored, None), True
+        result = await fetch_text(self.client, paper)
+        if store is not None and result.text is not None and result.text.paper.full_text_available:
+            store.put(result.text)
+        return result, False
 
     async def complete_metadata(self, paper: Paper) -> Paper:
         """A local paper with what OpenAlex knows filled in where the file said nothing."""
