@@ -27,7 +27,7 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from results import machine, update_results
+from results import machine, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "scifact"
@@ -160,10 +160,7 @@ def main() -> int:
         f"| prompt tokens of an identical re-run | {rerun_tokens} |",
     ]
     lines += [f"| prompt tokens, {agent} | {n} |" for agent, n in sorted(per_agent.items())]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        update_results(text)
+    publish(lines, args.write)
     return 0
 
 

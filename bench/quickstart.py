@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from results import machine, update_results
+from results import machine, publish
 
 from synth.agents import local_model
 
@@ -105,8 +105,7 @@ def main() -> int:
     else:
         run, elapsed = run_quickstart()
     section = write_results(measure(run), elapsed)
-    update_results(section)
-    print(section)
+    publish([section], write=True)
     return 0
 
 

@@ -24,3 +24,11 @@ def update_results(section: str, path: Path = RESULTS) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
+
+
+def publish(lines: list[str], write: bool) -> None:
+    """Print a benchmark's section and, unless told not to, put it into RESULTS.md."""
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    print(text)
+    if write:
+        update_results(text)

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from results import machine, update_results
+from results import machine, publish
 
 from synth.agents import local_model, verifier
 from synth.agents.llm import Endpoint, Model
@@ -255,10 +255,7 @@ def main() -> int:
     if not (args.data / "claims_train.jsonl").is_file():
         print(f"no SciFact data in {args.data}: pass --data DIR", file=sys.stderr)
         return 2
-    text = asyncio.run(run(args))
-    print(text)
-    if args.write:
-        update_results(text)
+    publish([asyncio.run(run(args))], args.write)
     return 0
 
 

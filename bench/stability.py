@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from results import machine, update_results
+from results import machine, publish
 
 from synth.agents.schemas import Report
 
@@ -89,10 +89,7 @@ def main() -> int:
         "|---|---|",
         *(f"| {name} | {value:.2f} |" for name, value in figures.items()),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        update_results(text)
+    publish(lines, args.write)
     return 0
 
 

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import machine, update_results
+from results import machine, publish
 
 from synth.agents.schemas import Paper, PaperText, Section
 from synth.store.chunking import chunk_paper
@@ -126,10 +126,7 @@ def main() -> int:
             f"{p95 * 1000:.1f} ms |"
         )
     lines.append(f"| peak memory | {peak_mb:.0f} MB |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        update_results(text)
+    publish(lines, args.write)
     return 0
 
 
