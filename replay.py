@@ -26,8 +26,9 @@ from synth.store.transcript import Recorder, read_transcript
 from synth.ui import StageProgress
 
 # Search results and fetched texts are not model calls: the papers come from the run's own
-# checkpoint, so the screener's calls, made while choosing them, are not asked again.
-CARRIED_CHECKPOINTS = ("papers",)
+# checkpoint, so the screener's calls, made while choosing them, are not asked again. The
+# verifier's calibration is the one the run used, even if a newer one has been fitted since.
+CARRIED_CHECKPOINTS = ("papers", "calibration")
 CARRIED_AGENTS = ("screener",)
 
 

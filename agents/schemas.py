@@ -263,6 +263,15 @@ class Evidence(Strict):
     score: float
 
 
+class Signals(Strict):
+    """What the code counted behind a verdict; its confidence is computed from these."""
+
+    papers_for: int  # other papers with a passage on the label's side
+    papers_against: int  # other papers with a passage on the opposite side
+    passages_judged: int
+    best_score: float  # retrieval similarity of the best passage on the label's side (0: none)
+
+
 class Verdict(Strict):
     claim_id: str
     label: Label
@@ -270,6 +279,12 @@ class Verdict(Strict):
     quote_found: bool
     confidence: float = Field(ge=0.0, le=1.0)
     rationale: str
+    # Every passage's stance as counted (after the own-paper rule), for the agreement matrix.
+    judgements: dict[str, Literal["unrelated", "supports", "contradicts"]] = Field(
+        default_factory=dict
+    )
+    signals: Signals | None = None
+    rule_score: float | None = None  # the uncalibrated score; `confidence` when uncalibrated
 
 
 class CriterionScore(Strict):
@@ -288,7 +303,11 @@ class Review(Strict):
 class Finding(Strict):
     statement: str
     claim_ids: list[str]
-    refs: list[int]
+    refs: list[int]  # every paper that takes a side on it: supporting_refs + disputing_refs
+    against_claim_ids: list[str] = Field(default_factory=list)  # claims that disagree with it
+    supporting_refs: list[int] = Field(default_factory=list)
+    disputing_refs: list[int] = Field(default_factory=list)  # mixed papers are in both lists
+    strength: str = ""
 
 
 class Contradiction(Strict):
@@ -297,6 +316,22 @@ class Contradiction(Strict):
     quote: str
     ref: int
     evidence: list[dict[str, str | int]]
+    finding: int | None = None  # set when the disagreement is one the writer named in a finding
+
+
+AgreementCell = Literal["supports", "contradicts", "mixed", "silent"]
+
+
+class AgreementRow(Strict):
+    finding: int
+    cells: list[AgreementCell]  # one per reference, in the order of Agreement.refs
+
+
+class Agreement(Strict):
+    """Findings × cited papers: where each paper stands on each finding."""
+
+    refs: list[int]
+    rows: list[AgreementRow]
 
 
 class Exclusion(Strict):
@@ -377,6 +412,7 @@ class Report(Strict):
     stats: Stats
     screening: Screening
     lint: list[str]
+    agreement: Agreement = Field(default_factory=lambda: Agreement(refs=[], rows=[]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
-from synth.agents import extractor, planner, reviewer, screener, verifier, writer
+from synth.agents import calibration, extractor, planner, reviewer, screener, verifier, writer
+from synth.agents.calibration import Calibration
 from synth.agents.grouping import group_claims
 from synth.agents.llm import ItemDropped, Model
 from synth.agents.schemas import (
@@ -36,6 +37,7 @@ from synth.agents.schemas import (
     Verdict,
 )
 from synth.errors import BudgetReached, CheckFailed, Unreachable
+from synth.report.agreement import finding_strength
 from synth.report.build import RunFacts, build_report
 from synth.report.partial import partial_report
 from synth.sources.http import SourceError
@@ -112,6 +114,11 @@ class Verification(Strict):
     dropped: str | None = None
 
 
+class CalibrationInUse(Strict):
+    model: str
+    calibration: Calibration | None
+
+
 class Groups(Strict):
     groups: list[list[str]]
 
@@ -184,6 +191,7 @@ class Session:
             )
         with self._timed("write"):
             draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
+        in_use = self._calibration()
         # A replay reports the facts of the run it replays: its id, dates, timings, warnings
         # and calls (DESIGN "Determinism and replay").
         origin = self.origin or self.run
@@ -213,6 +221,8 @@ class Session:
             wall_s=float(record.get("wall_s", 0.0)),
             passage_texts={p.id: p.text for p in passages},
             prices=self.settings.prices,
+            calibration_note=calibration.describe(in_use.calibration, in_use.model),
+            calibrated=in_use.calibration is not None,
         )
         return build_report(facts)
 
@@ -476,6 +486,7 @@ class Session:
         by_id = {p.id: p for p in passages}
         paper_ids = None if self.settings.whole_library else sorted(p.paper.id for p in corpus)
         provisional = self._provisional_claims(extractions, by_id)
+        in_use = self._calibration().calibration
 
         async def one(claim: Claim) -> Verification:
             evidence = self.library.search(
@@ -486,13 +497,27 @@ class Session:
             )
             try:
                 verdict = await verifier.verify(
-                    self.models["verifier"], claim=claim, evidence=evidence
+                    self.models["verifier"],
+                    claim=claim,
+                    evidence=evidence,
+                    calibration=in_use,
                 )
             except ItemDropped as dropped:
                 return Verification(claim=claim, verdict=None, dropped=dropped.reason)
             return Verification(claim=claim, verdict=verdict)
 
         return await self._each("verify", provisional, lambda c: c.id, one, Verification)
+
+    def _calibration(self) -> CalibrationInUse:
+        """The verifier model's calibration, fixed for the run at its first verification so
+        that a resume or a replay computes the same confidences."""
+        saved = self.run.load("calibration", "verifier", CalibrationInUse)
+        if saved is None:
+            endpoint = self.models["verifier"].endpoint
+            model = calibration.identity(endpoint.model, endpoint.revision)
+            saved = CalibrationInUse(model=model, calibration=calibration.find(model))
+            self.run.save("calibration", "verifier", saved)
+        return saved
 
     @staticmethod
     def _provisional_claims(
@@ -586,6 +611,9 @@ class Session:
                 "resume with a stronger --model (finished stages are kept)",
             )
 
+        strengths = [
+            finding_strength(f.claim_ids, f.disagreeing_ids, by_id, verdicts) for f in findings
+        ]
         self._stage("write", 1)
         draft = self.run.load("write", "draft-0", writer.Draft)
         if draft is None:
@@ -594,7 +622,7 @@ class Session:
                     self.models["writer"],
                     question=self.question,
                     findings=findings,
-                    verdicts=verdicts,
+                    strengths=strengths,
                 )
             except ItemDropped as dropped:
                 raise CheckFailed(
@@ -638,7 +666,7 @@ class Session:
                         question=self.question,
                         draft=draft,
                         requests=asks,
-                        verdicts=verdicts,
+                        strengths=strengths,
                     )
                 except ItemDropped as failed:
                     self._warn(f"revision {round_no + 1} failed validation ({failed.reason})")

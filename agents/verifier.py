@@ -10,25 +10,35 @@ offered and its confidence always has the meaning stated in CONFIDENCE_DEFINITIO
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import StringConstraints
 
 from synth.agents import prompts
+from synth.agents.calibration import Calibration, calibrate
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import Claim, Evidence, Label, Strict, Verdict, whole_sentences
+from synth.agents.schemas import Claim, Evidence, Label, Signals, Strict, Verdict, whole_sentences
 
 MAX_TOKENS = 120
 Stance = Literal["unrelated", "supports", "contradicts"]
-CONFIDENCE_DEFINITION = (
-    "Confidence is an uncalibrated score between 0.30 and 0.95 computed from the verifier's "
-    "judgement of each evidence passage. For SUPPORTED or CONTRADICTED it is 0.50, plus 0.15 "
-    "for each independent paper with a passage on the side of the label (at most three), "
-    "minus 0.15 for each paper with a passage on the other side; passages from the claim's own "
-    "paper count toward the label but not toward confidence. For INSUFFICIENT it is 0.60 "
-    "when every offered passage was judged unrelated, and 0.50 when no passage from another "
-    "paper could be offered at all."
+CONFIDENCE_RULE = (
+    "Each verdict's evidence score is computed by code from what it counted. For SUPPORTED or "
+    "CONTRADICTED it is 0.50, plus 0.15 for each independent paper with a passage on the side "
+    "of the label (at most three), minus 0.15 for each paper with a passage on the other side, "
+    "plus a tenth of how far the best such passage's retrieval similarity lies above 0.5, "
+    "minus 0.10 when the claim's quote was not found in its passage; passages from the claim's "
+    "own paper count toward the label but not toward the score. For INSUFFICIENT it is 0.50 "
+    "when no passage from another paper could be offered, and 0.05 more for each passage "
+    "judged unrelated (at most four). Scores are kept between 0.30 and 0.95."
 )
+
+
+class Decision(NamedTuple):
+    label: Label
+    evidence: list[str]
+    score: float
+    stances: dict[str, str]
+    signals: Signals
 
 
 class Stances(Strict):
@@ -52,9 +62,9 @@ def _finished(rationale: str) -> str:
 
 
 def decide(
-    stances: dict[str, str], evidence: dict[str, Evidence], own_paper: str
-) -> tuple[Label, list[str], float]:
-    """Label, evidence ids and confidence from the per-passage judgements."""
+    stances: dict[str, str], evidence: dict[str, Evidence], own_paper: str, quote_found: bool = True
+) -> Decision:
+    """Label, evidence ids and evidence score from the per-passage judgements."""
     # A paper rarely contradicts itself; a "contradicts" from the claim's own paper is far
     # more often a misreading of two different settings, so it does not count.
     stances = {
@@ -68,25 +78,56 @@ def decide(
     ids = {side: sorted(e for e, s in stances.items() if s == side) for side in papers}
     n_for, n_against = len(papers["supports"]), len(papers["contradicts"])
     if not ids["supports"] and not ids["contradicts"]:
-        return Label.INSUFFICIENT, [], 0.60
+        signals = Signals(
+            papers_for=0, papers_against=0, passages_judged=len(stances), best_score=0.0
+        )
+        return Decision(
+            Label.INSUFFICIENT, [], rule_score(Label.INSUFFICIENT, signals), stances, signals
+        )
     # Disagreement outweighs agreement on a tie: a claim some paper disputes is not settled.
     if n_against >= n_for and ids["contradicts"]:
         label, side, n_side, n_other = Label.CONTRADICTED, "contradicts", n_against, n_for
     else:
         label, side, n_side, n_other = Label.SUPPORTED, "supports", n_for, n_against
-    score = 0.50 + 0.15 * min(n_side, 3) - 0.15 * n_other
-    return label, ids[side], round(min(0.95, max(0.30, score)), 2)
+    signals = Signals(
+        papers_for=n_side,
+        papers_against=n_other,
+        passages_judged=len(stances),
+        best_score=max(evidence[e].score for e in ids[side]),
+    )
+    return Decision(label, ids[side], rule_score(label, signals, quote_found), stances, signals)
 
 
-async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Verdict:
+def rule_score(label: Label, signals: Signals, quote_found: bool = True) -> float:
+    """The evidence score CONFIDENCE_RULE states: monotone in the papers counted."""
+    if label == Label.INSUFFICIENT:
+        score = 0.50 + 0.05 * min(signals.passages_judged, 4)
+    else:
+        score = 0.50 + 0.15 * min(signals.papers_for, 3) - 0.15 * signals.papers_against
+        score += 0.10 * (signals.best_score - 0.5)
+        score -= 0.0 if quote_found else 0.10
+    return round(min(0.95, max(0.30, score)), 2)
+
+
+async def verify(
+    model: Model,
+    *,
+    claim: Claim,
+    evidence: list[Evidence],
+    calibration: Calibration | None = None,
+) -> Verdict:
     if not evidence:
+        signals = Signals(papers_for=0, papers_against=0, passages_judged=0, best_score=0.0)
+        score = rule_score(Label.INSUFFICIENT, signals)
         return Verdict(
             claim_id=claim.id,
             label=Label.INSUFFICIENT,
             evidence=[],
             quote_found=claim.quote_found,
-            confidence=0.50,
+            confidence=calibrate(calibration, Label.INSUFFICIENT, score),
             rationale="No passage from another paper was available to check this claim against.",
+            signals=signals,
+            rule_score=score,
         )
     template = prompts.load("verifier")
 
@@ -118,7 +159,8 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
         raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")
     offered = {e.passage_id: e for e, _ in answered}
     stances = {e.passage_id: j.stances.E1 for e, j in answered}
-    label, chosen, confidence = decide(stances, offered, claim.paper_id)
+    decision = decide(stances, offered, claim.paper_id, claim.quote_found)
+    label, chosen = decision.label, decision.evidence
     decisive = [j.rationale for e, j in answered if e.passage_id in chosen]
     rationale = " ".join(map(_finished, decisive or [answered[0][1].rationale]))
     return Verdict(
@@ -126,6 +168,9 @@ async def verify(model: Model, *, claim: Claim, evidence: list[Evidence]) -> Ver
         label=label,
         evidence=chosen,
         quote_found=claim.quote_found,
-        confidence=confidence,
+        confidence=calibrate(calibration, label, decision.score),
         rationale=rationale,
+        judgements=decision.stances,
+        signals=decision.signals,
+        rule_score=decision.score,
     )

@@ -41,6 +41,7 @@ VERDICT_WORDS = {
 class FindingOut(Strict):
     statement: str
     claim_ids: list[str]
+    disagreeing_ids: list[str] = Field(default_factory=list)
 
 
 class Draft(Strict):
@@ -63,6 +64,7 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
     class FindingDraft(Strict):
         statement: Statement
         claim_ids: list[ClaimId] = Field(min_length=1, max_length=most)  # type: ignore[valid-type]
+        disagreeing_ids: list[ClaimId] = Field(default_factory=list, max_length=most)  # type: ignore[valid-type]
 
         @field_validator("statement", mode="before")
         @classmethod
@@ -88,6 +90,12 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
                 raise ValueError(
                     "the finding does not use the content of the claims it lists: state their "
                     "results (methods, settings, outcomes)"
+                )
+            both = sorted(set(self.claim_ids) & set(self.disagreeing_ids))
+            if both:
+                raise ValueError(
+                    f"{', '.join(both)} cannot both support and disagree with the finding: "
+                    "list each claim once"
                 )
             return self
 
@@ -127,14 +135,13 @@ def claims_listing(
     return prompts.data_block("claims", "\n".join(lines))
 
 
-def findings_listing(findings: list[FindingOut], verdicts: dict[str, Verdict]) -> str:
-    lines = []
-    for i, f in enumerate(findings, start=1):
-        labels = [verdicts[c].label for c in f.claim_ids]
-        support = ", ".join(
-            f"{labels.count(label)} {VERDICT_WORDS[label]}" for label in Label if label in labels
-        )
-        lines.append(f"Finding {i} ({support}): {f.statement}")
+def findings_listing(findings: list[FindingOut], strengths: list[str]) -> str:
+    """The findings with the strength of their evidence, worded by code from the papers that
+    support and dispute each."""
+    lines = [
+        f"Finding {i} (evidence {strength}): {f.statement}"
+        for i, (f, strength) in enumerate(zip(findings, strengths, strict=True), start=1)
+    ]
     return prompts.data_block("findings", "\n".join(lines))
 
 
@@ -168,12 +175,15 @@ async def write_finding(
         max_tokens=FINDING_TOKENS,
         untrusted=["claims"],
     )
-    ids = list(dict.fromkeys(answer.claim_ids))
-    return FindingOut(statement=answer.statement, claim_ids=ids)
+    return FindingOut(
+        statement=answer.statement,
+        claim_ids=list(dict.fromkeys(answer.claim_ids)),
+        disagreeing_ids=list(dict.fromkeys(answer.disagreeing_ids)),
+    )
 
 
 async def write_frame(
-    model: Model, *, question: str, findings: list[FindingOut], verdicts: dict[str, Verdict]
+    model: Model, *, question: str, findings: list[FindingOut], strengths: list[str]
 ) -> Draft:
     template = prompts.load("writer")
     answer = await model.ask(
@@ -181,7 +191,7 @@ async def write_frame(
         item="draft-0",
         prompt=template,
         messages=template.messages(
-            question=question, findings=findings_listing(findings, verdicts)
+            question=question, findings=findings_listing(findings, strengths)
         ),
         schema=FrameDraft,
         max_tokens=FRAME_TOKENS,
@@ -231,7 +241,7 @@ async def revise(
     question: str,
     draft: Draft,
     requests: list[str],
-    verdicts: dict[str, Verdict],
+    strengths: list[str],
 ) -> Draft:
     template = prompts.load("writer_revise")
     answer = await model.ask(
@@ -240,7 +250,7 @@ async def revise(
         prompt=template,
         messages=template.messages(
             question=question,
-            findings=findings_listing(draft.findings, verdicts),
+            findings=findings_listing(draft.findings, strengths),
             draft=prompts.data_block("draft", draft_text(draft)),
             requests=prompts.data_block("requests", "\n".join(f"- {r}" for r in requests)),
         ),
@@ -250,7 +260,7 @@ async def revise(
     )
     values = answer.model_dump()
     findings = [
-        FindingOut(statement=text, claim_ids=old.claim_ids)
+        old.model_copy(update={"statement": text})
         for text, old in zip(values.pop("findings"), draft.findings, strict=True)
     ]
     return Draft(findings=findings, **values)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synth.agents.schemas import (
+    Agreement,
+    AgreementRow,
     Claim,
     Contradiction,
     Finding,
@@ -27,8 +29,9 @@ from synth.agents.schemas import (
     Verdict,
     claim_text_problem,
 )
-from synth.agents.verifier import CONFIDENCE_DEFINITION
+from synth.agents.verifier import CONFIDENCE_RULE
 from synth.agents.writer import Draft
+from synth.report.agreement import cell, paper_of, sides, strength
 from synth.report.cost import cost_of, is_sent, tokens_of
 from synth.sources.literature import SOURCE_NAMES
 
@@ -61,6 +64,8 @@ class RunFacts:
     wall_s: float
     passage_texts: dict[str, str] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
+    calibration_note: str = "Confidence is uncalibrated."
+    calibrated: bool = False
 
 
 class _Numbering:
@@ -96,35 +101,69 @@ def build_report(facts: RunFacts) -> Report:
     numbering = _Numbering()
 
     findings = []
+    taken_by_finding = []
     for f in facts.draft.findings:
-        refs = sorted({numbering.cite(claims[c].paper_id) for c in f.claim_ids})
-        findings.append(Finding(statement=f.statement, claim_ids=f.claim_ids, refs=refs))
+        taken = sides(f.claim_ids, f.disagreeing_ids, claims, facts.verdicts)
+        taken_by_finding.append(taken)
+        for paper_id in taken:
+            numbering.cite(paper_id)
+        supporting = sorted(numbering.cite(p) for p, t in taken.items() if "supports" in t)
+        disputing = sorted(numbering.cite(p) for p, t in taken.items() if "contradicts" in t)
+        findings.append(
+            Finding(
+                statement=f.statement,
+                claim_ids=f.claim_ids,
+                refs=sorted({*supporting, *disputing}),
+                against_claim_ids=f.disagreeing_ids,
+                supporting_refs=supporting,
+                disputing_refs=disputing,
+                strength=strength(len(supporting), len(disputing)),
+            )
+        )
 
     contradictions = []
     for claim in facts.claims:
         verdict = facts.verdicts[claim.id]
         if verdict.label != Label.CONTRADICTED:
             continue
-        ref = numbering.cite(claim.paper_id)
-        evidence = []
-        for passage_id in verdict.evidence:
-            paper_id = passage_id.split("#", 1)[0]
-            evidence.append(
-                {
-                    "passage_id": passage_id,
-                    "ref": numbering.cite(paper_id),
-                    "text": facts.passage_texts.get(passage_id, ""),
-                }
-            )
         contradictions.append(
             Contradiction(
                 claim_id=claim.id,
                 statement=claim.text,
                 quote=claim.quote,
-                ref=ref,
-                evidence=evidence,
+                ref=numbering.cite(claim.paper_id),
+                evidence=[
+                    {
+                        "passage_id": passage_id,
+                        "ref": numbering.cite(paper_of(passage_id)),
+                        "text": facts.passage_texts.get(passage_id, ""),
+                    }
+                    for passage_id in verdict.evidence
+                ],
             )
         )
+    # Disagreements the writer named inside a finding: the disagreeing claim against the
+    # claims the finding rests on, each side in its paper's own words.
+    for number, f in enumerate(facts.draft.findings, start=1):
+        for cid in f.disagreeing_ids:
+            claim = claims[cid]
+            contradictions.append(
+                Contradiction(
+                    claim_id=cid,
+                    statement=claim.text,
+                    quote=claim.quote,
+                    ref=numbering.cite(claim.paper_id),
+                    evidence=[
+                        {
+                            "passage_id": claims[other].passage_id,
+                            "ref": numbering.cite(claims[other].paper_id),
+                            "text": claims[other].quote,
+                        }
+                        for other in f.claim_ids
+                    ],
+                    finding=number,
+                )
+            )
 
     references = [_reference(n, papers[pid]) for n, pid in enumerate(numbering.order, start=1)]
     report_claims = [
@@ -163,7 +202,7 @@ def build_report(facts: RunFacts) -> Report:
         "discussion": facts.draft.discussion,
         "method": method_text(facts, stats),
         "limitations": limitations_text(facts, unpriced),
-        "confidence": CONFIDENCE_DEFINITION,
+        "confidence": f"{CONFIDENCE_RULE} {facts.calibration_note}",
     }
     report = Report(
         question=facts.question,
@@ -180,6 +219,16 @@ def build_report(facts: RunFacts) -> Report:
         stats=stats,
         screening=facts.screening,
         lint=[],
+        agreement=Agreement(
+            refs=list(range(1, len(references) + 1)),
+            rows=[
+                AgreementRow(
+                    finding=i,
+                    cells=[cell(taken.get(paper_id)) for paper_id in numbering.order],
+                )
+                for i, taken in enumerate(taken_by_finding, start=1)
+            ],
+        ),
     )
     report.lint = lint(report, facts.question)
     return report
@@ -278,10 +327,11 @@ def limitations_text(facts: RunFacts, unpriced: list[str] | None = None) -> str:
             f"The cost leaves out the calls to {', '.join(unpriced)}, which has no price in the "
             'price table (add one under [prices."NAME"] in synth.toml).'
         )
-    parts.append(
-        "Confidence values are uncalibrated: they follow the rule stated with the claims table, "
-        "not a measured error rate."
-    )
+    if not facts.calibrated:
+        parts.append(
+            "Confidence values are uncalibrated for this model: they follow the rule stated with "
+            "the claims table, not a measured error rate."
+        )
     return "\n\n".join(p for p in parts if p)
 
 

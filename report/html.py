@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from synth.agents.schemas import Passage, Reference, Report, ReportClaim
-from synth.report.render import as_sentence, authors_text
+from synth.report.render import MARKS, as_sentence, authors_text
 
 STYLE = """
 body { font: 16px/1.55 Georgia, 'Times New Roman', serif; max-width: 52rem; margin: 2rem auto;
@@ -23,6 +23,9 @@ blockquote { margin: .4rem 0; padding: .3rem .8rem; border-left: 3px solid #999;
 .meta, .small { color: #555; font-size: .9rem; } .label { font: bold .8rem sans-serif; }
 .SUPPORTED { color: #176b2c; } .CONTRADICTED { color: #a11; } .INSUFFICIENT { color: #7a5b00; }
 :target { background: #fff6d5; }
+td.supports { background: #e3f3e6; } td.contradicts { background: #f8dede; }
+td.mixed { background: #f7efd6; } td.supports, td.contradicts, td.mixed, td.silent {
+text-align: center; }
 """
 
 
@@ -35,6 +38,26 @@ def _cite(refs: list[int]) -> str:
 
 def _claim_links(ids: list[str]) -> str:
     return ", ".join(f'<a href="#claim-{escape(i)}">{escape(i)}</a>' for i in ids)
+
+
+def _agreement(report: Report) -> list[str]:
+    if not report.agreement.rows:
+        return []
+    head = "".join(f"<th>{_cite([r])}</th>" for r in report.agreement.refs)
+    rows = [
+        f"<tr><td>{row.finding}</td>"
+        + "".join(f'<td class="{c}">{MARKS[c]}</td>' for c in row.cells)
+        + "</tr>"
+        for row in report.agreement.rows
+    ]
+    return [
+        "<p>Where each cited paper stands on each finding (+ supports, − contradicts, ± both, "
+        "· silent), from the claims a finding rests on and the verifier's judgement of every "
+        "passage offered as evidence.</p>",
+        f"<table><tr><th>Finding</th>{head}</tr>",
+        *rows,
+        "</table>",
+    ]
 
 
 def _paragraphs(text: str) -> str:
@@ -114,24 +137,42 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
         '<h2 id="findings">2. Findings</h2><ol>',
     ]
     for f in report.findings:
+        sides = (
+            f" (for: {_cite(f.supporting_refs)}; against: {_cite(f.disputing_refs)})"
+            if f.disputing_refs
+            else ""
+        )
+        against = (
+            f"; disputed by {_claim_links(f.against_claim_ids)}" if f.against_claim_ids else ""
+        )
         out.append(
             f"<li>{escape(f.statement)} {_cite(f.refs)}"
-            f'<br><span class="small">Rests on claims {_claim_links(f.claim_ids)}.</span></li>'
+            f'<br><span class="small">Evidence {escape(f.strength)}{sides}. Rests on claims '
+            f"{_claim_links(f.claim_ids)}{against}.</span></li>"
         )
     out.append("</ol>")
-    out.append('<h2 id="contradictions">3. Contradictions</h2>')
+    out.append('<h2 id="contradictions">3. Agreement and contradictions</h2>')
+    out += _agreement(report)
     if not report.contradictions:
-        out.append("<p>No claim was contradicted by evidence from the other papers.</p>")
+        out.append(
+            "<p>No claim was contradicted by evidence from the other papers, and no finding "
+            "names a disagreeing claim.</p>"
+        )
     for c in report.contradictions:
         against = sorted({int(e["ref"]) for e in c.evidence})
+        if c.finding is None:
+            head = f"contradicted by {_cite(against)}"
+            side = "Evidence"
+        else:
+            head = f"disagrees with finding {c.finding}, which rests on {_cite(against)}"
+            side = f"Finding {c.finding}"
         out.append(
-            f"<p>{_claim_links([c.claim_id])} {escape(c.statement)} {_cite([c.ref])}, "
-            f"contradicted by {_cite(against)}.</p><blockquote>Claim's source {_cite([c.ref])}: "
-            f"“{escape(c.quote)}”</blockquote>"
+            f"<p>{_claim_links([c.claim_id])} {escape(c.statement)} {_cite([c.ref])}, {head}."
+            f"</p><blockquote>Claim's source {_cite([c.ref])}: “{escape(c.quote)}”</blockquote>"
         )
         for e in c.evidence:
             out.append(
-                f"<blockquote>Evidence {_cite([int(e['ref'])])}: “{escape(str(e['text']))}”"
+                f"<blockquote>{side} {_cite([int(e['ref'])])}: “{escape(str(e['text']))}”"
                 "</blockquote>"
             )
     out += ['<h2 id="discussion">4. Discussion</h2>', _paragraphs(report.sections["discussion"])]

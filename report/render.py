@@ -10,7 +10,7 @@ import csv
 import io
 import re
 
-from synth.agents.schemas import Reference, Report
+from synth.agents.schemas import Finding, Reference, Report
 from synth.report.build import cite_text
 
 CSV_COLUMNS = [
@@ -61,6 +61,41 @@ def reference_line(ref: Reference) -> str:
     return " ".join(parts)
 
 
+MARKS = {"supports": "+", "contradicts": "−", "mixed": "±", "silent": "·"}
+
+
+def evidence_line(finding: Finding) -> str:
+    """The strength of a finding, the papers on each side and the claims it rests on."""
+    line = f"Evidence {finding.strength}"
+    if finding.disputing_refs:
+        line += (
+            f" (for: {cite_text(finding.supporting_refs)}; against: "
+            f"{cite_text(finding.disputing_refs)})"
+        )
+    line += f". Rests on claims {', '.join(finding.claim_ids)}"
+    if finding.against_claim_ids:
+        line += f"; disputed by claim{'s' if len(finding.against_claim_ids) > 1 else ''} "
+        line += ", ".join(finding.against_claim_ids)
+    return line + "."
+
+
+def agreement_table(report: Report) -> list[str]:
+    if not report.agreement.rows:
+        return []
+    refs = report.agreement.refs
+    out = [
+        "Where each cited paper stands on each finding (+ supports, − contradicts, ± both, "
+        "· silent), from the claims a finding rests on and the verifier's judgement of every "
+        "passage offered as evidence:",
+        "",
+        "| Finding | " + " | ".join(f"[{r}]" for r in refs) + " |",
+        "|---|" + "---|" * len(refs),
+    ]
+    for row in report.agreement.rows:
+        out.append(f"| {row.finding} | " + " | ".join(MARKS[c] for c in row.cells) + " |")
+    return [*out, ""]
+
+
 def to_markdown(report: Report) -> str:
     s = report.stats
     out: list[str] = [f"# {report.title}", ""]
@@ -79,13 +114,22 @@ def to_markdown(report: Report) -> str:
     out += ["## 2. Findings", ""]
     for i, finding in enumerate(report.findings, start=1):
         out.append(f"{i}. {finding.statement} {cite_text(finding.refs)}  ")
-        out.append(f"   Rests on claims {', '.join(finding.claim_ids)}.")
+        out.append(f"   {evidence_line(finding)}")
     out.append("")
 
-    out += ["## 3. Contradictions", ""]
+    out += ["## 3. Agreement and contradictions", ""]
+    out += agreement_table(report)
+    verdict_based = [c for c in report.contradictions if c.finding is None]
+    named = [c for c in report.contradictions if c.finding is not None]
     if not report.contradictions:
-        out += ["No claim was contradicted by evidence from the other papers.", ""]
-    for c in report.contradictions:
+        out += [
+            "No claim was contradicted by evidence from the other papers, and no finding "
+            "names a disagreeing claim.",
+            "",
+        ]
+    if verdict_based:
+        out += ["Claims that passages of other papers contradict, with both sides quoted:", ""]
+    for c in verdict_based:
         refs = sorted({int(e["ref"]) for e in c.evidence})
         out.append(
             f"- **{c.claim_id}** {c.statement} {cite_text([c.ref])}, contradicted by "
@@ -94,7 +138,19 @@ def to_markdown(report: Report) -> str:
         out.append(f'  > Claim\'s source {cite_text([c.ref])}: "{c.quote}"')
         for e in c.evidence:
             out.append(f'  >\n  > Evidence {cite_text([int(e["ref"])])}: "{e["text"]}"')
-    out.append("")
+    if verdict_based:
+        out.append("")
+    if named:
+        out += ["Claims that disagree with a finding, against the claims it rests on:", ""]
+    for c in named:
+        out.append(
+            f"- **{c.claim_id}** (against finding {c.finding}) {c.statement} {cite_text([c.ref])}"
+        )
+        out.append(f'  > {c.claim_id} {cite_text([c.ref])}: "{c.quote}"')
+        for e in c.evidence:
+            out.append(f'  >\n  > Finding {c.finding} {cite_text([int(e["ref"])])}: "{e["text"]}"')
+    if named:
+        out.append("")
 
     out += ["## 4. Discussion", "", report.sections["discussion"], ""]
     out += ["## 5. Method", "", report.sections["method"], ""]

@@ -260,10 +260,17 @@ def _write(body: dict[str, Any]) -> dict[str, Any]:
         ids = items.get("enum") or [items["const"]]
         texts = dict(re.findall(r"^(C\d+) \([^)]*\): (.*)$", _user(body), re.M))
         first = texts[ids[0]].rstrip(".")
-        return {
+        # A claim whose negation differs from the first claim's reports the opposite.
+        against = [
+            i for i in ids if bool(NEGATION.search(texts[i])) != bool(NEGATION.search(first))
+        ]
+        answer = {
             "statement": f"In the reported settings, {first[0].lower()}{first[1:]}.",
-            "claim_ids": ids[:3],
+            "claim_ids": [i for i in ids if i not in against][:3],
         }
+        if "disagreeing_ids" in properties:
+            answer["disagreeing_ids"] = against
+        return answer
     frame = {
         "title": "What the evidence says about warmup and stability",
         "abstract": "The question asks whether learning-rate warmup stabilises training. The "

@@ -139,7 +139,7 @@ def test_markdown_has_the_question_sections_and_resolving_citations():
     for heading in (
         "## Abstract",
         "## 2. Findings",
-        "## 3. Contradictions",
+        "## 3. Agreement and contradictions",
         "## 5. Method",
         "## 6. Limitations",
         "## 7. Claims",
@@ -181,3 +181,34 @@ def test_lint_catches_planted_defects():
     assert "uncited references [2]" in failed
     assert "bad claims ['C1']" in failed
     assert "prose cut off" in failed
+
+
+def test_agreement_matrix_and_disagreements_from_claims_and_judgements():
+    run = facts()
+    run.verdicts["C1"] = run.verdicts["C1"].model_copy(
+        update={"judgements": {"local:1#001": "supports", "local:3#002": "contradicts"}}
+    )
+    run.draft.findings[1] = FindingOut(
+        statement="Pre-norm may not need warmup.", claim_ids=["C1"], disagreeing_ids=["C2"]
+    )
+    report = build_report(run)
+    assert [r.id for r in report.references] == ["local:2", "local:1", "local:3", "local:0"]
+    cells = [row.cells for row in report.agreement.rows]
+    assert cells == [
+        ["supports", "supports", "contradicts", "silent"],
+        ["supports", "supports", "contradicts", "contradicts"],
+    ]
+    first, second = report.findings
+    assert (first.supporting_refs, first.disputing_refs) == ([1, 2], [3])
+    assert first.strength == "contested: 2 papers for, 1 paper against"
+    assert second.strength == "disputed: 2 papers for, 2 papers against"
+    assert second.against_claim_ids == ["C2"]
+    named = [c for c in report.contradictions if c.finding == 2]
+    assert [(c.claim_id, [e["text"] for e in c.evidence]) for c in named] == [
+        ("C2", ["Warmup reduced divergence."])
+    ]
+    md = render.to_markdown(report)
+    assert "| 1 | + | + | − | · |" in md
+    assert "(for: [1, 2]; against: [3])" in md
+    assert "disputed by claim C2" in md
+    assert all(line.startswith("pass") for line in report.lint), report.lint

@@ -92,8 +92,11 @@ def test_findings_cite_only_offered_claims_in_plain_prose_and_say_something():
     schema = finding_schema(claims, "Does warmup stabilise small transformers?")
     good = "Linear warmup reduced early divergence in post-norm transformers."
     schema.model_validate({"statement": good, "claim_ids": ["C1"]})
+    schema.model_validate({"statement": good, "claim_ids": ["C1"], "disagreeing_ids": ["C2"]})
     with pytest.raises(ValidationError):
         schema.model_validate({"statement": good, "claim_ids": ["C7"]})
+    with pytest.raises(ValidationError, match="both support and disagree"):
+        schema.model_validate({"statement": good, "claim_ids": ["C1"], "disagreeing_ids": ["C1"]})
     for bad in (
         "Warmup helps [2] in small models.",
         "C1 (SUPPORTED, confidence 0.8): warmup.",

@@ -1,0 +1,154 @@
+"""Calibration of the verifier's confidence, per model, measured on labelled claims.
+
+The verifier's rule gives an evidence score that only orders verdicts. A calibration turns it
+into a probability that the verdict is right, fitted for one model (name and weights
+revision) on SciFact by `bench/calibrate.py`: for each label, an isotonic (pool adjacent
+violators) curve through the scores, with every bin's accuracy shrunk toward the label's
+overall accuracy so that a bin of two claims cannot claim certainty. The curve never falls as
+the score rises, so confidence stays monotone in the evidence the code counted.
+
+Calibrations are looked up by model identity in the user data folder, then among those that
+ship with synth; a model without one is reported as uncalibrated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from synth.agents.schemas import Label, Strict
+from synth.store import paths
+
+SHIPPED = Path(__file__).resolve().parent / "calibrations"
+PRIOR_WEIGHT = 4.0  # pseudo-claims at the label's overall accuracy added to each bin
+
+
+class Calibration(Strict):
+    model: str  # identity: model name, and "@" with its weights revision when known
+    dataset: str
+    created: str
+    claims: int = Field(ge=1)
+    # Per label: (score, probability right) points with rising scores.
+    curves: dict[Label, list[tuple[float, float]]]
+    brier_rule: float  # Brier score of the raw rule scores on the fitting set
+    brier_calibrated: float
+
+
+def identity(model: str, revision: str = "") -> str:
+    return f"{model}@{revision[:16]}" if revision else model
+
+
+def file_name(model_identity: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", model_identity) + ".json"
+
+
+def calibrate(calibration: Calibration | None, label: Label, score: float) -> float:
+    """The probability the curve gives at `score` (linear between its points), or the score
+    itself when there is no calibration or no curve for the label."""
+    points = calibration.curves.get(label) if calibration is not None else None
+    if not points:
+        return score
+    if score <= points[0][0]:
+        return round(points[0][1], 2)
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if score <= x1:
+            share = 0.0 if x1 == x0 else (score - x0) / (x1 - x0)
+            return round(y0 + share * (y1 - y0), 2)
+    return round(points[-1][1], 2)
+
+
+def fit_curve(rows: list[tuple[float, bool]]) -> list[tuple[float, float]]:
+    """Isotonic fit of rightness on score, each block shrunk toward the overall rate."""
+    if not rows:
+        return []
+    overall = sum(right for _, right in rows) / len(rows)
+    blocks: list[list[float]] = []  # [score sum, right count, n]
+    for score in sorted({s for s, _ in rows}):
+        at = [right for s, right in rows if s == score]
+        blocks.append([score * len(at), float(sum(at)), float(len(at))])
+        while len(blocks) > 1 and _rate(blocks[-2]) > _rate(blocks[-1]):
+            last = blocks.pop()
+            blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+    return [
+        (
+            round(total / n, 4),
+            round((right + PRIOR_WEIGHT * overall) / (n + PRIOR_WEIGHT), 4),
+        )
+        for total, right, n in blocks
+    ]
+
+
+def _rate(block: list[float]) -> float:
+    return block[1] / block[2]
+
+
+def brier(pairs: list[tuple[float, bool]]) -> float:
+    return round(sum((p - right) ** 2 for p, right in pairs) / max(1, len(pairs)), 4)
+
+
+def fit(
+    rows: list[tuple[Label, float, bool]], *, model: str, dataset: str, created: str
+) -> Calibration:
+    """`rows`: (predicted label, rule score, whether the label was right) per claim."""
+    curves = {
+        label: fit_curve([(s, right) for lab, s, right in rows if lab == label])
+        for label in Label
+        if any(lab == label for lab, _, _ in rows)
+    }
+    draft = Calibration(
+        model=model,
+        dataset=dataset,
+        created=created,
+        claims=len(rows),
+        curves=curves,
+        brier_rule=brier([(s, right) for _, s, right in rows]),
+        brier_calibrated=0.0,
+    )
+    calibrated = [(calibrate(draft, lab, s), right) for lab, s, right in rows]
+    return draft.model_copy(update={"brier_calibrated": brier(calibrated)})
+
+
+def folders() -> list[Path]:
+    return [paths.data_dir() / "calibrations", SHIPPED]
+
+
+def find(model_identity: str) -> Calibration | None:
+    for folder in folders():
+        path = folder / file_name(model_identity)
+        if path.is_file():
+            try:
+                return Calibration.model_validate_json(path.read_text(encoding="utf-8"))
+            except (ValidationError, ValueError, OSError):
+                continue  # a damaged file is as good as none; the next folder may have one
+    return None
+
+
+def save(calibration: Calibration, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / file_name(calibration.model)
+    path.write_text(
+        json.dumps(calibration.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def describe(calibration: Calibration | None, model: str) -> str:
+    """The sentence the report gives on what a confidence value means."""
+    if calibration is None:
+        return (
+            f"Confidence is uncalibrated: no calibration exists for {model}, so the values are "
+            "the evidence scores of the rule above. They order verdicts by the evidence counted "
+            "but are not measured probabilities (calibrate a model with bench/calibrate.py)."
+        )
+    return (
+        f"Confidence is calibrated for {calibration.model} on {calibration.dataset} "
+        f"({calibration.claims} labelled claims, fitted {calibration.created[:10]}): it is the "
+        "share of verdicts with that label and a similar evidence score that were right there "
+        f"(Brier score {calibration.brier_calibrated:.3f}, against {calibration.brier_rule:.3f} "
+        "for the raw scores). It says how often such a verdict was right on that set, not on "
+        "this question's papers."
+    )
