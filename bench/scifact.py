@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import random
@@ -24,11 +25,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from results import machine, publish
 
-from synth.agents import local_model, verifier
+from synth.agents import calibration, local_model, verifier
+from synth.agents.calibration import Calibration
 from synth.agents.llm import Endpoint, Model
 from synth.agents.schemas import Claim, Label, Paper, PaperText, Section
 from synth.store import paths
@@ -59,10 +62,15 @@ def sample(
     if not quick:
         return claims, sorted(corpus)
     chosen = claims if len(claims) <= 30 else claims[::27][:30]
+    return chosen, with_distractors(chosen, corpus)
+
+
+def with_distractors(chosen: list[dict], corpus: dict[int, dict], n: int = 300) -> list[int]:
+    """The abstracts the chosen claims cite, plus `n` others drawn with a fixed seed."""
     cited = {int(d) for c in chosen for d in c["cited_doc_ids"]}
     rest = sorted(set(corpus) - cited)
-    distractors = random.Random(2020).sample(rest, min(300, len(rest)))
-    return chosen, sorted(cited | set(distractors))
+    distractors = random.Random(2020).sample(rest, min(n, len(rest)))
+    return sorted(cited | set(distractors))
 
 
 def gold_label(claim: dict) -> Label:
@@ -84,7 +92,12 @@ def index(library: Library, corpus: dict[int, dict], doc_ids: list[int]) -> tupl
 
 
 async def judge_all(
-    model: Model, library: Library, claims: list[dict], doc_ids: list[int], evidence_k: int
+    model: Model,
+    library: Library,
+    claims: list[dict],
+    doc_ids: list[int],
+    evidence_k: int,
+    calibration: Calibration | None = None,
 ) -> list[dict]:
     papers = [f"scifact:{d}" for d in doc_ids]
 
@@ -100,7 +113,9 @@ async def judge_all(
             quote_found=True,
             kind="finding",
         )
-        verdict = await verifier.verify(model, claim=claim, evidence=hits[:evidence_k])
+        verdict = await verifier.verify(
+            model, claim=claim, evidence=hits[:evidence_k], calibration=calibration
+        )
         return {
             "id": item["id"],
             "gold_docs": sorted(int(d) for d in item["evidence"]),
@@ -108,6 +123,7 @@ async def judge_all(
             "gold": gold_label(item).value,
             "label": verdict.label.value,
             "confidence": verdict.confidence,
+            "score": verdict.rule_score,
         }
 
     return await asyncio.gather(*(one(c) for c in claims))
@@ -189,51 +205,64 @@ def section(
     return "\n".join(lines) + "\n"
 
 
-async def run(args: argparse.Namespace) -> str:
-    claims, corpus = load(args.data)
-    chosen, doc_ids = sample(claims, corpus, args.quick)
-    digest = hashlib.sha256(str(args.data.resolve()).encode()).hexdigest()[:8]
-    store = paths.cache_dir() / "bench" / f"scifact-{'quick' if args.quick else 'full'}-{digest}"
-    with tempfile.TemporaryDirectory() as tmp, Library(store, MiniLM()) as library:
-        ingest = index(library, corpus, doc_ids)
-        passages = sum(len(chunk_paper(paper_text(corpus[d]), min_words=1)) for d in doc_ids)
-        recorder = Recorder(Path(tmp) / "transcript.jsonl")
-        semaphore = asyncio.Semaphore(args.concurrency)
+@contextlib.asynccontextmanager
+async def verifier_model(args: argparse.Namespace, transcript: Path) -> AsyncIterator[Model]:
+    """The model `args` name (the fake test model, an endpoint, or the local model), served
+    for the length of the block; its `endpoint` names it."""
+    recorder = Recorder(transcript)
+    semaphore = asyncio.Semaphore(args.concurrency)
+    async with contextlib.AsyncExitStack() as stack:
         if args.fake:
             sys.path.insert(0, str(ROOT))
             from tests.fake_model import FakeModel
 
-            with FakeModel() as fake:
-                model = Model(
-                    Endpoint(fake.url, "fake"), recorder=recorder, cache=None, semaphore=semaphore
-                )
-                rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k)
-                await model.close()
-            name = "the fake test model (harness check only)"
+            fake = stack.enter_context(FakeModel())
+            endpoint = Endpoint(fake.url, "fake")
         elif args.base_url:
-            model = Model(
-                Endpoint(args.base_url, args.model),
-                recorder=recorder,
-                cache=None,
-                semaphore=semaphore,
-            )
-            rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k)
-            await model.close()
-            name = args.model
+            endpoint = Endpoint(args.base_url, args.model)
         else:
             weights = local_model.weights_for(args.model)
-            async with local_model.serve(weights) as endpoint:
-                model = Model(endpoint, recorder=recorder, cache=None, semaphore=semaphore)
-                rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k)
-                await model.close()
-            name = f"{weights.name} (local)"
+            endpoint = await stack.enter_async_context(local_model.serve(weights))
+        model = Model(endpoint, recorder=recorder, cache=None, semaphore=semaphore)
+        try:
+            yield model
+        finally:
+            await model.close()
+
+
+def model_name(args: argparse.Namespace, model: Model) -> str:
+    if args.fake:
+        return "the fake test model (harness check only)"
+    return model.endpoint.model + ("" if args.base_url else " (local)")
+
+
+def data_name(data: Path) -> str:
+    if data.resolve() == DATA.resolve():
+        return "SciFact train split (Wadden et al., 2020; CC BY 4.0 claims, ODC-By 1.0 abstracts)"
+    return str(data)
+
+
+def library_folder(data: Path, kind: str) -> Path:
+    digest = hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:8]
+    return paths.cache_dir() / "bench" / f"scifact-{kind}-{digest}"
+
+
+async def run(args: argparse.Namespace) -> str:
+    claims, corpus = load(args.data)
+    chosen, doc_ids = sample(claims, corpus, args.quick)
     mode = "quick" if args.quick else "full"
-    data = (
-        "SciFact train split (Wadden et al., 2020; CC BY 4.0 claims, ODC-By 1.0 abstracts)"
-        if args.data.resolve() == DATA.resolve()
-        else str(args.data)
-    )
-    return section(scores(rows), name, mode, passages, ingest, data)
+    store = library_folder(args.data, mode)
+    with tempfile.TemporaryDirectory() as tmp, Library(store, MiniLM()) as library:
+        ingest = index(library, corpus, doc_ids)
+        passages = sum(len(chunk_paper(paper_text(corpus[d]), min_words=1)) for d in doc_ids)
+        async with verifier_model(args, Path(tmp) / "transcript.jsonl") as model:
+            endpoint = model.endpoint
+            in_use = calibration.find(calibration.identity(endpoint.model, endpoint.revision))
+            rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k, in_use)
+            name = model_name(args, model)
+    if in_use is not None:
+        name += f", calibrated on {in_use.claims} other claims"
+    return section(scores(rows), name, mode, passages, ingest, data_name(args.data))
 
 
 def main() -> int:
