@@ -177,6 +177,20 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--concurrency", type=int, help="model calls at once")
     parser.add_argument(
+        "--review-threshold",
+        dest="review_threshold",
+        type=int,
+        metavar="N",
+        help="revise until every reviewer criterion scores at least N of 10 (default 7)",
+    )
+    parser.add_argument(
+        "--revision-rounds",
+        dest="revision_rounds",
+        type=int,
+        metavar="N",
+        help="at most N revisions after review (default 1)",
+    )
+    parser.add_argument(
         "--budget-tokens", dest="budget_tokens", type=int, help="stop before spending more tokens"
     )
     parser.add_argument(
@@ -209,6 +223,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "api_key_env",
             "budget_tokens",
             "budget_cost",
+            "review_threshold",
+            "revision_rounds",
         )
     }
     if getattr(args, "sources", None):

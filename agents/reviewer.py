@@ -7,11 +7,21 @@ score can come without its rubric line, and the overall score is computed here.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, create_model
+import re
+
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import CriterionDraft, CriterionScore, Review, Short, Strict
+from synth.agents.schemas import (
+    CriterionDraft,
+    CriterionScore,
+    Review,
+    Short,
+    Strict,
+    content_stems,
+    whole_sentences,
+)
 
 MAX_TOKENS = 900
 
@@ -26,14 +36,52 @@ def rubric(persona: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def review_schema(criteria: list[str]) -> type[BaseModel]:
+def criterion_schema(key: str, rule: str) -> type[BaseModel]:
+    """A score for one criterion whose justification must speak of the draft, not restate
+    the rubric line (small models often copy it)."""
+    rubric_stems = content_stems(rule)
+
+    def whole(cls: type, value: object) -> object:
+        return whole_sentences(value, minimum=15) if isinstance(value, str) else value
+
+    def about_the_draft(cls: type, value: str) -> str:
+        stems = content_stems(value)
+        shared = stems & rubric_stems
+        if len(shared) >= 3 and len(shared) / len(stems) >= 0.75:
+            raise ValueError(
+                f"the justification of {key} repeats the criterion: say what this draft "
+                "does or lacks (name a finding or section)"
+            )
+        return value
+
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        f"Criterion_{key}",
+        __base__=CriterionDraft,
+        __validators__={
+            "whole": field_validator("justification", mode="before")(whole),
+            "about_the_draft": field_validator("justification")(about_the_draft),
+        },
+    )
+
+
+def review_schema(criteria: dict[str, str]) -> type[BaseModel]:
     scores = create_model(  # type: ignore[call-overload]
-        "Scores", __base__=Strict, **{key: (CriterionDraft, ...) for key in criteria}
+        "Scores",
+        __base__=Strict,
+        **{key: (criterion_schema(key, rule), ...) for key, rule in criteria.items()},
     )
 
     class ReviewDraft(Strict):
         scores: scores  # type: ignore[valid-type]
         requests: list[Short] = Field(max_length=3)
+
+        @field_validator("requests")
+        @classmethod
+        def _finished(cls, value: list[str]) -> list[str]:
+            # A request cut off or trailing into another script is dropped, not re-asked for:
+            # the scores are what the loop needs, and the other requests still stand.
+            kept = (whole_sentences(r, minimum=15) for r in value)
+            return [r for r in kept if re.search(r"[.!?]$", r) and r.isascii()]
 
     return ReviewDraft
 
@@ -52,7 +100,7 @@ async def review(model: Model, *, persona: str, round_no: int, question: str, dr
             criteria="\n".join(f"- {k}: {v}" for k, v in criteria.items()),
             draft=prompts.data_block("draft", draft),
         ),
-        schema=review_schema(list(criteria)),
+        schema=review_schema(criteria),
         max_tokens=MAX_TOKENS,
         untrusted=["draft"],
     )

@@ -103,7 +103,7 @@ def content_stems(text: str) -> set[str]:
 
 
 _BRACKET_NUMBER = re.compile(r"\[\s*\d+(\s*[,;–-]\s*\d+)*\s*\]")
-_COUNTED = re.compile(
+COUNTED = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
     r"\s+(\w+\s+)?(papers|studies|articles|sources|documents|claims|works|publications)\b",
     re.IGNORECASE,
@@ -156,7 +156,7 @@ def prose_problem(text: str, complete: bool = True) -> str | None:
             "write plain prose: no claim or finding ids (C1, F2), no verdict labels and no "
             "confidence numbers; the code links the text to the claims"
         )
-    if _COUNTED.search(text):
+    if COUNTED.search(text):
         return "do not state how many papers, studies or claims there are; the code adds counts"
     if complete and not re.search(r"[.!?][\"')\]]?$", text.strip()):
         return "the text is cut off: finish every sentence, and write less so that it fits"
@@ -300,6 +300,14 @@ class Review(Strict):
     requests: list[str]
 
 
+class Revision(Strict):
+    """One time the writer revised the draft: what it was asked and what it changed."""
+
+    step: str  # "revision 1" after review, "report-check fix 1" after a failed lint
+    requests: list[str]
+    changed: list[str]  # the sections and findings whose text changed
+
+
 class Finding(Strict):
     statement: str
     claim_ids: list[str]
@@ -413,6 +421,7 @@ class Report(Strict):
     screening: Screening
     lint: list[str]
     agreement: Agreement = Field(default_factory=lambda: Agreement(refs=[], rows=[]))
+    revisions: list[Revision] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from synth.agents.schemas import (
     Plan,
     Report,
     Review,
+    Revision,
     RunSettings,
     Screening,
     Strict,
@@ -38,7 +39,7 @@ from synth.agents.schemas import (
 )
 from synth.errors import BudgetReached, CheckFailed, Unreachable
 from synth.report.agreement import finding_strength
-from synth.report.build import RunFacts, build_report
+from synth.report.build import RunFacts, build_report, writer_fixes
 from synth.report.partial import partial_report
 from synth.sources.http import SourceError
 from synth.sources.literature import NETWORK_SOURCES, SOURCE_NAMES, Literature, needs_metadata
@@ -128,6 +129,9 @@ class FindingResult(Strict):
     dropped: str | None = None
 
 
+LINT_ROUNDS = 2  # times a draft failing the report checks goes back to the writer
+
+
 def revision_requests(reviews: list[Review], threshold: int) -> list[str]:
     """What the writer is asked to change: the reviewers' requests, then every criterion
     scored under the threshold."""
@@ -191,6 +195,64 @@ class Session:
             )
         with self._timed("write"):
             draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
+            facts = self._facts(gathered, passages, selected, claims, verdicts, dropped)
+            facts.draft, facts.reviews, facts.revisions = draft, reviews, revisions
+            return await self._checked_report(facts)
+
+    async def _checked_report(self, facts: RunFacts) -> Report:
+        """Build the report and lint it; failures the writer can mend go back to it, up to
+        LINT_ROUNDS times, and whatever still fails is stated in the report."""
+        report = build_report(facts)
+        by_id = {c.id: c for c in facts.claims}
+        for attempt in range(1, LINT_ROUNDS + 1):
+            asks = writer_fixes(report, self.question)
+            if not asks:
+                break
+            fixed = self.run.load("write", f"lint-{attempt}", writer.Draft)
+            if fixed is None:
+                strengths = [
+                    finding_strength(f.claim_ids, f.disagreeing_ids, by_id, facts.verdicts)
+                    for f in facts.draft.findings
+                ]
+                try:
+                    fixed = await writer.revise(
+                        self.models["writer"],
+                        round_no=attempt,
+                        item=f"lint-{attempt}",
+                        question=self.question,
+                        draft=facts.draft,
+                        requests=asks,
+                        strengths=strengths,
+                    )
+                except ItemDropped as failed:
+                    self._warn(f"the fix of the report checks failed validation ({failed.reason})")
+                    break
+                self.run.save("write", f"lint-{attempt}", fixed)
+            facts.revisions = [
+                *facts.revisions,
+                Revision(
+                    step=f"report-check fix {attempt}",
+                    requests=asks,
+                    changed=writer.changed_parts(facts.draft, fixed),
+                ),
+            ]
+            facts.draft = fixed
+            origin = self.origin or self.run
+            facts.transcript = read_transcript(origin.transcript)
+            facts.warnings = origin.read_record().get("warnings", [])
+            report = build_report(facts)
+        return report
+
+    def _facts(
+        self,
+        gathered: Corpus,
+        passages: list[Passage],
+        selected: list[Passage],
+        claims: list[Claim],
+        verdicts: dict[str, Verdict],
+        dropped: list[str],
+    ) -> RunFacts:
+        """What the report is built from; the draft and reviews are set by the caller."""
         in_use = self._calibration()
         # A replay reports the facts of the run it replays: its id, dates, timings, warnings
         # and calls (DESIGN "Determinism and replay").
@@ -198,13 +260,13 @@ class Session:
         record = origin.read_record()
         transcript = read_transcript(origin.transcript)
         used = {entry["agent"] for entry in transcript}
-        facts = RunFacts(
+        return RunFacts(
             run_id=origin.id,
             question=self.question,
             created=record["created"],
             models={a: m.endpoint.model for a, m in sorted(self.models.items()) if a in used},
             sources=self.settings.sources,
-            papers=[p.paper for p in corpus],
+            papers=[p.paper for p in gathered.papers],
             screening=gathered.screening,
             passages=len(passages),
             passages_read=len(selected),
@@ -212,9 +274,10 @@ class Session:
             evidence_k=self.settings.evidence_k,
             claims=claims,
             verdicts=verdicts,
-            draft=draft,
-            reviews=reviews,
-            revised=revisions > 0,
+            draft=writer.Draft(
+                title="", abstract="", introduction="", findings=[], discussion="", limitations=""
+            ),
+            reviews=[],
             dropped=dropped,
             warnings=record.get("warnings", []),
             transcript=transcript,
@@ -224,7 +287,6 @@ class Session:
             calibration_note=calibration.describe(in_use.calibration, in_use.model),
             calibrated=in_use.calibration is not None,
         )
-        return build_report(facts)
 
     # Stages ------------------------------------------------------------------------------------
 
@@ -572,7 +634,7 @@ class Session:
         claims: list[Claim],
         verdicts: dict[str, Verdict],
         corpus: list[PaperText],
-    ) -> tuple[writer.Draft, list[Review], int]:
+    ) -> tuple[writer.Draft, list[Review], list[Revision]]:
         """Findings, framing, then review rounds; returns the final draft, every review and
         the number of revisions made."""
         titles = {p.paper.id: p.paper.title for p in corpus}
@@ -633,9 +695,9 @@ class Session:
         self._advance("write")
 
         reviews: list[Review] = []
-        revisions = 0
+        revisions: list[Revision] = []
         for round_no in range(self.settings.revision_rounds + 1):
-            text = writer.draft_text(draft)
+            text = writer.draft_text(draft, strengths)
 
             async def one_review(persona: str, r: int = round_no, text: str = text) -> Review:
                 return await reviewer.review(
@@ -654,9 +716,13 @@ class Session:
                 Review,
             )
             reviews += round_reviews
-            asks = revision_requests(round_reviews, self.settings.review_threshold)
-            if round_no == self.settings.revision_rounds or not asks:
+            if round_no == self.settings.revision_rounds or all(
+                score.score >= self.settings.review_threshold
+                for review in round_reviews
+                for score in review.scores.values()
+            ):
                 break
+            asks = revision_requests(round_reviews, self.settings.review_threshold)
             revised = self.run.load("write", f"draft-{round_no + 1}", writer.Draft)
             if revised is None:
                 try:
@@ -672,7 +738,14 @@ class Session:
                     self._warn(f"revision {round_no + 1} failed validation ({failed.reason})")
                     break
                 self.run.save("write", f"draft-{round_no + 1}", revised)
-            draft, revisions = revised, revisions + 1
+            revisions.append(
+                Revision(
+                    step=f"revision {round_no + 1}",
+                    requests=asks,
+                    changed=writer.changed_parts(draft, revised),
+                )
+            )
+            draft = revised
         return draft, reviews, revisions
 
     def _groups(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[list[str]]:

@@ -145,8 +145,25 @@ def findings_listing(findings: list[FindingOut], strengths: list[str]) -> str:
     return prompts.data_block("findings", "\n".join(lines))
 
 
-def draft_text(draft: Draft) -> str:
-    findings = "\n".join(f"- {f.statement}" for f in draft.findings)
+def changed_parts(old: Draft, new: Draft) -> list[str]:
+    """The sections and findings whose text a revision changed."""
+    names = ("title", "abstract", "introduction", "discussion", "limitations")
+    changed = [n for n in names if getattr(old, n) != getattr(new, n)]
+    changed += [
+        f"finding {i}"
+        for i, (a, b) in enumerate(zip(old.findings, new.findings, strict=False), start=1)
+        if a.statement != b.statement
+    ]
+    return changed
+
+
+def draft_text(draft: Draft, strengths: list[str] | None = None) -> str:
+    """The draft as reviewers read it; with `strengths`, each finding carries the strength of
+    its evidence as the code counted it, so that a reviewer can judge overstatement."""
+    notes = [f" (evidence {s})" for s in strengths] if strengths else [""] * len(draft.findings)
+    findings = "\n".join(
+        f"- {f.statement}{note}" for f, note in zip(draft.findings, notes, strict=True)
+    )
     return (
         f"Title: {draft.title}\n\nAbstract: {draft.abstract}\n\nIntroduction: "
         f"{draft.introduction}\n\nFindings:\n{findings}\n\nDiscussion: {draft.discussion}\n\n"
@@ -242,11 +259,12 @@ async def revise(
     draft: Draft,
     requests: list[str],
     strengths: list[str],
+    item: str | None = None,
 ) -> Draft:
     template = prompts.load("writer_revise")
     answer = await model.ask(
         agent="writer",
-        item=f"draft-{round_no}",
+        item=item or f"draft-{round_no}",
         prompt=template,
         messages=template.messages(
             question=question,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synth.agents.schemas import (
+    COUNTED,
     Agreement,
     AgreementRow,
     Claim,
@@ -24,10 +25,12 @@ from synth.agents.schemas import (
     Report,
     ReportClaim,
     Review,
+    Revision,
     Screening,
     Stats,
     Verdict,
     claim_text_problem,
+    content_stems,
 )
 from synth.agents.verifier import CONFIDENCE_RULE
 from synth.agents.writer import Draft
@@ -57,7 +60,6 @@ class RunFacts:
     verdicts: dict[str, Verdict]
     draft: Draft
     reviews: list[Review]
-    revised: bool
     dropped: list[str]
     warnings: list[str]
     transcript: list[dict[str, Any]]
@@ -66,6 +68,7 @@ class RunFacts:
     prices: dict[str, Price] = field(default_factory=dict)
     calibration_note: str = "Confidence is uncalibrated."
     calibrated: bool = False
+    revisions: list[Revision] = field(default_factory=list)
 
 
 class _Numbering:
@@ -219,6 +222,7 @@ def build_report(facts: RunFacts) -> Report:
         stats=stats,
         screening=facts.screening,
         lint=[],
+        revisions=facts.revisions,
         agreement=Agreement(
             refs=list(range(1, len(references) + 1)),
             rows=[
@@ -231,6 +235,12 @@ def build_report(facts: RunFacts) -> Report:
         ),
     )
     report.lint = lint(report, facts.question)
+    failed = [line.removeprefix("FAIL: ") for line in report.lint if line.startswith("FAIL")]
+    if failed:
+        report.sections["limitations"] += (
+            f"\n\nThe report checks found {plural(len(failed), 'problem')} that "
+            f"{'was' if len(failed) == 1 else 'were'} not fixed: {'; '.join(failed)}."
+        )
     return report
 
 
@@ -241,11 +251,19 @@ def _reference(n: int, paper: Paper) -> Reference:
 def method_text(facts: RunFacts, stats: Stats) -> str:
     names = dict.fromkeys(r.reviewer.replace("_", " ") for r in facts.reviews)
     reviewers = ", ".join(names) or "none"
+    after_review = sum(r.step.startswith("revision") for r in facts.revisions)
+    after_lint = len(facts.revisions) - after_review
     revision = (
-        "The writer then revised the draft once in response to their requests."
-        if facts.revised
+        f"The writer then revised the draft {times(after_review)} in response to their "
+        "requests and to every criterion scored under the threshold."
+        if after_review
         else "No revision was needed."
     )
+    if after_lint:
+        revision += (
+            " The report checks (see the appendix) sent the draft back to the writer "
+            f"{times(after_lint)} with the problems they found."
+        )
     return (
         f"{search_text(facts.screening)} "
         f"The included papers' text was cut into {stats.passages} passages of whole sentences "
@@ -259,6 +277,10 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         f"{stats.insufficient} insufficient. Reviewers ({reviewers}) scored the draft against "
         f"their rubrics. {revision} {stats.papers_cited} papers are cited in the references."
     )
+
+
+def times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -339,54 +361,155 @@ def limitations_text(facts: RunFacts, unpriced: list[str] | None = None) -> str:
 # Report checks
 
 
+_SMALL = "zero one two three four five six seven eight nine ten eleven twelve"
+NUMBER_WORDS = {w: i for i, w in enumerate(_SMALL.split())} | {"fifteen": 15, "twenty": 20}
+STRENGTH_WORDS = re.compile(
+    r"\b(strong|moderate|limited|weak|contested|disputed|consistent|mixed|tentative|"
+    r"single|few|conflicting|agree|disagree)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    passed: str
+    failed: str
+    writer_can_fix: bool = False  # a failure the writer can mend by revising its prose
+
+    def line(self) -> str:
+        return f"pass: {self.passed}" if self.ok else f"FAIL: {self.failed}"
+
+
 def lint(report: Report, question: str) -> list[str]:
     """Each check as one line starting with `pass` or `FAIL`; `question` is the run's own."""
-    results: list[str] = []
+    return [c.line() for c in checks(report, question)]
 
-    def check(ok: bool, passed: str, failed: str) -> None:
-        results.append(f"pass: {passed}" if ok else f"FAIL: {failed}")
 
+def writer_fixes(report: Report, question: str) -> list[str]:
+    """The failed checks a revision of the writer's prose could fix, as requests to it."""
+    return [c.failed for c in checks(report, question) if not c.ok and c.writer_can_fix]
+
+
+def model_prose(report: Report) -> dict[str, str]:
+    texts = {k: report.sections.get(k, "") for k in ("abstract", "introduction", "discussion")}
+    texts |= {f"finding {i}": f.statement for i, f in enumerate(report.findings, start=1)}
+    return texts
+
+
+def wrong_counts(texts: dict[str, str], report: Report) -> list[str]:
+    """Counts of papers or claims in the text that match none of the run's real counts."""
+    s = report.stats
+    papers = {s.papers_found, s.papers_included, s.papers_cited, s.papers_screened_out}
+    papers |= {s.papers_found + s.papers_screened_out, report.screening.records}
+    claims = {s.claims, s.supported, s.contradicted, s.insufficient, s.dropped}
+    real = {"claims": claims}
+    wrong = []
+    for name, text in texts.items():
+        for match in COUNTED.finditer(text):
+            said = match.group(1).lower()
+            n = int(said) if said.isdigit() else NUMBER_WORDS.get(said)
+            noun = match.group(3).lower()
+            if n is not None and n not in real.get(noun, papers):
+                truth = (
+                    f"the run has {s.claims} claims"
+                    if noun == "claims"
+                    else f"the run included {s.papers_included} papers and cites {s.papers_cited}"
+                )
+                wrong.append(f"{name} says '{match.group(0)}' where {truth}")
+    return wrong
+
+
+def checks(report: Report, question: str) -> list[Check]:
     n_refs = len(report.references)
-    prose = [report.sections.get(k, "") for k in ("abstract", "introduction", "discussion")]
-    prose += [f.statement for f in report.findings]
-    check(
-        bool(question.strip()) and report.question == question,
-        "the question is present in full",
-        "the question is missing or altered",
-    )
-    cut = [text[-30:] for text in prose if not re.search(r"[.!?][\"')\]]?$", text.strip())]
-    check(not cut, "no prose is cut off mid-sentence", f"prose cut off at {cut}")
-    stray = [m.group(0) for text in prose for m in CITATION.finditer(text)]
-    check(not stray, "model prose has no citation numbers", f"stray citations {stray}")
+    prose = model_prose(report)
+    cut = [f"{name} ('…{text[-30:]}')" for name, text in prose.items() if _cut_off(text)]
+    stray = [
+        f"{name} has {m.group(0)}" for name, text in prose.items() for m in CITATION.finditer(text)
+    ]
     cited = {r for f in report.findings for r in f.refs}
     cited |= {c.ref for c in report.contradictions}
     cited |= {int(e["ref"]) for c in report.contradictions for e in c.evidence}
-    check(
-        all(1 <= r <= n_refs for r in cited),
-        "every citation resolves to a reference",
-        "a citation points past the reference list",
-    )
     uncited = sorted(set(range(1, n_refs + 1)) - cited)
-    check(not uncited, "every reference is cited", f"uncited references {uncited}")
-    check(
-        all(f.refs for f in report.findings),
-        "every finding has a citation",
-        "a finding has no citation",
-    )
+    dangling = sorted(r for r in cited if not 1 <= r <= n_refs)
     bad = [c.id for c in report.claims if claim_text_problem(c.text)]
-    check(not bad, "no meta-claims or fragments among claims", f"bad claims {bad}")
     texts = [c.text.lower() for c in report.claims]
-    check(len(texts) == len(set(texts)), "no duplicated claims", "duplicated claims")
-    check(
-        all(c.quote_found for c in report.claims),
-        "every claim's quote is located in its passage",
-        "a claim's quote was not found in its passage",
+    known = {c.id for c in report.claims}
+    unknown = sorted(
+        {i for f in report.findings for i in f.claim_ids + f.against_claim_ids} - known
     )
+    counted = wrong_counts({**prose, "method": report.sections.get("method", "")}, report)
+    found = content_stems(" ".join(f.statement for f in report.findings)) - content_stems(question)
+    abstract = report.sections.get("abstract", "")
     s = report.stats
-    check(
-        s.claims == len(report.claims) == s.supported + s.contradicted + s.insufficient
-        and s.papers_cited == n_refs,
-        "counts equal the run's records",
-        "counts disagree with the run's records",
-    )
-    return results
+    return [
+        Check(
+            bool(question.strip()) and report.question == question,
+            "the question is present in full",
+            "the question is missing or altered",
+        ),
+        Check(
+            not cut,
+            "no prose is cut off mid-sentence",
+            f"prose is cut off mid-sentence in {', '.join(cut)}: end every sentence",
+            writer_can_fix=True,
+        ),
+        Check(
+            not stray,
+            "model prose has no citation numbers",
+            f"citation numbers in the prose ({'; '.join(stray)}): remove them, the code cites",
+            writer_can_fix=True,
+        ),
+        Check(
+            not counted,
+            "counts in the text equal the run's counts",
+            f"counts that are not the run's ({'; '.join(counted)}): do not state counts",
+            writer_can_fix=True,
+        ),
+        Check(
+            len(content_stems(abstract) & found) >= 2,
+            "the abstract states what was found",
+            "the abstract does not state what the findings found: give the answer they give",
+            writer_can_fix=True,
+        ),
+        Check(
+            bool(STRENGTH_WORDS.search(abstract)),
+            "the abstract says how strong the evidence is",
+            "the abstract does not say how strong or consistent the evidence is: say so, using "
+            "the strength given with each finding",
+            writer_can_fix=True,
+        ),
+        Check(
+            bool(report.findings) and all(f.refs for f in report.findings),
+            "every finding has a citation",
+            "a finding has no citation",
+        ),
+        Check(
+            not unknown,
+            "every claim a finding names is in the claims table",
+            f"findings name claims that are not in the claims table: {unknown}",
+        ),
+        Check(
+            all(1 <= r <= n_refs for r in cited),
+            "every citation resolves to a reference",
+            f"citations point past the reference list: {dangling}",
+        ),
+        Check(not uncited, "every reference is cited", f"uncited references {uncited}"),
+        Check(not bad, "no meta-claims or fragments among claims", f"bad claims {bad}"),
+        Check(len(texts) == len(set(texts)), "no duplicated claims", "duplicated claims"),
+        Check(
+            all(c.quote_found for c in report.claims),
+            "every claim's quote is located in its passage",
+            "a claim's quote was not found in its passage",
+        ),
+        Check(
+            s.claims == len(report.claims) == s.supported + s.contradicted + s.insufficient
+            and s.papers_cited == n_refs,
+            "the statistics equal the run's records",
+            "the statistics disagree with the run's records",
+        ),
+    ]
+
+
+def _cut_off(text: str) -> bool:
+    return bool(text.strip()) and not re.search(r"[.!?][\"')\]]?$", text.strip())

@@ -10,7 +10,14 @@ from __future__ import annotations
 from html import escape
 
 from synth.agents.schemas import Passage, Reference, Report, ReportClaim
-from synth.report.render import MARKS, as_sentence, authors_text
+from synth.report.render import (
+    MARKS,
+    REVIEW_NOTE,
+    as_sentence,
+    authors_text,
+    score_table,
+    stage_name,
+)
 
 STYLE = """
 body { font: 16px/1.55 Georgia, 'Times New Roman', serif; max-width: 52rem; margin: 2rem auto;
@@ -190,8 +197,22 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
     out += ['<h2 id="claims">7. Claims</h2>', _paragraphs(report.sections["confidence"])]
     out += [_claim(c, passages, refs_by_paper) for c in report.claims]
     out.append('<h2 id="reviews">8. Reviews</h2>')
+    if report.reviews:
+        header, *rows = score_table(report)
+        out.append(f"<p>{escape(REVIEW_NOTE)}</p><table>")
+        out.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
+        out += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        out.append("</table>")
+    for revision in report.revisions:
+        changed = ", ".join(revision.changed) or "nothing"
+        out.append(
+            f"<p><b>{escape(revision.step.capitalize())}</b> changed: {escape(changed)}. "
+            "It was asked to:</p><ul>"
+            + "".join(f"<li>{escape(r)}</li>" for r in revision.requests)
+            + "</ul>"
+        )
     for review in report.reviews:
-        stage = "first draft" if review.round == 0 else f"revision {review.round}"
+        stage = stage_name(review.round)
         name = review.reviewer.replace("_", " ").capitalize()
         out.append(
             f"<details><summary>{escape(name)}, {stage}: overall {review.overall:.1f} / 10"

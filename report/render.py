@@ -96,6 +96,47 @@ def agreement_table(report: Report) -> list[str]:
     return [*out, ""]
 
 
+def stage_name(round_no: int) -> str:
+    return "first draft" if round_no == 0 else f"revision {round_no}"
+
+
+REVIEW_NOTE = (
+    "Each reviewer scored every criterion of its rubric from 0 to 10; a reviewer's overall "
+    "score is the mean of its criteria. The spread is the highest overall score of a round "
+    "minus the lowest."
+)
+
+
+def score_table(report: Report) -> list[list[str]]:
+    """Rows of overall scores per reviewer and round, with a header row and a spread row."""
+    rounds = sorted({r.round for r in report.reviews})
+    overall = {(r.reviewer, r.round): r.overall for r in report.reviews}
+    rows = [["Reviewer", *(stage_name(n) for n in rounds)]]
+    for name in dict.fromkeys(r.reviewer for r in report.reviews):
+        cells = [f"{overall[(name, n)]:.1f}" if (name, n) in overall else "—" for n in rounds]
+        rows.append([name.replace("_", " "), *cells])
+    spreads = []
+    for n in rounds:
+        values = [v for (_, r), v in overall.items() if r == n]
+        spreads.append(f"{max(values) - min(values):.1f}")
+    return [*rows, ["spread", *spreads]]
+
+
+def review_summary(report: Report) -> list[str]:
+    """Overall scores per reviewer and round, their spread, and what each revision changed."""
+    if not report.reviews:
+        return []
+    header, *rows = score_table(report)
+    out = [REVIEW_NOTE, "", "| " + " | ".join(header) + " |", "|---|" + "---|" * (len(header) - 1)]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    out.append("")
+    for revision in report.revisions:
+        changed = ", ".join(revision.changed) or "nothing"
+        out += [f"**{revision.step.capitalize()}** changed: {changed}. It was asked to:", ""]
+        out += [f"- {_cell(r)}" for r in revision.requests] + [""]
+    return out
+
+
 def to_markdown(report: Report) -> str:
     s = report.stats
     out: list[str] = [f"# {report.title}", ""]
@@ -177,17 +218,10 @@ def to_markdown(report: Report) -> str:
     out.append("")
 
     out += ["## 8. Reviews", ""]
-    rounds = max((r.round for r in report.reviews), default=0)
-    if rounds:
-        out += [
-            f"Reviewers scored the first draft (round 0) and each revision; the writer revised "
-            f"the draft {rounds} time{'s' if rounds > 1 else ''} in response to their requests "
-            "and to every criterion scored under the threshold.",
-            "",
-        ]
+    out += review_summary(report)
     for review in report.reviews:
         title = review.reviewer.replace("_", " ").capitalize()
-        stage = "first draft" if review.round == 0 else f"revision {review.round}"
+        stage = stage_name(review.round)
         out += [f"### {title}, {stage} (overall {review.overall:.1f} / 10)", ""]
         out += ["| Criterion | Score | Justification |", "|---|---|---|"]
         for criterion, score in review.scores.items():

@@ -56,6 +56,8 @@ class FakeModel:
         self.headers: list[dict[str, str]] = []
         self.faults = Faults()
         self.delay = 0.0  # seconds before each answer, to leave time for an interruption
+        self.vague_abstract = ""  # "first" or "always": see _write
+        self.harsh_reviews = False  # True: revisions never satisfy the reviewers (see _review)
         self._lock = threading.Lock()
         handler = self._handler()
         self._server = _QuietServer(("127.0.0.1", 0), handler)
@@ -111,7 +113,9 @@ class FakeModel:
                 if fake.delay:
                     time.sleep(fake.delay)
                 content = (
-                    "this is not json" if fault == "garbage" else json.dumps(answer(agent, body))
+                    "this is not json"
+                    if fault == "garbage"
+                    else json.dumps(answer(agent, body, fake))
                 )
                 with fake._lock:
                     fake.calls[agent] += 1
@@ -191,15 +195,17 @@ def _words(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z]{4,}", text.lower())}
 
 
-def answer(agent: str, body: dict[str, Any]) -> dict[str, Any]:
+def answer(agent: str, body: dict[str, Any], fake: FakeModel | None = None) -> dict[str, Any]:
+    if agent == "writer":
+        return _write(body, fake.vague_abstract if fake else "")
+    if agent == "reviewer":
+        return _review(body, fake.harsh_reviews if fake else False)
     return {
         "probe": lambda _: {"ok": True},
         "planner": _plan,
         "screener": _screen,
         "extractor": _extract,
         "verifier": _verify,
-        "writer": _write,
-        "reviewer": _review,
     }[agent](body)
 
 
@@ -252,7 +258,9 @@ def _verify(body: dict[str, Any]) -> dict[str, Any]:
     return {"stances": {"E1": stance}, "rationale": why}
 
 
-def _write(body: dict[str, Any]) -> dict[str, Any]:
+def _write(body: dict[str, Any], vague_abstract: str = "") -> dict[str, Any]:
+    """`vague_abstract`: "first" leaves the first draft's abstract without the answer (a
+    revision gives it), "always" never gives it."""
     schema = _schema(body)
     properties = schema["properties"]
     if "claim_ids" in properties:  # one finding for a group of claims
@@ -271,24 +279,33 @@ def _write(body: dict[str, Any]) -> dict[str, Any]:
         if "disagreeing_ids" in properties:
             answer["disagreeing_ids"] = against
         return answer
+    stated = re.findall(r"^Finding \d+ \(evidence ([a-z]+)[^)]*\): (.*)$", _user(body), re.M)
+    revising = "findings" in properties
+    if stated and not (vague_abstract == "always" or (vague_abstract == "first" and not revising)):
+        strength, statement = stated[0]
+        answer = f"The evidence is {strength}: {statement[0].lower()}{statement[1:]}"
+    else:
+        answer = "This synthesis reviews what is known about the topic."
     frame = {
         "title": "What the evidence says about warmup and stability",
-        "abstract": "The question asks whether learning-rate warmup stabilises training. The "
-        "answer is a qualified yes: most evidence supports it, with one disagreement.",
+        "abstract": "The question asks whether learning-rate warmup stabilises training. " + answer,
         "introduction": "Warmup is a common practice whose benefits are debated.",
         "discussion": "The papers mostly agree; the disagreement concerns small batch sizes.",
         "limitations": "The evidence comes from short training runs on small models.",
     }
-    if "findings" in properties:  # a revision restates every finding
+    if revising:  # a revision restates every finding
         n = properties["findings"]["minItems"]
         frame["title"] = "Revised: " + frame["title"]
-        frame["findings"] = [f"Revised statement number {i + 1} about warmup." for i in range(n)]
+        frame["findings"] = [statement for _, statement in stated][:n]
     return frame
 
 
-def _review(body: dict[str, Any]) -> dict[str, Any]:
+def _review(body: dict[str, Any], harsh: bool = False) -> dict[str, Any]:
+    """One criterion under the usual threshold (7) on a first draft; a revised draft meets it
+    unless `harsh`."""
     schema = _schema(body)
     criteria = list(schema["$defs"]["Scores"]["properties"])
     scores = {c: {"score": 8, "justification": f"The draft handles {c} well."} for c in criteria}
-    scores[criteria[0]] = {"score": 6, "justification": "Some findings overstate the evidence."}
+    if harsh or "Title: Revised:" not in _user(body):
+        scores[criteria[0]] = {"score": 6, "justification": "Some findings overstate the evidence."}
     return {"scores": scores, "requests": ["State the strength of each finding."]}

@@ -6,10 +6,12 @@ import csv
 import io
 import re
 
-from synth.agents.schemas import Claim, Label, Paper, Review, Screening, Verdict
+import pytest
+
+from synth.agents.schemas import Claim, Label, Paper, Review, Revision, Screening, Verdict
 from synth.agents.writer import Draft, FindingOut
 from synth.report import render
-from synth.report.build import RunFacts, build_report, lint
+from synth.report.build import RunFacts, build_report, lint, writer_fixes
 
 QUESTION = "Does warmup help small transformers train stably, even at high learning rates?"
 
@@ -71,7 +73,8 @@ def facts() -> RunFacts:
     }
     draft = Draft(
         title="Warmup and stability",
-        abstract="Warmup mostly helps.",
+        abstract="The evidence is mixed: warmup reduces divergence, but pre-norm models may not "
+        "need it.",
         introduction="Intro.",
         findings=[
             FindingOut(statement="Warmup reduces divergence.", claim_ids=["C1"]),
@@ -113,7 +116,7 @@ def facts() -> RunFacts:
         verdicts=verdicts,
         draft=draft,
         reviews=[review],
-        revised=True,
+        revisions=[Revision(step="revision 1", requests=["Say more."], changed=["abstract"])],
         dropped=["passage local:3#001 (bad)"],
         warnings=[],
         transcript=[],
@@ -167,20 +170,65 @@ def test_csv_and_bibtex():
     assert bib.count("@misc{") == 2 and "author = {Author C}" in bib
 
 
-def test_lint_catches_planted_defects():
+def _truncate_question(r):
+    r.question = QUESTION[:30]
+
+
+def _wrong_count(r):
+    r.sections["discussion"] = "Across 15 papers, warmup reduced divergence."
+
+
+def _dangling_citation(r):
+    r.findings[0].refs = [9]
+
+
+def _uncited_reference(r):
+    r.findings[1].refs = [1]
+    r.contradictions = []
+
+
+def _meta_claim(r):
+    r.claims[0].text = "The paper presents tables of results."
+
+
+def _cut_prose(r):
+    r.sections["discussion"] = "Warmup helped in small, 2"
+
+
+def _stray_citation(r):
+    r.sections["introduction"] = "Warmup is common [3]."
+
+
+def _abstract_without_answer(r):
+    r.sections["abstract"] = "This synthesis reviews the literature on the question."
+
+
+def _duplicate_claim(r):
+    r.claims[1].text = r.claims[0].text
+
+
+PLANTED = [
+    (_truncate_question, "the question is missing or altered", False),
+    (_wrong_count, "says '15 papers' where the run included 4 papers and cites 2", True),
+    (_dangling_citation, "citations point past the reference list: [9]", False),
+    (_uncited_reference, "uncited references [2]", False),
+    (_meta_claim, "bad claims ['C1']", False),
+    (_cut_prose, "cut off mid-sentence in discussion", True),
+    (_stray_citation, "introduction has [3]", True),
+    (_abstract_without_answer, "does not state what the findings found", True),
+    (_duplicate_claim, "duplicated claims", False),
+]
+
+
+@pytest.mark.parametrize(("plant", "message", "writer_can_fix"), PLANTED)
+def test_lint_catches_each_planted_defect(plant, message, writer_can_fix):
     report = build_report(facts())
-    report.question = QUESTION[:30]
-    report.findings[0].refs = [9]
-    report.findings[1].refs = [1]
-    report.contradictions = []
-    report.claims[0].text = "The paper presents tables of results."
-    report.sections["discussion"] = "Warmup helped in small, 2"
-    failed = " ".join(line for line in lint(report, QUESTION) if line.startswith("FAIL"))
-    assert "question is missing or altered" in failed
-    assert "past the reference list" in failed
-    assert "uncited references [2]" in failed
-    assert "bad claims ['C1']" in failed
-    assert "prose cut off" in failed
+    assert all(line.startswith("pass") for line in lint(report, QUESTION))
+    plant(report)
+    failed = [line for line in lint(report, QUESTION) if line.startswith("FAIL")]
+    assert len(failed) >= 1 and any(message in line for line in failed), failed
+    sent_back = writer_fixes(report, QUESTION)
+    assert any(message in ask for ask in sent_back) == writer_can_fix
 
 
 def test_agreement_matrix_and_disagreements_from_claims_and_judgements():

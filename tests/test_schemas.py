@@ -133,12 +133,12 @@ def test_frame_and_revision_rules():
 
 
 def test_every_persona_has_a_rubric_and_scores_need_all_criteria():
-    assert len(personas()) >= 3
+    assert len(personas()) >= 4
     for persona in personas():
         criteria = rubric(persona)
         assert len(criteria) >= 3 and all(criteria.values())
-        schema = review_schema(list(criteria))
-        scores = {k: {"score": 7, "justification": "ok"} for k in criteria}
+        schema = review_schema(criteria)
+        scores = {k: {"score": 7, "justification": "Finding 1 is vague."} for k in criteria}
         schema.model_validate({"scores": scores, "requests": []})
         missing = dict(list(scores.items())[1:])
         with pytest.raises(ValidationError):
@@ -221,3 +221,26 @@ def test_code_drops_a_trailing_fragment_cut_by_a_length_bound():
     assert whole_sentences(cut) == "Warmup reduced early divergence in post-norm models."
     assert whole_sentences("Too short. cut") == "Too short. cut"  # nothing worth keeping
     assert whole_sentences("Complete sentence here.") == "Complete sentence here."
+
+
+def test_reviews_justify_from_the_draft_and_keep_only_finished_requests():
+    from synth.agents import reviewer
+
+    assert reviewer.personas() == ["citation_checker", "domain_expert", "editor", "methodologist"]
+    criteria = reviewer.rubric("methodologist")
+    schema = reviewer.review_schema(criteria)
+    own = "Finding 2 rests on one paper but is called strong."
+    answer = schema.model_validate(
+        {
+            "scores": {k: {"score": 5, "justification": own} for k in criteria},
+            "requests": [
+                "Call the evidence for finding 2 limited.",
+                "Consider adding a section on the impact of warmup on small transformers可以",
+                "Add a limitation about",
+            ],
+        }
+    )
+    assert answer.requests == ["Call the evidence for finding 2 limited."]
+    parroted = {k: {"score": 8, "justification": rule} for k, rule in criteria.items()}
+    with pytest.raises(ValidationError, match="repeats the criterion"):
+        schema.model_validate({"scores": parroted, "requests": []})

@@ -1,0 +1,119 @@
+"""The synthesis end to end against the fake model: disagreements reach the report, the review
+loop stops where it should, and the report checks send a draft back to the writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from synth.agents.schemas import Report
+from tests.conftest import only_run, run_cli, transcript
+from tests.fake_model import FakeModel
+from tests.test_end_to_end import run_args
+
+
+def finished(capsys, corpus: Path, fake: FakeModel, isolated: Path, *extra: str) -> Path:
+    code, _, err = run_cli(capsys, *run_args(corpus, fake, *extra))
+    assert code == 0, err
+    return only_run(isolated / "runs")
+
+
+def report_of(run: Path) -> Report:
+    return Report.model_validate_json((run / "report.json").read_text())
+
+
+def test_disagreements_reach_the_contradictions_section_and_the_matrix(
+    capsys, corpus, fake, isolated
+):
+    run = finished(capsys, corpus, fake, isolated)
+    report = report_of(run)
+    markdown = (run / "report.md").read_text()
+    section = markdown.split("## 3. Agreement and contradictions")[1].split("## 4.")[0]
+
+    contradicted = [c for c in report.claims if c.label.value == "CONTRADICTED"]
+    assert contradicted
+    listed = [c for c in report.contradictions if c.finding is None]
+    assert [c.claim_id for c in listed] == [c.id for c in contradicted]
+    for c in listed:
+        # Both sides quoted: the claim's own words and each contradicting passage.
+        assert f'"{c.quote}"' in section
+        assert all(f'"{e["text"]}"' in section for e in c.evidence)
+        assert all(
+            e["passage_id"] in next(x for x in contradicted if x.id == c.claim_id).evidence
+            for e in c.evidence
+        )
+
+    # The matrix has a row per finding and a column per reference, and a finding disputed by
+    # a paper names it on the "against" side.
+    assert len(report.agreement.rows) == len(report.findings)
+    assert report.agreement.refs == [r.n for r in report.references]
+    assert all(len(row.cells) == len(report.references) for row in report.agreement.rows)
+    for finding, row in zip(report.findings, report.agreement.rows, strict=True):
+        against = {
+            report.agreement.refs[i]
+            for i, c in enumerate(row.cells)
+            if c in ("contradicts", "mixed")
+        }
+        assert against == set(finding.disputing_refs)
+        assert finding.strength
+    assert any(f.disputing_refs for f in report.findings)
+    assert "| Finding | [1] |" in section
+
+
+def test_review_loop_stops_once_every_criterion_meets_the_threshold(capsys, corpus, fake, isolated):
+    run = finished(capsys, corpus, fake, isolated, "--revision-rounds", "3")
+    report = report_of(run)
+    assert sorted({r.round for r in report.reviews}) == [0, 1]
+    assert min(s.score for r in report.reviews if r.round == 1 for s in r.scores.values()) >= 7
+    assert sorted(p.name for p in (run / "checkpoints" / "write").glob("draft-*")) == [
+        "draft-0.json",
+        "draft-1.json",
+    ]
+
+
+def test_review_loop_stops_at_the_round_limit(capsys, corpus, fake, isolated):
+    fake.harsh_reviews = True
+    run = finished(capsys, corpus, fake, isolated, "--revision-rounds", "2")
+    report = report_of(run)
+    assert sorted({r.round for r in report.reviews}) == [0, 1, 2]
+    assert len(list((run / "checkpoints" / "write").glob("draft-*"))) == 3
+    writer_items = [e["item"] for e in transcript(run) if e["agent"] == "writer"]
+    assert writer_items.count("draft-1") == 1 and writer_items.count("draft-2") == 1
+
+
+def test_a_threshold_already_met_needs_no_revision(capsys, corpus, fake, isolated):
+    run = finished(capsys, corpus, fake, isolated, "--review-threshold", "6")
+    report = report_of(run)
+    assert {r.round for r in report.reviews} == {0}
+    assert "No revision was needed." in report.sections["method"]
+
+
+def test_failing_report_checks_send_the_draft_back_to_the_writer(capsys, corpus, fake, isolated):
+    fake.vague_abstract = "first"
+    run = finished(capsys, corpus, fake, isolated, "--review-threshold", "6")
+    report = report_of(run)
+    sent = [e for e in transcript(run) if e["item"] == "lint-1"]
+    assert sent and "does not state what the findings found" in sent[0]["messages"][-1]["content"]
+    assert not [e for e in transcript(run) if e["item"] == "lint-2"]
+    assert all(line.startswith("pass") for line in report.lint), report.lint
+    assert "sent the draft back to the writer once" in report.sections["method"]
+    assert (run / "checkpoints" / "write" / "lint-1.json").is_file()
+
+
+def test_a_check_the_writer_cannot_fix_is_stated_in_the_report(capsys, corpus, fake, isolated):
+    fake.vague_abstract = "always"
+    run = finished(capsys, corpus, fake, isolated, "--review-threshold", "6")
+    report = report_of(run)
+    items = [e["item"] for e in transcript(run) if e["agent"] == "writer"]
+    assert items.count("lint-1") == 1 and items.count("lint-2") == 1
+    failed = [line for line in report.lint if line.startswith("FAIL")]
+    assert len(failed) == 2
+    assert "does not state what the findings found" in failed[0]
+    assert "does not say how strong" in failed[1]
+    assert (
+        "The report checks found 2 problems that were not fixed" in report.sections["limitations"]
+    )
+    markdown = (run / "report.md").read_text()
+    assert "- FAIL: the abstract does not state" in markdown
+    data = json.loads((run / "report.json").read_text())
+    assert data["lint"] == report.lint
