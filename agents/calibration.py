@@ -62,28 +62,33 @@ def calibrate(calibration: Calibration | None, label: Label, score: float) -> fl
 
 
 def fit_curve(rows: list[tuple[float, bool]]) -> list[tuple[float, float]]:
-    """Isotonic fit of rightness on score, each block shrunk toward the overall rate."""
+    """Isotonic fit of rightness on score, each block shrunk toward the overall rate (and
+    pooled again where shrinking small blocks less than large ones broke the order)."""
     if not rows:
         return []
     overall = sum(right for _, right in rows) / len(rows)
-    blocks: list[list[float]] = []  # [score sum, right count, n]
+    raw = []
     for score in sorted({s for s, _ in rows}):
         at = [right for s, right in rows if s == score]
-        blocks.append([score * len(at), float(sum(at)), float(len(at))])
-        while len(blocks) > 1 and _rate(blocks[-2]) > _rate(blocks[-1]):
-            last = blocks.pop()
-            blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
-    return [
-        (
-            round(total / n, 4),
-            round((right + PRIOR_WEIGHT * overall) / (n + PRIOR_WEIGHT), 4),
-        )
-        for total, right, n in blocks
+        raw.append((score * len(at), float(sum(at)), float(len(at))))
+    shrunk = [
+        (total + PRIOR_WEIGHT * score_mean, right + PRIOR_WEIGHT * overall, n + PRIOR_WEIGHT)
+        for total, right, n in _pooled(raw)
+        for score_mean in [total / n]
     ]
+    return [(round(total / n, 4), round(right / n, 4)) for total, right, n in _pooled(shrunk)]
 
 
-def _rate(block: list[float]) -> float:
-    return block[1] / block[2]
+def _pooled(blocks: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Pool adjacent violators: merge (score sum, right sum, weight) blocks until the rate
+    right / weight never falls as the score rises."""
+    out: list[tuple[float, float, float]] = []
+    for block in blocks:
+        out.append(block)
+        while len(out) > 1 and out[-2][1] / out[-2][2] > out[-1][1] / out[-1][2]:
+            last = out.pop()
+            out[-1] = (out[-1][0] + last[0], out[-1][1] + last[1], out[-1][2] + last[2])
+    return out
 
 
 def brier(pairs: list[tuple[float, bool]]) -> float:

@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from synth.agents import tokens
 from synth.agents.budget import Budget
+from synth.agents.logprobs import TOP_LOGPROBS, compact
 from synth.agents.prompts import PromptTemplate
 from synth.errors import CheckFailed, Unreachable
 from synth.retrying import backoff_seconds, retry_after
@@ -170,6 +171,15 @@ class RawAnswer:
     finish_reason: str
     usage: Usage
     retries: int
+    logprobs: list[dict[str, Any]] | None = None  # compact token log-probabilities, if asked
+
+
+@dataclass
+class Answer(Generic[T]):
+    """A validated answer with the token log-probabilities of the text it was parsed from."""
+
+    value: T
+    logprobs: list[dict[str, Any]] | None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +236,18 @@ class Model:
             for e in (self.replay or {}).values()
         }
 
+    @property
+    def _logprobs_accepted(self) -> bool:
+        return self.endpoint.identity() + "#no-logprobs" not in self._dialects
+
+    def _asked_without_logprobs(self, entry: dict[str, Any]) -> bool:
+        same = (entry["agent"], entry["item"], entry["attempt"])
+        return any(
+            (e.get("agent"), e.get("item"), e.get("attempt")) == same
+            and not (e.get("params") or {}).get("logprobs")
+            for e in (self.replay or {}).values()
+        )
+
     def _fall_back(self) -> None:
         self._dialects[self.endpoint.identity()] = "json_object"
 
@@ -247,13 +269,41 @@ class Model:
         max_tokens: int,
         untrusted: list[str] | None = None,
         salvage: Callable[[str], T | None] | None = None,
-        _shrunk: int = 0,
     ) -> T:
         """Send, validate, re-ask on invalid answers; raise ItemDropped when re-asks run out.
 
         `salvage`, when given, may keep the valid part of the last answer (for example the
         valid claims of a list) before the item is given up.
         """
+        answer = await self.ask_scored(
+            agent=agent,
+            item=item,
+            prompt=prompt,
+            messages=messages,
+            schema=schema,
+            max_tokens=max_tokens,
+            untrusted=untrusted,
+            salvage=salvage,
+        )
+        return answer.value
+
+    async def ask_scored(
+        self,
+        *,
+        agent: str,
+        item: str,
+        prompt: PromptTemplate,
+        messages: list[dict[str, str]],
+        schema: type[T],
+        max_tokens: int,
+        untrusted: list[str] | None = None,
+        salvage: Callable[[str], T | None] | None = None,
+        logprobs: bool = False,
+        _shrunk: int = 0,
+    ) -> Answer[T]:
+        """`ask`, also returning the token log-probabilities of the valid answer when
+        `logprobs` is set and the server gives them (a server that refuses them is asked
+        without them from then on)."""
         json_schema = schema.model_json_schema()
         original = messages
         messages = list(messages)
@@ -265,7 +315,9 @@ class Model:
             }
         last_error = ""
         for attempt in range(self.max_reasks + 1):
-            params = {"temperature": 0, "max_tokens": max_tokens, "seed": 0}
+            params: dict[str, Any] = {"temperature": 0, "max_tokens": max_tokens, "seed": 0}
+            if logprobs and self._logprobs_accepted:
+                params |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
             fmt = response_format(dialect, agent, json_schema)
             request = {
                 "model": self.endpoint.model,
@@ -299,7 +351,7 @@ class Model:
                 "started": time.time(),
             }
             again = functools.partial(
-                self.ask,
+                self.ask_scored,
                 agent=agent,
                 item=item,
                 prompt=prompt,
@@ -307,6 +359,7 @@ class Model:
                 max_tokens=max_tokens,
                 untrusted=untrusted,
                 salvage=salvage,
+                logprobs=logprobs,
             )
             try:
                 raw = await self._answer(request, request_hash, cache_key, entry, dialect)
@@ -329,12 +382,14 @@ class Model:
                 },
                 retries=raw.retries,
             )
+            if raw.logprobs is not None:
+                entry["logprobs"] = raw.logprobs
             value, last_error = self._validate(raw, schema)
             entry["parsed"] = value.model_dump(mode="json") if value is not None else None
             entry["error"] = last_error or None
             self.recorder.record(entry)
             if value is not None:
-                return value
+                return Answer(value, raw.logprobs)
             messages = [
                 *messages,
                 {"role": "assistant", "content": raw.content[:4000]},
@@ -342,7 +397,7 @@ class Model:
             ]
         kept = salvage(raw.content) if salvage is not None else None
         if kept is not None:
-            return kept
+            return Answer(kept, None)
         raise ItemDropped(agent, item, last_error)
 
     def _validate(self, raw: RawAnswer, schema: type[T]) -> tuple[T | None, str]:
@@ -374,6 +429,10 @@ class Model:
             if recorded is None and dialect != "json_object" and asked in self._json_mode_calls():
                 # The run fell back to JSON mode for this call: ask as it then did.
                 self._fall_back()
+                raise _DialectFallback()
+            if recorded is None and "logprobs" in request and self._asked_without_logprobs(entry):
+                # The run's server refused log-probabilities: ask as the run then did.
+                self._dialects[self.endpoint.identity() + "#no-logprobs"] = "yes"
                 raise _DialectFallback()
             if recorded is None:
                 raise CheckFailed(
@@ -434,6 +493,7 @@ class Model:
                         "prompt_tokens": raw.usage.prompt_tokens,
                         "completion_tokens": raw.usage.completion_tokens,
                     },
+                    "logprobs": raw.logprobs,
                 },
             )
         return raw
@@ -461,6 +521,10 @@ class Model:
         except openai.BadRequestError as error:
             if any(sign in str(error).lower() for sign in CONTEXT_SIGNS):
                 raise _ContextTooLong() from error
+            if "logprobs" in request and "logprob" in str(error).lower():
+                # The endpoint does not give log-probabilities: ask without them from now on.
+                self._dialects[self.endpoint.identity() + "#no-logprobs"] = "yes"
+                raise _DialectFallback() from error
             if dialect != "json_object" and "response_format" in str(error):
                 # The endpoint does not take this schema dialect: fall back to plain JSON mode.
                 # (`dialect` is this request's: concurrent requests may each be refused.)
@@ -485,8 +549,13 @@ class Model:
         usage = Usage()
         if response.usage is not None:
             usage = Usage(response.usage.prompt_tokens or 0, response.usage.completion_tokens or 0)
+        scored = getattr(choice, "logprobs", None)
         return RawAnswer(
-            choice.message.content or "", choice.finish_reason or "stop", usage, retries
+            choice.message.content or "",
+            choice.finish_reason or "stop",
+            usage,
+            retries,
+            compact(getattr(scored, "content", None)),
         )
 
     def _unreachable(self, error: BaseException) -> Unreachable:
@@ -565,6 +634,7 @@ def _raw_from_record(record: Mapping[str, Any]) -> RawAnswer:
         record.get("finish_reason") or "stop",
         Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
         0,
+        record.get("logprobs"),
     )
 
 

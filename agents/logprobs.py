@@ -14,9 +14,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import Field
+
 from synth.agents.schemas import Strict
 
-TOP_LOGPROBS = 5
+TOP_LOGPROBS = 10
+# Choices are read near the start of an answer (schemas put them first); later tokens are not
+# kept, so that transcripts stay small.
+KEPT_TOKENS = 32
 
 
 class TokenAlternative(Strict):
@@ -27,7 +32,7 @@ class TokenAlternative(Strict):
 class TokenLogprob(Strict):
     token: str
     logprob: float
-    top_logprobs: list[TokenAlternative] = []
+    top_logprobs: list[TokenAlternative] = Field(default_factory=list)
 
 
 def compact(content: Sequence[Any] | None) -> list[dict[str, Any]] | None:
@@ -47,7 +52,7 @@ def compact(content: Sequence[Any] | None) -> list[dict[str, Any]] | None:
                 for a in get(t, "top_logprobs") or []
             ],
         }
-        for t in content
+        for t in list(content)[:KEPT_TOKENS]
     ]
 
 

@@ -270,6 +270,9 @@ class Signals(Strict):
     papers_against: int  # other papers with a passage on the opposite side
     passages_judged: int
     best_score: float  # retrieval similarity of the best passage on the label's side (0: none)
+    # The model's mean probability for its stance on those passages, from token
+    # log-probabilities; None where the server gives none (its stated stance is then taken).
+    model_probability: float | None = None
 
 
 class Verdict(Strict):

@@ -16,20 +16,24 @@ from pydantic import StringConstraints
 
 from synth.agents import prompts
 from synth.agents.calibration import Calibration, calibrate
-from synth.agents.llm import ItemDropped, Model
+from synth.agents.llm import Answer, ItemDropped, Model
+from synth.agents.logprobs import choice_probability
 from synth.agents.schemas import Claim, Evidence, Label, Signals, Strict, Verdict, whole_sentences
 
 MAX_TOKENS = 120
+STANCES = ("unrelated", "supports", "contradicts")
 Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_RULE = (
     "Each verdict's evidence score is computed by code from what it counted. For SUPPORTED or "
     "CONTRADICTED it is 0.50, plus 0.15 for each independent paper with a passage on the side "
     "of the label (at most three), minus 0.15 for each paper with a passage on the other side, "
     "plus a tenth of how far the best such passage's retrieval similarity lies above 0.5, "
-    "minus 0.10 when the claim's quote was not found in its passage; passages from the claim's "
-    "own paper count toward the label but not toward the score. For INSUFFICIENT it is 0.50 "
-    "when no passage from another paper could be offered, and 0.05 more for each passage "
-    "judged unrelated (at most four). Scores are kept between 0.30 and 0.95."
+    "minus 0.10 when the claim's quote was not found in its passage, and minus a fifth of the "
+    "model's doubt: one minus its token probability for its judgements, where the server "
+    "gives log-probabilities (its stated judgement counts as certain otherwise). Passages from "
+    "the claim's own paper count toward the label but not toward the score. For INSUFFICIENT "
+    "it is 0.50 when no passage from another paper could be offered, and 0.05 more for each "
+    "passage judged unrelated (at most four). Scores are kept between 0.30 and 0.95."
 )
 
 
@@ -62,7 +66,11 @@ def _finished(rationale: str) -> str:
 
 
 def decide(
-    stances: dict[str, str], evidence: dict[str, Evidence], own_paper: str, quote_found: bool = True
+    stances: dict[str, str],
+    evidence: dict[str, Evidence],
+    own_paper: str,
+    quote_found: bool = True,
+    probabilities: dict[str, float | None] | None = None,
 ) -> Decision:
     """Label, evidence ids and evidence score from the per-passage judgements."""
     # A paper rarely contradicts itself; a "contradicts" from the claim's own paper is far
@@ -89,11 +97,13 @@ def decide(
         label, side, n_side, n_other = Label.CONTRADICTED, "contradicts", n_against, n_for
     else:
         label, side, n_side, n_other = Label.SUPPORTED, "supports", n_for, n_against
+    known = [p for e in ids[side] if (p := (probabilities or {}).get(e)) is not None]
     signals = Signals(
         papers_for=n_side,
         papers_against=n_other,
         passages_judged=len(stances),
         best_score=max(evidence[e].score for e in ids[side]),
+        model_probability=round(sum(known) / len(known), 4) if known else None,
     )
     return Decision(label, ids[side], rule_score(label, signals, quote_found), stances, signals)
 
@@ -106,6 +116,8 @@ def rule_score(label: Label, signals: Signals, quote_found: bool = True) -> floa
         score = 0.50 + 0.15 * min(signals.papers_for, 3) - 0.15 * signals.papers_against
         score += 0.10 * (signals.best_score - 0.5)
         score -= 0.0 if quote_found else 0.10
+        if signals.model_probability is not None:
+            score -= 0.20 * (1.0 - signals.model_probability)
     return round(min(0.95, max(0.30, score)), 2)
 
 
@@ -131,9 +143,9 @@ async def verify(
         )
     template = prompts.load("verifier")
 
-    async def judge(passage: Evidence) -> Judgement | None:
+    async def judge(passage: Evidence) -> Answer[Judgement] | None:
         try:
-            return await model.ask(
+            return await model.ask_scored(
                 agent="verifier",
                 item=f"{claim.id}|{passage.passage_id}",
                 prompt=template,
@@ -143,6 +155,7 @@ async def verify(
                 schema=Judgement,
                 max_tokens=MAX_TOKENS,
                 untrusted=[passage.passage_id],
+                logprobs=True,
             )
         except ItemDropped:
             return None
@@ -158,11 +171,15 @@ async def verify(
     if not answered:
         raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")
     offered = {e.passage_id: e for e, _ in answered}
-    stances = {e.passage_id: j.stances.E1 for e, j in answered}
-    decision = decide(stances, offered, claim.paper_id, claim.quote_found)
+    stances = {e.passage_id: a.value.stances.E1 for e, a in answered}
+    probabilities = {
+        e.passage_id: choice_probability(a.logprobs, "E1", a.value.stances.E1, STANCES)
+        for e, a in answered
+    }
+    decision = decide(stances, offered, claim.paper_id, claim.quote_found, probabilities)
     label, chosen = decision.label, decision.evidence
-    decisive = [j.rationale for e, j in answered if e.passage_id in chosen]
-    rationale = " ".join(map(_finished, decisive or [answered[0][1].rationale]))
+    decisive = [a.value.rationale for e, a in answered if e.passage_id in chosen]
+    rationale = " ".join(map(_finished, decisive or [answered[0][1].value.rationale]))
     return Verdict(
         claim_id=claim.id,
         label=label,

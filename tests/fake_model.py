@@ -58,6 +58,7 @@ class FakeModel:
         self.delay = 0.0  # seconds before each answer, to leave time for an interruption
         self.vague_abstract = ""  # "first" or "always": see _write
         self.harsh_reviews = False  # True: revisions never satisfy the reviewers (see _review)
+        self.logprobs = "give"  # or "refuse": a 400 for requests that ask for log-probabilities
         self._lock = threading.Lock()
         handler = self._handler()
         self._server = _QuietServer(("127.0.0.1", 0), handler)
@@ -117,8 +118,19 @@ class FakeModel:
                     if fault == "garbage"
                     else json.dumps(answer(agent, body, fake))
                 )
+                if body.get("logprobs") and fake.logprobs == "refuse":
+                    message = "logprobs are not supported for this model"
+                    self._send(400, {"error": {"message": message, "type": "invalid_request"}})
+                    return
                 with fake._lock:
                     fake.calls[agent] += 1
+                choice: dict[str, Any] = {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+                if body.get("logprobs"):
+                    choice["logprobs"] = {"content": _token_logprobs(content)}
                 self._send(
                     200,
                     {
@@ -126,13 +138,7 @@ class FakeModel:
                         "object": "chat.completion",
                         "created": 0,
                         "model": body["model"],
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": content},
-                            }
-                        ],
+                        "choices": [choice],
                         "usage": {
                             "prompt_tokens": 100,
                             "completion_tokens": 20,
@@ -157,6 +163,23 @@ class FakeModel:
 
 
 # Answers ----------------------------------------------------------------------------------------
+
+STANCES = ("supports", "unrelated", "contradicts")
+
+
+def _token_logprobs(content: str) -> list[dict[str, Any]]:
+    """Three tokens: the text before a stance value, the value, the rest. The stance's token
+    is sure (probability 0.90 among the stances); the text around it is certain."""
+    match = re.search(r'"E1": "(\w+)"', content)
+    if match is None:
+        return [{"token": content, "logprob": 0.0, "top_logprobs": []}]
+    chosen = match.group(1)
+    alternatives = [{"token": s, "logprob": -0.1 if s == chosen else -3.0} for s in STANCES]
+    return [
+        {"token": content[: match.start(1)], "logprob": 0.0, "top_logprobs": []},
+        {"token": chosen, "logprob": -0.1, "top_logprobs": alternatives},
+        {"token": content[match.end(1) :], "logprob": 0.0, "top_logprobs": []},
+    ]
 
 
 def _user(body: dict[str, Any]) -> str:

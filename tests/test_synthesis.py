@@ -117,3 +117,62 @@ def test_a_check_the_writer_cannot_fix_is_stated_in_the_report(capsys, corpus, f
     assert "- FAIL: the abstract does not state" in markdown
     data = json.loads((run / "report.json").read_text())
     assert data["lint"] == report.lint
+
+
+def verdicts_of(run: Path) -> list[dict]:
+    folder = run / "checkpoints" / "verify"
+    return [json.loads(p.read_text())["verdict"] for p in sorted(folder.glob("*.json"))]
+
+
+def test_token_probabilities_enter_the_confidence_and_replay(capsys, corpus, fake, isolated):
+    run = finished(capsys, corpus, fake, isolated)
+    decisive = [v for v in verdicts_of(run) if v and v["label"] != "INSUFFICIENT"]
+    assert decisive
+    assert {v["signals"]["model_probability"] for v in decisive} == {0.9009}
+    calls = [e for e in transcript(run) if e["agent"] == "verifier"]
+    assert all(e["params"]["logprobs"] and e["logprobs"] for e in calls)
+    report = report_of(run)
+    assert "uncalibrated" in report.sections["confidence"]
+    code, _, err = run_cli(capsys, "replay", str(run))
+    assert code == 0, err
+
+
+def test_a_server_without_logprobs_is_asked_without_them(capsys, corpus, fake, isolated):
+    fake.logprobs = "refuse"
+    run = finished(capsys, corpus, fake, isolated)
+    decisive = [v for v in verdicts_of(run) if v and v["label"] != "INSUFFICIENT"]
+    assert decisive and all(v["signals"]["model_probability"] is None for v in decisive)
+    calls = [e for e in transcript(run) if e["agent"] == "verifier"]
+    assert calls and not any(e["params"].get("logprobs") for e in calls)
+    code, _, err = run_cli(capsys, "replay", str(run))
+    assert code == 0, err
+
+
+def test_a_calibration_for_the_model_is_used_and_named(capsys, corpus, fake, isolated):
+    from synth.agents import calibration
+    from synth.agents.schemas import Label
+    from synth.store import paths
+
+    fitted = calibration.Calibration(
+        model="m",
+        dataset="a test set",
+        created="2026-11-30",
+        claims=40,
+        curves={Label.SUPPORTED: [(0.5, 0.4), (0.95, 0.8)]},
+        brier_rule=0.3,
+        brier_calibrated=0.2,
+    )
+    calibration.save(fitted, paths.data_dir() / "calibrations")
+    run = finished(capsys, corpus, fake, isolated)
+    report = report_of(run)
+    assert "calibrated for m on a test set (40 labelled claims" in report.sections["confidence"]
+    assert "uncalibrated" not in report.sections["limitations"]
+    supported = [v for v in verdicts_of(run) if v and v["label"] == "SUPPORTED"]
+    assert supported
+    for verdict in supported:
+        x = verdict["rule_score"]
+        assert verdict["confidence"] == round(0.4 + (x - 0.5) / 0.45 * 0.4, 2) if x > 0.5 else 0.4
+    # The run keeps the calibration it used: a later one does not change its replay.
+    calibration.save(fitted.model_copy(update={"claims": 99}), paths.data_dir() / "calibrations")
+    code, _, err = run_cli(capsys, "replay", str(run))
+    assert code == 0, err
