@@ -208,26 +208,15 @@ class Session:
             asks = writer_fixes(report, self.question)
             if not asks:
                 break
-            fixed = self.run.load("write", f"lint-{attempt}", writer.Draft)
+            strengths = [
+                finding_strength(f.claim_ids, f.disagreeing_ids, by_id, facts.verdicts)
+                for f in facts.draft.findings
+            ]
+            fixed = await self._revision(
+                f"lint-{attempt}", f"report-check fix {attempt}", facts.draft, asks, strengths
+            )
             if fixed is None:
-                strengths = [
-                    finding_strength(f.claim_ids, f.disagreeing_ids, by_id, facts.verdicts)
-                    for f in facts.draft.findings
-                ]
-                try:
-                    fixed = await writer.revise(
-                        self.models["writer"],
-                        round_no=attempt,
-                        item=f"lint-{attempt}",
-                        question=self.question,
-                        draft=facts.draft,
-                        requests=asks,
-                        strengths=strengths,
-                    )
-                except ItemDropped as failed:
-                    self._warn(f"the fix of the report checks failed validation ({failed.reason})")
-                    break
-                self.run.save("write", f"lint-{attempt}", fixed)
+                break
             facts.revisions = [
                 *facts.revisions,
                 Revision(
@@ -723,21 +712,11 @@ class Session:
             ):
                 break
             asks = revision_requests(round_reviews, self.settings.review_threshold)
-            revised = self.run.load("write", f"draft-{round_no + 1}", writer.Draft)
+            revised = await self._revision(
+                f"draft-{round_no + 1}", f"revision {round_no + 1}", draft, asks, strengths
+            )
             if revised is None:
-                try:
-                    revised = await writer.revise(
-                        self.models["writer"],
-                        round_no=round_no + 1,
-                        question=self.question,
-                        draft=draft,
-                        requests=asks,
-                        strengths=strengths,
-                    )
-                except ItemDropped as failed:
-                    self._warn(f"revision {round_no + 1} failed validation ({failed.reason})")
-                    break
-                self.run.save("write", f"draft-{round_no + 1}", revised)
+                break
             revisions.append(
                 Revision(
                     step=f"revision {round_no + 1}",
@@ -747,6 +726,28 @@ class Session:
             )
             draft = revised
         return draft, reviews, revisions
+
+    async def _revision(
+        self, item: str, step: str, draft: writer.Draft, asks: list[str], strengths: list[str]
+    ) -> writer.Draft | None:
+        """The writer's revision `item` (checkpointed), or None with a warning when its
+        answers failed validation (the draft before it stands)."""
+        revised = self.run.load("write", item, writer.Draft)
+        if revised is None:
+            try:
+                revised = await writer.revise(
+                    self.models["writer"],
+                    item=item,
+                    question=self.question,
+                    draft=draft,
+                    requests=asks,
+                    strengths=strengths,
+                )
+            except ItemDropped as failed:
+                self._warn(f"{step} failed validation ({failed.reason})")
+                return None
+            self.run.save("write", item, revised)
+        return revised
 
     def _groups(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[list[str]]:
         saved = self.run.load("write", "groups", Groups)

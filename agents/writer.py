@@ -254,17 +254,16 @@ def salvage_frame(raw: str, question: str) -> FrameDraft | None:
 async def revise(
     model: Model,
     *,
-    round_no: int,
+    item: str,
     question: str,
     draft: Draft,
     requests: list[str],
     strengths: list[str],
-    item: str | None = None,
 ) -> Draft:
     template = prompts.load("writer_revise")
     answer = await model.ask(
         agent="writer",
-        item=item or f"draft-{round_no}",
+        item=item,
         prompt=template,
         messages=template.messages(
             question=question,

@@ -16,21 +16,20 @@ saved under the model's identity (name and weights revision) in the user data fo
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
-import sys
 import tempfile
 from pathlib import Path
 
-from results import machine, publish
+from results import machine
 from scifact import (
-    DATA,
     data_name,
     index,
     judge_all,
     library_folder,
     load,
+    main_with,
     model_name,
+    parser_for,
     verifier_model,
     with_distractors,
 )
@@ -99,29 +98,12 @@ async def run(args: argparse.Namespace) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parser_for(__doc__.splitlines()[0], "save nothing and leave bench/RESULTS.md alone")
     parser.add_argument("--claims", type=int, default=120, help="claims to fit on")
-    parser.add_argument("--data", type=Path, default=DATA, help="a folder in SciFact's format")
-    parser.add_argument("--fake", action="store_true", help="the fake test model (CI)")
-    parser.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible endpoint")
-    parser.add_argument("--model", default="local", help="model name (default: local)")
-    parser.add_argument("--evidence-k", dest="evidence_k", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument(
         "--ship", action="store_true", help="save among the calibrations synth ships with"
     )
-    parser.add_argument(
-        "--no-write",
-        dest="write",
-        action="store_false",
-        help="save nothing and leave bench/RESULTS.md alone",
-    )
-    args = parser.parse_args()
-    if not (args.data / "claims_train.jsonl").is_file():
-        print(f"no SciFact data in {args.data}: pass --data DIR", file=sys.stderr)
-        return 2
-    publish([asyncio.run(run(args))], args.write)
-    return 0
+    return main_with(parser, run)
 
 
 if __name__ == "__main__":

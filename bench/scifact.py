@@ -25,8 +25,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from results import machine, publish
 
@@ -265,27 +266,32 @@ async def run(args: argparse.Namespace) -> str:
     return section(scores(rows), name, mode, passages, ingest, data_name(args.data))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="30 claims, 300 distractors")
+def parser_for(description: str, write_help: str) -> argparse.ArgumentParser:
+    """The options both SciFact scripts take: data, model, evidence and --no-write."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, default=DATA, help="a folder in SciFact's format")
     parser.add_argument("--fake", action="store_true", help="the fake test model (CI)")
     parser.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible endpoint")
     parser.add_argument("--model", default="local", help="model name (default: local)")
     parser.add_argument("--evidence-k", dest="evidence_k", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument(
-        "--no-write",
-        dest="write",
-        action="store_false",
-        help="print only; leave bench/RESULTS.md alone",
-    )
+    parser.add_argument("--no-write", dest="write", action="store_false", help=write_help)
+    return parser
+
+
+def main_with(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], Any]) -> int:
     args = parser.parse_args()
     if not (args.data / "claims_train.jsonl").is_file():
         print(f"no SciFact data in {args.data}: pass --data DIR", file=sys.stderr)
         return 2
     publish([asyncio.run(run(args))], args.write)
     return 0
+
+
+def main() -> int:
+    parser = parser_for(__doc__.splitlines()[0], "print only; leave bench/RESULTS.md alone")
+    parser.add_argument("--quick", action="store_true", help="30 claims, 300 distractors")
+    return main_with(parser, run)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 
-from synth.agents.schemas import Finding, Reference, Report
+from synth.agents.schemas import Contradiction, Finding, Reference, Report
 from synth.report.build import cite_text
 
 CSV_COLUMNS = [
@@ -77,6 +77,21 @@ def evidence_line(finding: Finding) -> str:
         line += f"; disputed by claim{'s' if len(finding.against_claim_ids) > 1 else ''} "
         line += ", ".join(finding.against_claim_ids)
     return line + "."
+
+
+def contradiction_lines(c: Contradiction) -> list[str]:
+    """One disagreement, each side in its own words: a claim against the passages that
+    contradict it, or against the claims of the finding it disputes."""
+    if c.finding is None:
+        refs = sorted({int(e["ref"]) for e in c.evidence})
+        head = f"{c.statement} {cite_text([c.ref])}, contradicted by {cite_text(refs)}."
+        side = "Evidence"
+    else:
+        head = f"(against finding {c.finding}) {c.statement} {cite_text([c.ref])}"
+        side = f"Finding {c.finding}"
+    lines = [f"- **{c.claim_id}** {head}", f'  > {c.claim_id} {cite_text([c.ref])}: "{c.quote}"']
+    lines += [f'  >\n  > {side} {cite_text([int(e["ref"])])}: "{e["text"]}"' for e in c.evidence]
+    return lines
 
 
 def agreement_table(report: Report) -> list[str]:
@@ -168,30 +183,15 @@ def to_markdown(report: Report) -> str:
             "names a disagreeing claim.",
             "",
         ]
-    if verdict_based:
-        out += ["Claims that passages of other papers contradict, with both sides quoted:", ""]
-    for c in verdict_based:
-        refs = sorted({int(e["ref"]) for e in c.evidence})
-        out.append(
-            f"- **{c.claim_id}** {c.statement} {cite_text([c.ref])}, contradicted by "
-            f"{cite_text(refs)}."
-        )
-        out.append(f'  > Claim\'s source {cite_text([c.ref])}: "{c.quote}"')
-        for e in c.evidence:
-            out.append(f'  >\n  > Evidence {cite_text([int(e["ref"])])}: "{e["text"]}"')
-    if verdict_based:
-        out.append("")
-    if named:
-        out += ["Claims that disagree with a finding, against the claims it rests on:", ""]
-    for c in named:
-        out.append(
-            f"- **{c.claim_id}** (against finding {c.finding}) {c.statement} {cite_text([c.ref])}"
-        )
-        out.append(f'  > {c.claim_id} {cite_text([c.ref])}: "{c.quote}"')
-        for e in c.evidence:
-            out.append(f'  >\n  > Finding {c.finding} {cite_text([int(e["ref"])])}: "{e["text"]}"')
-    if named:
-        out.append("")
+    groups = (
+        ("Claims that passages of other papers contradict, with both sides quoted:", verdict_based),
+        ("Claims that disagree with a finding, against the claims it rests on:", named),
+    )
+    for heading, group in groups:
+        if group:
+            out += [heading, ""]
+            out += [line for c in group for line in contradiction_lines(c)]
+            out.append("")
 
     out += ["## 4. Discussion", "", report.sections["discussion"], ""]
     out += ["## 5. Method", "", report.sections["method"], ""]
