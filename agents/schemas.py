@@ -388,6 +388,8 @@ class ReportClaim(Claim):
     confidence: float
     evidence: list[str]
     rationale: str
+    signals: Signals | None = None  # what the code counted behind the confidence
+    judgements: dict[str, str] = Field(default_factory=dict)  # every passage's stance
 
 
 class Stats(Strict):
@@ -425,6 +427,7 @@ class Report(Strict):
     lint: list[str]
     agreement: Agreement = Field(default_factory=lambda: Agreement(refs=[], rows=[]))
     revisions: list[Revision] = Field(default_factory=list)
+    calibration: str | None = None  # the model whose calibration gave the confidences, if any
 
 
 # ---------------------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ class Session:
             passage_texts={p.id: p.text for p in passages},
             prices=self.settings.prices,
             calibration_note=calibration.describe(in_use.calibration, in_use.model),
-            calibrated=in_use.calibration is not None,
+            calibrated=in_use.model if in_use.calibration is not None else None,
         )
 
     # Stages ------------------------------------------------------------------------------------

@@ -118,7 +118,14 @@ def claim_trail(report: Report, passages: Mapping[str, Passage], claim_id: str) 
         if claim.id in f.claim_ids
     ]
     cited_in += [
-        f"contradiction: {c.statement}" for c in report.contradictions if c.claim_id == claim.id
+        f"finding {n} (disputes it): {f.statement}"
+        for n, f in enumerate(report.findings, start=1)
+        if claim.id in f.against_claim_ids
+    ]
+    cited_in += [
+        f"contradiction: {c.statement}"
+        for c in report.contradictions
+        if c.claim_id == claim.id and c.finding is None
     ]
     return ClaimTrail(
         claim=claim.model_dump(mode="json"),
@@ -268,6 +275,19 @@ def trail_text(trail: ClaimTrail) -> str:
             f"  {p['text']}",
         ]
     lines += ["", f"verdict: {c['label']}, confidence {c['confidence']:.2f}. {c['rationale']}"]
+    if c.get("signals"):
+        s = c["signals"]
+        doubt = s.get("model_probability")
+        lines.append(
+            f"counted: {s['papers_for']} other papers for the label, {s['papers_against']} "
+            f"against, {s['passages_judged']} passages judged, best retrieval similarity "
+            f"{s['best_score']:.2f}, model probability "
+            + ("not given" if doubt is None else f"{doubt:.2f}")
+        )
+    if c.get("judgements"):
+        lines.append(
+            "judged: " + ", ".join(f"{pid} {stance}" for pid, stance in c["judgements"].items())
+        )
     for e in trail.evidence:
         ref = f" [{e['ref']}]" if e.get("ref") else ""
         lines += ["", f"evidence {e['id']}{ref}:", f"  {e.get('text', '(text not in the run)')}"]

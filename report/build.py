@@ -67,7 +67,7 @@ class RunFacts:
     passage_texts: dict[str, str] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
     calibration_note: str = "Confidence is uncalibrated."
-    calibrated: bool = False
+    calibrated: str | None = None  # the identity of the model whose calibration was used
     revisions: list[Revision] = field(default_factory=list)
 
 
@@ -174,7 +174,7 @@ def build_report(facts: RunFacts) -> Report:
             **c.model_dump(),
             ref=numbering.get(c.paper_id),
             **facts.verdicts[c.id].model_dump(
-                include={"label", "confidence", "evidence", "rationale"}
+                include={"label", "confidence", "evidence", "rationale", "signals", "judgements"}
             ),
         )
         for c in facts.claims
@@ -223,6 +223,7 @@ def build_report(facts: RunFacts) -> Report:
         screening=facts.screening,
         lint=[],
         revisions=facts.revisions,
+        calibration=facts.calibrated,
         agreement=Agreement(
             refs=list(range(1, len(references) + 1)),
             rows=[

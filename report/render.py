@@ -205,7 +205,8 @@ def to_markdown(report: Report) -> str:
 
     out += ["## 7. Claims", "", report.sections["confidence"], ""]
     out += [
-        "| Claim | Ref | Statement | Quote (verbatim) | Verdict | Confidence | Evidence |",
+        "| Claim | Ref | Statement | Quote (verbatim) | Verdict | Confidence "
+        f"({'calibrated' if report.calibration else 'uncalibrated'}) | Evidence |",
         "|---|---|---|---|---|---|---|",
     ]
     for c in report.claims:

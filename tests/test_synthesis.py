@@ -132,9 +132,14 @@ def test_token_probabilities_enter_the_confidence_and_replay(capsys, corpus, fak
     calls = [e for e in transcript(run) if e["agent"] == "verifier"]
     assert all(e["params"]["logprobs"] and e["logprobs"] for e in calls)
     report = report_of(run)
-    assert "uncalibrated" in report.sections["confidence"]
+    assert "uncalibrated" in report.sections["confidence"] and report.calibration is None
+    assert "| Confidence (uncalibrated) |" in (run / "report.md").read_text()
     code, _, err = run_cli(capsys, "replay", str(run))
     assert code == 0, err
+    claim = next(c for c in report.claims if c.label.value != "INSUFFICIENT")
+    code, out, err = run_cli(capsys, "audit", str(run), "--claim", claim.id)
+    assert code == 0, err
+    assert "model probability 0.90" in out and f"judged: {claim.evidence[0]} " in out
 
 
 def test_a_server_without_logprobs_is_asked_without_them(capsys, corpus, fake, isolated):
@@ -166,6 +171,7 @@ def test_a_calibration_for_the_model_is_used_and_named(capsys, corpus, fake, iso
     run = finished(capsys, corpus, fake, isolated)
     report = report_of(run)
     assert "calibrated for m on a test set (40 labelled claims" in report.sections["confidence"]
+    assert report.calibration == "m"
     assert "uncalibrated" not in report.sections["limitations"]
     supported = [v for v in verdicts_of(run) if v and v["label"] == "SUPPORTED"]
     assert supported
