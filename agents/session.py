@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -39,7 +39,7 @@ from synth.agents.schemas import (
 )
 from synth.errors import BudgetReached, CheckFailed, Unreachable
 from synth.report.agreement import finding_strength
-from synth.report.build import RunFacts, build_report, writer_fixes
+from synth.report.build import LINT_ROUNDS, RunFacts, build_report, writer_fixes
 from synth.report.partial import partial_report
 from synth.sources.http import SourceError
 from synth.sources.literature import NETWORK_SOURCES, SOURCE_NAMES, Literature, needs_metadata
@@ -129,9 +129,6 @@ class FindingResult(Strict):
     dropped: str | None = None
 
 
-LINT_ROUNDS = 2  # times a draft failing the report checks goes back to the writer
-
-
 def revision_requests(reviews: list[Review], threshold: int) -> list[str]:
     """What the writer is asked to change: the reviewers' requests, then every criterion
     scored under the threshold."""
@@ -196,8 +193,9 @@ class Session:
         with self._timed("write"):
             draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
             facts = self._facts(gathered, passages, selected, claims, verdicts, dropped)
-            facts.draft, facts.reviews, facts.revisions = draft, reviews, revisions
-            return await self._checked_report(facts)
+            return await self._checked_report(
+                replace(facts, draft=draft, reviews=reviews, revisions=revisions)
+            )
 
     async def _checked_report(self, facts: RunFacts) -> Report:
         """Build the report and lint it; failures the writer can mend go back to it, up to
@@ -241,7 +239,8 @@ class Session:
         verdicts: dict[str, Verdict],
         dropped: list[str],
     ) -> RunFacts:
-        """What the report is built from; the draft and reviews are set by the caller."""
+        """What the report is built from, but for the writer's work: the draft, reviews and
+        revisions are the caller's to set."""
         in_use = self._calibration()
         # A replay reports the facts of the run it replays: its id, dates, timings, warnings
         # and calls (DESIGN "Determinism and replay").

@@ -362,6 +362,7 @@ def limitations_text(facts: RunFacts, unpriced: list[str] | None = None) -> str:
 # Report checks
 
 
+LINT_ROUNDS = 2  # times a draft failing the report checks goes back to the writer
 _SMALL = "zero one two three four five six seven eight nine ten eleven twelve"
 NUMBER_WORDS = {w: i for i, w in enumerate(_SMALL.split())} | {"fifteen": 15, "twenty": 20}
 STRENGTH_WORDS = re.compile(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from synth.agents import extractor, planner, prompts, reviewer, screener, tokens, verifier, writer
 from synth.agents.schemas import RunSettings
+from synth.report.build import LINT_ROUNDS
 from synth.report.cost import price_for
 
 PASSAGE_TOKENS = 180  # a passage of about 130 words
@@ -75,7 +76,7 @@ def estimate(
         ),
         (
             "write",
-            1 + s.revision_rounds,
+            1 + s.revision_rounds + LINT_ROUNDS,  # the report checks may send it back too
             _template_tokens("writer") + draft,
             writer.FRAME_TOKENS + writer.FINDING_TOKENS,
         ),
