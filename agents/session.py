@@ -124,6 +124,11 @@ class Groups(Strict):
     groups: list[list[str]]
 
 
+class ReviewResult(Strict):
+    review: Review | None
+    dropped: str | None = None
+
+
 class FindingResult(Strict):
     finding: writer.FindingOut | None
     dropped: str | None = None
@@ -687,22 +692,34 @@ class Session:
         for round_no in range(self.settings.revision_rounds + 1):
             text = writer.draft_text(draft, strengths)
 
-            async def one_review(persona: str, r: int = round_no, text: str = text) -> Review:
-                return await reviewer.review(
-                    self.models["reviewer"],
-                    persona=persona,
-                    round_no=r,
-                    question=self.question,
-                    draft=text,
-                )
+            async def one_review(persona: str, r: int = round_no, text: str = text) -> ReviewResult:
+                try:
+                    review = await reviewer.review(
+                        self.models["reviewer"],
+                        persona=persona,
+                        round_no=r,
+                        question=self.question,
+                        draft=text,
+                    )
+                except ItemDropped as dropped:
+                    return ReviewResult(review=None, dropped=dropped.reason)
+                return ReviewResult(review=review)
 
-            round_reviews = await self._each(
+            results = await self._each(
                 "review",
                 reviewer.personas(),
                 lambda p, r=round_no: f"{p}-{r}",
                 one_review,
-                Review,
+                ReviewResult,
             )
+            for persona, result in zip(reviewer.personas(), results, strict=True):
+                if result.dropped:
+                    self._warn(
+                        f"the {persona.replace('_', ' ')} review of "
+                        f"{'the first draft' if round_no == 0 else f'revision {round_no}'} "
+                        f"failed validation and is left out ({result.dropped})"
+                    )
+            round_reviews = [r.review for r in results if r.review is not None]
             reviews += round_reviews
             if round_no == self.settings.revision_rounds or all(
                 score.score >= self.settings.review_threshold

@@ -251,7 +251,11 @@ def _reference(n: int, paper: Paper) -> Reference:
 
 def method_text(facts: RunFacts, stats: Stats) -> str:
     names = dict.fromkeys(r.reviewer.replace("_", " ") for r in facts.reviews)
-    reviewers = ", ".join(names) or "none"
+    reviewed = (
+        f"Reviewers ({', '.join(names)}) scored the draft against their rubrics."
+        if names
+        else "No reviewer's answer passed validation, so the draft was not reviewed."
+    )
     after_review = sum(r.step.startswith("revision") for r in facts.revisions)
     after_lint = len(facts.revisions) - after_review
     revision = (
@@ -259,6 +263,8 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         "requests and to every criterion scored under the threshold."
         if after_review
         else "No revision was needed."
+        if names
+        else ""
     )
     if after_lint:
         revision += (
@@ -275,8 +281,8 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         f"the model. The verifier checked each claim against up to {facts.evidence_k} passages "
         "retrieved from the run's papers, excluding the claim's own passage: "
         f"{stats.supported} supported, {stats.contradicted} contradicted and "
-        f"{stats.insufficient} insufficient. Reviewers ({reviewers}) scored the draft against "
-        f"their rubrics. {revision} {stats.papers_cited} papers are cited in the references."
+        f"{stats.insufficient} insufficient. {reviewed} {revision}".rstrip()
+        + f" {stats.papers_cited} papers are cited in the references."
     )
 
 

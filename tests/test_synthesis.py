@@ -182,3 +182,14 @@ def test_a_calibration_for_the_model_is_used_and_named(capsys, corpus, fake, iso
     calibration.save(fitted.model_copy(update={"claims": 99}), paths.data_dir() / "calibrations")
     code, _, err = run_cli(capsys, "replay", str(run))
     assert code == 0, err
+
+
+def test_a_review_that_never_validates_is_left_out_not_fatal(capsys, corpus, fake, isolated):
+    fake.faults.fail_always["reviewer"] = "garbage"
+    run = finished(capsys, corpus, fake, isolated)
+    report = report_of(run)
+    assert report.reviews == []
+    assert "so the draft was not reviewed. 4 papers are cited" in report.sections["method"]
+    assert "methodologist review of the first draft failed validation" in " ".join(
+        report.sections["limitations"].split()
+    )
