@@ -136,7 +136,7 @@ class FindingResult(Strict):
 
 def revision_requests(reviews: list[Review], threshold: int) -> list[str]:
     """What the writer is asked to change: the reviewers' requests, then every criterion
-    scored under the threshold."""
+    scored under the threshold; each once, however many reviewers made it."""
     asks = [r for review in reviews for r in review.requests]
     asks += [
         f"improve '{criterion.replace('_', ' ')}' ({score.justification})"
@@ -144,7 +144,7 @@ def revision_requests(reviews: list[Review], threshold: int) -> list[str]:
         for criterion, score in review.scores.items()
         if score.score < threshold
     ]
-    return asks[:12]
+    return list(dict.fromkeys(asks))[:12]
 
 
 # -----------------------------------------------------------------------------------------------

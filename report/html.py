@@ -31,7 +31,8 @@ blockquote { margin: .4rem 0; padding: .3rem .8rem; border-left: 3px solid #999;
 .SUPPORTED { color: #176b2c; } .CONTRADICTED { color: #a11; } .INSUFFICIENT { color: #7a5b00; }
 :target { background: #fff6d5; }
 td.supports { background: #e3f3e6; } td.contradicts { background: #f8dede; }
-td.mixed { background: #f7efd6; } td.supports, td.contradicts, td.mixed, td.silent {
+td.mixed { background: #f7efd6; } table.matrix { width: auto; }
+.matrix td { min-width: 2.2rem; } td.supports, td.contradicts, td.mixed, td.silent {
 text-align: center; }
 """
 
@@ -61,7 +62,7 @@ def _agreement(report: Report) -> list[str]:
         "<p>Where each cited paper stands on each finding (+ supports, − contradicts, ± both, "
         "· silent), from the claims a finding rests on and the verifier's judgement of every "
         "passage offered as evidence.</p>",
-        f"<table><tr><th>Finding</th>{head}</tr>",
+        f'<table class="matrix"><tr><th>Finding</th>{head}</tr>',
         *rows,
         "</table>",
     ]
@@ -165,7 +166,14 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
             "<p>No claim was contradicted by evidence from the other papers, and no finding "
             "names a disagreeing claim.</p>"
         )
+    captions = {
+        None: "Claims that passages of other papers contradict, with both sides quoted:",
+        "named": "Claims that disagree with a finding, against the claims it rests on:",
+    }
     for c in report.contradictions:
+        kind = None if c.finding is None else "named"
+        if kind in captions:
+            out.append(f"<p><b>{escape(captions.pop(kind))}</b></p>")
         against = sorted({int(e["ref"]) for e in c.evidence})
         if c.finding is None:
             head = f"contradicted by {_cite(against)}"
