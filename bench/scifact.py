@@ -32,7 +32,7 @@ from typing import Any
 from results import machine, publish
 
 from synth.agents import calibration, local_model, verifier
-from synth.agents.calibration import Calibration
+from synth.agents.calibration import Calibration, brier
 from synth.agents.llm import Endpoint, Model
 from synth.agents.schemas import Claim, Label, Paper, PaperText, Section
 from synth.store import paths
@@ -161,6 +161,7 @@ def scores(rows: list[dict]) -> dict:
         "macro_f1": sum(f1s) / len(f1s),
         "confusion": confusion,
         "calibration": calibration,
+        "brier": brier([(r["confidence"], r["gold"] == r["label"]) for r in rows]),
     }
 
 
@@ -185,6 +186,7 @@ def section(
     lines += [
         f"| label accuracy | {s['accuracy']:.2f} |",
         f"| macro-F1 (S, C, I) | {s['macro_f1']:.2f} |",
+        f"| Brier score of confidence (lower is better) | {s['brier']:.3f} |",
         "",
         "Confusion (rows: SciFact's label, columns: synth's):",
         "",
