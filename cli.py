@@ -33,9 +33,9 @@ from synth.sources.local import load_folder
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.chunking import chunk_paper
-from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.papers import PaperStore
+from synth.store.remote_embeddings import embedder_for
 from synth.store.runs import RunFolder, write_atomic
 from synth.store.transcript import Recorder, read_transcript
 from synth.ui import StageProgress, err_console, out_console, print_summary
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("target", metavar="PATH|QUERY")
     _source_flags(ingest)
     ingest.add_argument("--store", help="library folder, or http://host:port for a Chroma server")
+    _embedding_flags(ingest)
     ingest.add_argument("--no-cache", dest="cache", action="store_false", default=None)
     ingest.add_argument("--offline", action="store_true", default=None)
     ingest.set_defaults(handler=cmd_ingest)
@@ -148,6 +149,18 @@ def _source_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _embedding_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--embeddings",
+        metavar="URL",
+        help="OpenAI-compatible embeddings endpoint (…/v1) instead of the offline model; "
+        "key in SYNTH_EMBEDDINGS_API_KEY",
+    )
+    parser.add_argument(
+        "--embedding-model", dest="embedding_model", metavar="NAME", help="its model name"
+    )
+
+
 def _run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", help="folder of .pdf/.md/.txt papers")
     _source_flags(parser)
@@ -167,6 +180,7 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
         help=f"model for one agent ({', '.join(AGENTS)}); repeatable",
     )
     parser.add_argument("--store", help="library folder, or http://host:port for a Chroma server")
+    _embedding_flags(parser)
     parser.add_argument("--runs-dir", dest="runs_dir", help="where run folders go (./runs)")
     parser.add_argument("--no-cache", dest="cache", action="store_false", default=None)
     parser.add_argument(
@@ -225,6 +239,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "budget_cost",
             "review_threshold",
             "revision_rounds",
+            "embeddings",
+            "embedding_model",
         )
     }
     if getattr(args, "sources", None):
@@ -278,7 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def open_library(settings: RunSettings) -> Library:
     store = settings.store or str(paths.default_store())
-    return Library(store, MiniLM(), lock_timeout=settings.lock_timeout)
+    return Library(store, embedder_for(settings), lock_timeout=settings.lock_timeout)
 
 
 def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
@@ -716,7 +732,11 @@ def check_offline(settings: RunSettings) -> None:
         return
     model_url = None if is_local(settings) else (settings.base_url or OPENAI_URL)
     store_url = settings.store if (settings.store or "").startswith("http") else None
-    for what, url in (("model endpoint", model_url), ("store", store_url)):
+    for what, url in (
+        ("model endpoint", model_url),
+        ("store", store_url),
+        ("embeddings endpoint", settings.embeddings),
+    ):
         if url is not None and (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
             raise BadInput(
                 f"--offline refuses the {what} {config.safe_url(url)}",

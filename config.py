@@ -19,7 +19,7 @@ from synth.agents.schemas import RunSettings
 from synth.errors import BadInput
 from synth.sources import openalex, semantic_scholar
 from synth.sources.literature import NETWORK_SOURCES
-from synth.store import paths
+from synth.store import paths, remote_embeddings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,6 +30,8 @@ ENV_KEYS = {
     "SYNTH_BASE_URL": "base_url",
     "SYNTH_MODEL": "model",
     "SYNTH_STORE": "store",
+    "SYNTH_EMBEDDINGS": "embeddings",
+    "SYNTH_EMBEDDING_MODEL": "embedding_model",
     "SYNTH_RUNS_DIR": "runs_dir",
     "SYNTH_CONTACT": "contact",
 }
@@ -89,11 +91,15 @@ def resolve(
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
         raise BadInput(
-            f"bad setting '{where}': {first['msg']}", "fix the flag or synth.toml"
+            f"bad setting '{where}': {message}" if where else f"bad settings: {message}",
+            "fix the flag or synth.toml",
         ) from None
     if settings.base_url is not None:
         check_url(settings.base_url, "--base-url")
+    if settings.embeddings is not None:
+        check_url(settings.embeddings, "--embeddings")
     return settings
 
 
@@ -143,8 +149,13 @@ def api_key(env_name: str | None = None) -> str | None:
 
 
 def source_secrets() -> list[str]:
-    """The literature sources' API keys, for the recorder to blank out."""
-    keys = [os.environ.get(openalex.KEY_ENV), semantic_scholar.api_key()]
+    """The literature sources' and the embeddings endpoint's API keys, for the recorder to
+    blank out."""
+    keys = [
+        os.environ.get(openalex.KEY_ENV),
+        semantic_scholar.api_key(),
+        os.environ.get(remote_embeddings.KEY_ENV),
+    ]
     return [k for k in keys if k]
 
 
@@ -154,7 +165,7 @@ def settings_record(settings: RunSettings) -> dict[str, Any]:
     from synth.agents.llm import strip_credentials
 
     record = settings.model_dump(mode="json")
-    for key in ("base_url", "store"):
+    for key in ("base_url", "store", "embeddings"):
         if record.get(key):
             record[key] = strip_credentials(record[key])
     return record

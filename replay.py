@@ -19,8 +19,8 @@ from synth.agents.session import AGENTS, Session
 from synth.errors import BadInput, CheckFailed
 from synth.report import render
 from synth.store import paths
-from synth.store.embeddings import MiniLM
 from synth.store.library import Library
+from synth.store.remote_embeddings import embedder_for
 from synth.store.runs import RunFolder
 from synth.store.transcript import Recorder, read_transcript
 from synth.ui import StageProgress
@@ -120,7 +120,7 @@ def replay_run(original: RunFolder) -> tuple[RunFolder, int]:
             for model in models.values():
                 await model.close()
 
-    library = Library(store, MiniLM(), lock_timeout=settings.lock_timeout)
+    library = Library(store, embedder_for(settings), lock_timeout=settings.lock_timeout)
     with library, StageProgress() as progress:
         report = asyncio.run(go(library, progress))
     for name, text in render.outputs(report).items():

@@ -523,6 +523,10 @@ class RunSettings(Strict):
     agent_models: dict[str, str] = Field(default_factory=dict)
     dialect: Literal["auto", "json_schema", "llamacpp", "json_object"] = "auto"
     store: str | None = None
+    # An OpenAI-compatible /v1/embeddings endpoint and its model, instead of the offline MiniLM.
+    embeddings: str | None = None
+    embedding_model: str | None = None
+    embedding_batch: int = Field(64, ge=1, le=2048)
     runs_dir: str = "runs"
     cache: bool = True
     offline: bool = False
@@ -542,6 +546,12 @@ class RunSettings(Strict):
     http_timeout: float = Field(30.0, gt=0)
     lock_timeout: float = Field(60.0, ge=0)  # seconds to wait for a library another run holds
     cache_max_mb: float = Field(2048.0, gt=0)  # each cache; the least recently used go first
+
+    @model_validator(mode="after")
+    def _embeddings_named(self) -> RunSettings:
+        if self.embeddings and not self.embedding_model:
+            raise ValueError("embeddings is set without embedding_model (the model's name)")
+        return self
 
     @model_validator(mode="after")
     def _years_in_order(self) -> RunSettings:

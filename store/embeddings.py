@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -20,6 +21,18 @@ from synth.store.paths import file_sha256
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MAX_TOKENS = 256
+
+
+class Embedder(Protocol):
+    """What the library needs of an embedding model: a name for its collection, an identity
+    checked against the collection's, and vectors."""
+
+    name: str
+
+    @property
+    def sha256(self) -> str: ...
+
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
 
 
 def _model_path() -> Path:

@@ -8,9 +8,10 @@ guarded by a file lock held for as long as the library is open.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from synth.agents.schemas import Evidence, Passage
 from synth.errors import BadInput
-from synth.store.embeddings import MiniLM
+from synth.store.embeddings import Embedder
 
 
 def collection_name(embedder_name: str) -> str:
@@ -27,7 +28,7 @@ def collection_name(embedder_name: str) -> str:
 
 
 class Library:
-    def __init__(self, location: str | Path, embedder: MiniLM, lock_timeout: float = 60.0):
+    def __init__(self, location: str | Path, embedder: Embedder, lock_timeout: float = 60.0):
         import chromadb
         from chromadb.config import Settings
 
@@ -150,21 +151,38 @@ class Library:
         new = [p for p in passages if p.id in todo]
         for i in range(0, len(new), batch_size):
             batch = new[i : i + batch_size]
-            self._collection.upsert(
-                ids=[p.id for p in batch],
-                documents=[p.text for p in batch],
-                embeddings=self.embedder.embed([p.text for p in batch]),
-                metadatas=[
-                    {
-                        "paper_id": p.paper_id,
-                        "section": p.section,
-                        "char_start": p.char_start,
-                        "char_end": p.char_end,
-                    }
-                    for p in batch
-                ],
-            )
+            vectors = self.embedder.embed([p.text for p in batch])
+            with self._same_dimension():
+                self._collection.upsert(
+                    ids=[p.id for p in batch],
+                    documents=[p.text for p in batch],
+                    embeddings=vectors,
+                    metadatas=[
+                        {
+                            "paper_id": p.paper_id,
+                            "section": p.section,
+                            "char_start": p.char_start,
+                            "char_end": p.char_end,
+                        }
+                        for p in batch
+                    ],
+                )
         return len(new)
+
+    @contextlib.contextmanager
+    def _same_dimension(self) -> Iterator[None]:
+        """A vector of another length than the collection's is a changed embedding model
+        behind the same name (a remote endpoint can do that): say so, not Chroma's words."""
+        try:
+            yield
+        except Exception as error:
+            if "dimension" not in str(error).lower():
+                raise
+            raise BadInput(
+                f"the library collection {collection_name(self.embedder.name)} holds vectors "
+                f"of another length than {self.embedder.name} now returns",
+                "check --embedding-model, or use another --store",
+            ) from None
 
     def _query_vector(self, text: str) -> list[float]:
         # The session asks the same queries once per paper; embed each text only once.
@@ -191,12 +209,14 @@ class Library:
                 if len(paper_ids) == 1
                 else {"paper_id": {"$in": sorted(paper_ids)}}
             )
-        result = self._collection.query(
-            query_embeddings=[self._query_vector(text)],
-            n_results=k + len(excluded),
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+        vector = self._query_vector(text)
+        with self._same_dimension():
+            result = self._collection.query(
+                query_embeddings=[vector],
+                n_results=k + len(excluded),
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
         hits: list[Evidence] = []
         for pid, doc, meta, dist in zip(
             result["ids"][0],

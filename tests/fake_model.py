@@ -59,6 +59,7 @@ class FakeModel:
         self.vague_abstract = ""  # "first" or "always": see _write
         self.harsh_reviews = False  # True: revisions never satisfy the reviewers (see _review)
         self.logprobs = "give"  # or "refuse": a 400 for requests that ask for log-probabilities
+        self.embedded = 0  # texts sent to /v1/embeddings
         self._lock = threading.Lock()
         handler = self._handler()
         self._server = _QuietServer(("127.0.0.1", 0), handler)
@@ -91,6 +92,13 @@ class FakeModel:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path.endswith("/embeddings"):
+                    with fake._lock:
+                        fake.calls["embeddings"] += 1
+                        fake.embedded += len(body["input"])
+                        fake.headers.append(dict(self.headers))
+                    self._send(200, _embeddings(body))
+                    return
                 fmt = body.get("response_format") or {}
                 if fmt.get("type") == "json_schema" and not fake.json_schema:
                     with fake._lock:
@@ -165,6 +173,19 @@ class FakeModel:
 # Answers ----------------------------------------------------------------------------------------
 
 STANCES = ("supports", "unrelated", "contradicts")
+DIMENSION = 64
+
+
+def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    """Bag-of-word-stems vectors: texts that share words are near, as retrieval needs."""
+    data = []
+    for i, text in enumerate(body["input"]):
+        vector = [0.0] * DIMENSION
+        for word in _words(text):
+            vector[sum(map(ord, word)) % DIMENSION] += 1.0
+        norm = sum(x * x for x in vector) ** 0.5 or 1.0
+        data.append({"object": "embedding", "index": i, "embedding": [x / norm for x in vector]})
+    return {"object": "list", "data": data[::-1], "model": body["model"]}
 
 
 def _token_logprobs(content: str) -> list[dict[str, Any]]:

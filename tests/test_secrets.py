@@ -47,3 +47,31 @@ def test_no_planted_secret_reaches_any_file(
     assert all(
         r.headers.get("x-api-key") == S2_KEY for r in sources.requests("api.semanticscholar.org")
     )
+
+
+EMBEDDINGS_KEY = "emb-planted-key-4411"
+
+
+def test_the_embeddings_key_reaches_the_server_and_no_file(
+    capsys, corpus, fake: FakeModel, isolated, monkeypatch
+):
+    monkeypatch.setenv("SYNTH_EMBEDDINGS_API_KEY", EMBEDDINGS_KEY)
+    args = ["run", QUESTION, "--corpus", str(corpus), "--base-url", fake.url, "--model", "m"]
+    code, out, err = run_cli(capsys, *args, "--embeddings", fake.url, "--embedding-model", "e")
+    assert code == 0, err
+    written = [p for p in isolated.parent.rglob("*") if p.is_file() and "corpus" not in p.parts]
+    for path in written:
+        data = path.read_bytes()
+        assert EMBEDDINGS_KEY.encode() not in data, path
+    assert EMBEDDINGS_KEY not in out + err
+    sent = [h for h in fake.headers if h.get("Authorization") == f"Bearer {EMBEDDINGS_KEY}"]
+    assert sent, "the key was not sent with the embeddings requests"
+
+
+def test_an_embeddings_url_keeps_no_password_in_run_json():
+    from synth.agents.schemas import RunSettings
+    from synth.config import settings_record
+
+    url = f"http://user:{URL_PASSWORD}@gpu.example:8080/v1"
+    record = settings_record(RunSettings(embeddings=url, embedding_model="e"))
+    assert URL_PASSWORD not in str(record) and record["embeddings"].startswith("http://")
