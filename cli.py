@@ -60,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     _run_flags(run)
     run.set_defaults(handler=cmd_run)
 
+    batch = verbs.add_parser(
+        "batch", help="answer many questions (one per line of a file) in one process"
+    )
+    batch.add_argument("questions", metavar="QUESTIONS.txt")
+    batch.add_argument(
+        "--parallel", type=int, default=2, metavar="N", help="runs at once (default 2)"
+    )
+    _run_flags(batch)
+    batch.set_defaults(handler=cmd_batch)
+
     resume = verbs.add_parser("resume", help="finish an interrupted run")
     resume.add_argument("run", metavar="RUN", help="run folder or id")
     _run_flags(resume)
@@ -275,21 +285,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The library is opened (locked, checked) before the run folder exists: a busy or damaged
     # library is bad input, which leaves no run folder behind.
     with open_library(settings) as library:
-        now = datetime.now(timezone.utc)
-        run = RunFolder.create(Path(settings.runs_dir), question, now)
-        run.write_record(
-            {
-                "id": run.id,
-                "question": question,
-                "created": now.strftime("%Y-%m-%d %H:%M UTC"),
-                "settings": config.settings_record(settings),
-                "status": "running",
-                "warnings": [],
-                "wall_s": 0.0,
-            }
-        )
+        run = new_run(settings, question)
         err_console.print(f"run folder: {run.path}")
         return execute(run, settings, question, lambda: corpus, library)
+
+
+def new_run(settings: RunSettings, question: str, status: str = "running") -> RunFolder:
+    now = datetime.now(timezone.utc)
+    run = RunFolder.create(Path(settings.runs_dir), question, now)
+    run.write_record(
+        {
+            "id": run.id,
+            "question": question,
+            "created": now.strftime("%Y-%m-%d %H:%M UTC"),
+            "settings": config.settings_record(settings),
+            "status": status,
+            "warnings": [],
+            "wall_s": 0.0,
+        }
+    )
+    return run
 
 
 def open_library(settings: RunSettings) -> Library:
@@ -336,6 +351,22 @@ def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
         ],
     )
     return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from synth.batch import read_questions, run_batch
+
+    settings = config.resolve(_flags(args))
+    check_sources(settings)
+    check_offline(settings)
+    if args.dry_run:
+        raise BadInput("--dry-run estimates one run", "use synth run QUESTION --dry-run")
+    if args.parallel < 1:
+        raise BadInput(f"--parallel {args.parallel} is not a positive number", "use 1 or more")
+    questions = read_questions(Path(args.questions))
+    corpus = load_corpus(settings)
+    with open_library(settings) as library:
+        return run_batch(questions, settings, library, corpus, args.parallel)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -756,22 +787,34 @@ def load_corpus(settings: RunSettings) -> list[PaperText]:
 
 
 @contextlib.asynccontextmanager
+async def model_endpoint(settings: RunSettings) -> AsyncIterator[Endpoint]:
+    """The settings' model endpoint; the embedded local model is served for the block."""
+    key = config.api_key(settings.api_key_env)
+    if settings.base_url:
+        yield Endpoint(settings.base_url, settings.model, api_key=key, dialect=settings.dialect)
+    elif is_local(settings):
+        from synth.agents import local_model
+
+        async with local_model.serve(local_model.weights_for(settings.model)) as served:
+            yield served
+    else:
+        yield Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
+
+
+@contextlib.asynccontextmanager
 async def open_models(
-    settings: RunSettings, run: RunFolder, cache: ResponseCache | None
+    settings: RunSettings,
+    run: RunFolder,
+    cache: ResponseCache | None,
+    base: Endpoint | None = None,
+    semaphore: asyncio.Semaphore | None = None,
 ) -> AsyncIterator[dict[str, Model]]:
+    """One model per agent for `run`, recording into its transcript. A batch passes the
+    endpoint and the bound on calls in flight that its runs share."""
     key = config.api_key(settings.api_key_env)
     async with contextlib.AsyncExitStack() as stack:
-        if settings.base_url:
-            base = Endpoint(
-                settings.base_url, settings.model, api_key=key, dialect=settings.dialect
-            )
-        elif is_local(settings):
-            from synth.agents import local_model
-
-            weights = local_model.weights_for(settings.model)
-            base = await stack.enter_async_context(local_model.serve(weights))
-        else:
-            base = Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
+        if base is None:
+            base = await stack.enter_async_context(model_endpoint(settings))
         recorder = Recorder(
             run.transcript,
             secrets=[key or "", *config.url_secrets(base.base_url), *config.source_secrets()],
@@ -782,7 +825,7 @@ async def open_models(
                 f"note: text from the papers in {settings.corpus} will be sent to {host}",
                 highlight=False,
             )
-        semaphore = asyncio.Semaphore(settings.concurrency)
+        semaphore = semaphore or asyncio.Semaphore(settings.concurrency)
         recorded = read_transcript(run.transcript)
         earlier = {e["request_hash"]: e for e in recorded if e.get("raw") is not None}
         budget = None

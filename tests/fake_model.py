@@ -27,8 +27,11 @@ class Faults:
     scripted: dict[str, list[Any]] = field(default_factory=dict)
     fail_always: dict[str, int] = field(default_factory=dict)
     retry_after: str | None = None
+    fail_containing: str | None = None  # a 500 for every request whose messages contain it
 
-    def next_for(self, agent: str) -> Any:
+    def next_for(self, agent: str, body: dict[str, Any] | None = None) -> Any:
+        if self.fail_containing and body and self.fail_containing in json.dumps(body):
+            return 500
         if agent in self.fail_always:
             return self.fail_always[agent]
         queue = self.scripted.get(agent)
@@ -112,7 +115,7 @@ class FakeModel:
                 with fake._lock:
                     fake.requests.append(body)
                     fake.headers.append(dict(self.headers))
-                    fault = fake.faults.next_for(agent)
+                    fault = fake.faults.next_for(agent, body)
                 if isinstance(fault, int):
                     headers = (
                         {"Retry-After": fake.faults.retry_after} if fake.faults.retry_after else {}

@@ -1,0 +1,264 @@
+"""`synth batch QUESTIONS.txt --parallel N`: many questions, one process.
+
+The runs are tasks on one event loop. They share the library (an embedded Chroma store is not
+safe across processes), the response cache, the model endpoint (the embedded model is started
+once) and one bound on model calls in flight; `--parallel` bounds how many runs work at once.
+Every question gets its run folder before any work starts, so a question that fails can be
+resumed alone with `synth resume RUN`; its failure does not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.live import Live
+from rich.table import Table
+
+from synth import config
+from synth.agents.llm import Endpoint
+from synth.agents.schemas import PaperText, Report, RunSettings
+from synth.agents.session import Session
+from synth.cli import (
+    _finish,
+    cache_bytes,
+    model_endpoint,
+    new_run,
+    open_literature,
+    open_models,
+    paper_store,
+    write_outputs,
+)
+from synth.errors import BadInput, BudgetReached, SynthError
+from synth.store import paths
+from synth.store.cache import ResponseCache
+from synth.store.library import Library
+from synth.store.runs import RunFolder
+from synth.ui import STAGE_LABELS, err_console, out_console
+
+
+def read_questions(path: Path) -> list[str]:
+    """One question per line; blank lines and lines starting with # are skipped. Every line
+    is checked before any run folder is made."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(
+            f"cannot read the questions file {path} ({getattr(error, 'strerror', None) or error})",
+            "pass a UTF-8 text file with one question per line",
+        ) from None
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            questions.append(config.check_question(line))
+        except BadInput as error:
+            raise BadInput(f"{path}, line {number}: {error.what}", error.todo) from None
+    if not questions:
+        raise BadInput(f"{path} holds no question", "write one research question per line")
+    return questions
+
+
+@dataclass
+class Row:
+    """One question's state, shown in the live table and the summary."""
+
+    question: str
+    run: RunFolder
+    status: str = "waiting"
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    warnings: int = 0
+    report: Report | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+
+@dataclass
+class Board:
+    """The live table of a batch; each run's session reports to it through its RowUi."""
+
+    rows: list[Row]
+    live: Live | None = None
+
+    def render(self) -> Table:
+        table = Table(title=f"synth batch: {len(self.rows)} questions", title_justify="left")
+        for column in ("#", "question", "status", "stage", "progress", "warnings"):
+            table.add_column(column, overflow="fold")
+        for i, row in enumerate(self.rows, start=1):
+            progress = f"{row.done}/{row.total}" if row.total else ""
+            table.add_row(
+                str(i),
+                row.question[:60] + ("…" if len(row.question) > 60 else ""),
+                row.status,
+                STAGE_LABELS.get(row.stage, row.stage),
+                progress,
+                str(row.warnings or ""),
+            )
+        return table
+
+    def refresh(self) -> None:
+        if self.live is not None:
+            self.live.update(self.render())
+
+
+@dataclass
+class RowUi:
+    """The session's `Ui` for one run of a batch."""
+
+    board: Board
+    row: Row
+
+    def stage(self, name: str, total: int) -> None:
+        self.row.stage, self.row.done, self.row.total = name, 0, total
+        self.board.refresh()
+
+    def advance(self, name: str) -> None:
+        self.row.done += 1
+        self.board.refresh()
+
+    def warn(self, message: str) -> None:
+        self.row.warnings += 1
+        self.board.refresh()
+
+
+async def run_all(
+    rows: list[Row],
+    settings: RunSettings,
+    library: Library,
+    corpus: list[PaperText],
+    parallel: int,
+    board: Board,
+) -> None:
+    cache = (
+        ResponseCache(paths.cache_dir() / "responses.sqlite3", cache_bytes(settings))
+        if settings.cache
+        else None
+    )
+    calls = asyncio.Semaphore(settings.concurrency)  # model calls in flight, for all runs
+    runs = asyncio.Semaphore(parallel)
+    try:
+        async with model_endpoint(settings) as base:
+
+            async def one(row: Row) -> None:
+                async with runs:
+                    await run_one(row, settings, library, corpus, board, cache, base, calls)
+
+            await asyncio.gather(*(one(row) for row in rows))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+async def run_one(
+    row: Row,
+    settings: RunSettings,
+    library: Library,
+    corpus: list[PaperText],
+    board: Board,
+    cache: ResponseCache | None,
+    base: Endpoint,
+    calls: asyncio.Semaphore,
+) -> None:
+    row.status = "running"
+    row.run.update_record(status="running")
+    board.refresh()
+    started = time.monotonic()
+    try:
+        async with (
+            open_models(settings, row.run, cache, base=base, semaphore=calls) as models,
+            open_literature(settings) as literature,
+        ):
+            session = Session(
+                row.run,
+                settings,
+                row.question,
+                models,
+                library,
+                RowUi(board, row),
+                local_papers=lambda: corpus,
+                literature=literature,
+                paper_store=paper_store(library.location),
+            )
+            report = await session.execute()
+    except SynthError as error:
+        status = "budget reached" if isinstance(error, BudgetReached) else "failed"
+        _finish(row.run, started, status, error.line())
+        row.status, row.error, row.exit_code = status, error.line(), error.exit_code
+    except asyncio.CancelledError:
+        _finish(row.run, started, "interrupted")
+        row.status = "interrupted"
+        raise
+    else:
+        report.stats.wall_s = round(_finish(row.run, started, "running"), 1)
+        write_outputs(row.run, report)
+        row.run.update_record(status="complete")
+        row.status, row.report = "complete", report
+    finally:
+        board.refresh()
+
+
+def summary(rows: list[Row]) -> Table:
+    table = Table(title="synth batch summary", title_justify="left")
+    columns = ("run", "status", "papers", "claims", "S/C/I", "review", "tokens", "cost")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        r = row.report
+        if r is None:
+            table.add_row(row.run.id, row.error or row.status, "", "", "", "", "", "")
+            continue
+        s = r.stats
+        last = max((v.round for v in r.reviews), default=0)
+        scores = [v.overall for v in r.reviews if v.round == last]
+        table.add_row(
+            row.run.id,
+            row.status,
+            str(s.papers_included),
+            str(s.claims),
+            f"{s.supported}/{s.contradicted}/{s.insufficient}",
+            f"{min(scores):.1f}–{max(scores):.1f}" if scores else "",
+            str(s.tokens_in + s.tokens_out),
+            f"${s.cost_usd:.4f}",
+        )
+    return table
+
+
+def run_batch(
+    questions: list[str],
+    settings: RunSettings,
+    library: Library,
+    corpus: list[PaperText],
+    parallel: int,
+) -> int:
+    rows = [Row(q, new_run(settings, q, status="waiting")) for q in questions]
+    board = Board(rows)
+    try:
+        with Live(board.render(), console=err_console, refresh_per_second=4) as live:
+            board.live = live
+            asyncio.run(run_all(rows, settings, library, corpus, parallel, board))
+    except KeyboardInterrupt:
+        for row in rows:
+            if row.status in ("waiting", "running"):
+                row.run.update_record(status="interrupted")
+        raise
+    out_console.print(summary(rows))
+    failed = [row for row in rows if row.status != "complete"]
+    done = len(rows) - len(failed)
+    if not failed:
+        err_console.print(f"all {len(rows)} questions complete", highlight=False)
+        return 0
+    for row in failed:
+        err_console.print(
+            f"synth: {row.run.id}: {row.error or row.status}; resume it alone with "
+            f"synth resume {row.run.path}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    err_console.print(f"{done} of {len(rows)} questions complete", highlight=False)
+    return max(row.exit_code for row in failed) or 1
