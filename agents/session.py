@@ -208,7 +208,7 @@ class Session:
         report = build_report(facts)
         by_id = {c.id: c for c in facts.claims}
         for attempt in range(1, LINT_ROUNDS + 1):
-            asks = writer_fixes(report, self.question)
+            asks = [f"(report check) {a}" for a in writer_fixes(report, self.question)]
             if not asks:
                 break
             strengths = [
