@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 
 from synth.agents.schemas import Passage, Reference, Report, ReportClaim
+from synth.report import figures
+from synth.report.figures import Chart
 from synth.report.render import (
     MARKS,
     REVIEW_NOTE,
@@ -29,7 +31,8 @@ blockquote { margin: .4rem 0; padding: .3rem .8rem; border-left: 3px solid #999;
 #f6f6f6; } details { margin: .4rem 0; } summary { cursor: pointer; }
 .meta, .small { color: #555; font-size: .9rem; } .label { font: bold .8rem sans-serif; }
 .SUPPORTED { color: #176b2c; } .CONTRADICTED { color: #a11; } .INSUFFICIENT { color: #7a5b00; }
-:target { background: #fff6d5; }
+:target { background: #fff6d5; } figure { margin: 1rem 0; } figure svg { max-width: 100%;
+height: auto; } figcaption { color: #555; font-size: .9rem; }
 td.supports { background: #e3f3e6; } td.contradicts { background: #f8dede; }
 td.mixed { background: #f7efd6; } table.matrix { width: auto; }
 .matrix td { min-width: 2.2rem; } td.supports, td.contradicts, td.mixed, td.silent {
@@ -46,6 +49,19 @@ def _cite(refs: list[int]) -> str:
 
 def _claim_links(ids: list[str]) -> str:
     return ", ".join(f'<a href="#claim-{escape(i)}">{escape(i)}</a>' for i in ids)
+
+
+def _figure(chart: Chart | None) -> str:
+    """A chart as inline SVG with its caption; the page stays one self-contained file."""
+    if chart is None:
+        return ""
+    svg = chart.svg()
+    chart.close()
+    svg = svg[svg.index("<svg") :]
+    return (
+        f'<figure id="figure-{chart.name}">{svg}<figcaption>{escape(chart.caption)}'
+        "</figcaption></figure>"
+    )
 
 
 def _agreement(report: Report) -> list[str]:
@@ -65,6 +81,7 @@ def _agreement(report: Report) -> list[str]:
         f'<table class="matrix"><tr><th>Finding</th>{head}</tr>',
         *rows,
         "</table>",
+        _figure(figures.agreement_heatmap(report)),
     ]
 
 
@@ -192,6 +209,7 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
             )
     out += ['<h2 id="discussion">4. Discussion</h2>', _paragraphs(report.sections["discussion"])]
     out += ['<h2 id="method">5. Method</h2>', _paragraphs(report.sections["method"])]
+    out.append(_figure(figures.funnel(report)))
     screening = report.screening
     if screening.excluded:
         out.append("<details><summary>Papers left out, with the reason</summary><table>")
@@ -203,6 +221,7 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
         out.append("</table></details>")
     out += ['<h2 id="limitations">6. Limitations</h2>', _paragraphs(report.sections["limitations"])]
     out += ['<h2 id="claims">7. Claims</h2>', _paragraphs(report.sections["confidence"])]
+    out.append(_figure(figures.verdicts_per_paper(report)))
     out += [_claim(c, passages, refs_by_paper) for c in report.claims]
     out.append('<h2 id="reviews">8. Reviews</h2>')
     if report.reviews:

@@ -1,0 +1,68 @@
+"""Figures drawn from a fixed report: their data is read back from the figures, not pixels."""
+
+from __future__ import annotations
+
+from synth.agents.writer import FindingOut
+from synth.report import figures, html
+from synth.report.build import build_report
+from tests.test_report import facts
+
+
+def report_with_disagreement():
+    run = facts()
+    run.verdicts["C1"] = run.verdicts["C1"].model_copy(
+        update={"judgements": {"local:1#001": "supports", "local:3#002": "contradicts"}}
+    )
+    run.draft.findings[1] = FindingOut(
+        statement="Pre-norm may not need warmup.", claim_ids=["C1"], disagreeing_ids=["C2"]
+    )
+    return build_report(run)
+
+
+def test_agreement_heatmap_shows_the_matrix():
+    report = report_with_disagreement()
+    chart = figures.agreement_heatmap(report)
+    assert chart is not None
+    drawn = chart.figure.axes[0].images[0].get_array().tolist()
+    assert drawn == [[1, 1, 2, 0], [1, 1, 2, 2]]  # supports 1, contradicts 2, silent 0
+    assert [t.get_text() for t in chart.figure.axes[0].get_xticklabels()] == [
+        "[1]",
+        "[2]",
+        "[3]",
+        "[4]",
+    ]
+    assert "2 findings (rows) against 4 cited papers" in chart.caption
+    assert "(4 cells)" in chart.caption and "white: silent (1)" in chart.caption
+    chart.close()
+
+
+def test_verdicts_per_paper_stack_the_claims_of_each_reference():
+    report = build_report(facts())
+    chart = figures.verdicts_per_paper(report)
+    assert chart is not None
+    ax = chart.figure.axes[0]
+    heights = [[round(p.get_height()) for p in container] for container in ax.containers]
+    # References: [1] local:2 with C1 (supported), [2] local:0 with C2 (contradicted).
+    assert heights == [[1, 0], [0, 1], [0, 0]]
+    assert "1 supported, 1 contradicted and 0 insufficient" in chart.caption
+    chart.close()
+
+
+def test_funnel_counts_the_papers():
+    report = build_report(facts())
+    chart = figures.funnel(report)
+    widths = [round(p.get_width()) for p in chart.figure.axes[0].patches]
+    assert widths == [2, 4, 0, 4]  # cited, included, screened out, found (drawn bottom up)
+    assert chart.data["steps"] == {"found": 4, "screened out": 0, "included": 4, "cited": 2}
+    assert "4 papers found, 0 screened out, 4 included and 2 cited" in chart.caption
+    chart.close()
+
+
+def test_the_html_page_carries_each_figure_with_its_caption():
+    report = report_with_disagreement()
+    page = html.to_html(report, {})
+    for name in ("agreement", "funnel", "verdicts"):
+        start = page.index(f'<figure id="figure-{name}">')
+        end = page.index("</figure>", start)
+        assert "<svg" in page[start:end] and "<figcaption>" in page[start:end]
+    assert "<script" not in page and "<?xml" not in page
