@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from synth.agents.schemas import Passage, Reference, Report, ReportClaim
+from synth.agents.schemas import Label, Passage, Reference, Report, ReportClaim
 from synth.report import figures
 from synth.report.figures import Chart
 from synth.report.render import (
@@ -31,7 +31,9 @@ blockquote { margin: .4rem 0; padding: .3rem .8rem; border-left: 3px solid #999;
 #f6f6f6; } details { margin: .4rem 0; } summary { cursor: pointer; }
 .meta, .small { color: #555; font-size: .9rem; } .label { font: bold .8rem sans-serif; }
 .SUPPORTED { color: #176b2c; } .CONTRADICTED { color: #a11; } .INSUFFICIENT { color: #7a5b00; }
-:target { background: #fff6d5; } figure { margin: 1rem 0; } figure svg { max-width: 100%;
+:target { background: #fff6d5; } .filter { margin: .2rem 0; font-size: .9rem; }
+.explorer input { position: absolute; opacity: 0; } .filter label { cursor: pointer;
+margin-right: .5rem; } figure { margin: 1rem 0; } figure svg { max-width: 100%;
 height: auto; } figcaption { color: #555; font-size: .9rem; }
 td.supports { background: #e3f3e6; } td.contradicts { background: #f8dede; }
 td.mixed { background: #f7efd6; } table.matrix { width: auto; }
@@ -113,7 +115,8 @@ def _claim(claim: ReportClaim, passages: dict[str, Passage], refs_by_paper: dict
         or '<p class="small">No evidence passage bore on this claim.</p>'
     )
     return (
-        f'<details id="claim-{escape(claim.id)}"><summary><b>{escape(claim.id)}</b> '
+        f'<details id="claim-{escape(claim.id)}" class="claim v-{label} p-{claim.ref or "none"} '
+        f'c-{_confidence_bin(claim.confidence)}"><summary><b>{escape(claim.id)}</b> '
         f"{escape(claim.text)} {_cite([claim.ref] if claim.ref else [])} "
         f'<span class="label {label}">{label} {claim.confidence:.2f}</span></summary>'
         f"<p><b>Quote</b> (verbatim{'' if claim.quote_found else ', not located'}):</p>"
@@ -123,6 +126,54 @@ def _claim(claim: ReportClaim, passages: dict[str, Passage], refs_by_paper: dict
         f'<p><b>Verdict</b>: <span class="label {label}">{label}</span>, confidence '
         f"{claim.confidence:.2f}. {escape(claim.rationale)}</p>{evidence}</details>"
     )
+
+
+CONFIDENCE_BINS = (
+    ("high", 0.8, "0.80 or more"),
+    ("mid", 0.5, "0.50–0.79"),
+    ("low", 0.0, "under 0.50"),
+)
+
+
+def _confidence_bin(confidence: float) -> str:
+    return next(name for name, low, _ in CONFIDENCE_BINS if confidence >= low)
+
+
+def _explorer(report: Report) -> list[str]:
+    """Filters for the claims by verdict, paper and confidence, in HTML and CSS only: each
+    filter is a group of radio buttons, and a checked one hides the claims that do not match
+    (the groups combine)."""
+    groups = {
+        "v": [("all", "all verdicts")] + [(v.value, v.value.lower()) for v in Label],
+        "p": [("all", "all papers")]
+        + [(str(r.n), f"[{r.n}]") for r in report.references]
+        + ([("none", "uncited")] if any(c.ref is None for c in report.claims) else []),
+        "c": [("all", "any confidence")] + [(name, text) for name, _, text in CONFIDENCE_BINS],
+    }
+    titles = {"v": "Verdict", "p": "Paper", "c": "Confidence"}
+    controls, hide, chosen = [], [], []
+    for group, options in groups.items():
+        for value, _ in options:
+            ident = f"f{group}-{value}"
+            checked = " checked" if value == "all" else ""
+            controls.append(f'<input type="radio" name="f{group}" id="{ident}"{checked}>')
+            chosen.append(f'#{ident}:checked ~ p label[for="{ident}"]')
+            if value != "all":
+                hide.append(f"#{ident}:checked ~ .claims .claim:not(.{group}-{value})")
+    # The radio buttons precede the label paragraphs and the claims as siblings, which is
+    # what lets the CSS rules reach them; the buttons themselves are hidden, the labels show
+    # which filter is on.
+    paragraphs = [
+        f'<p class="filter"><b>{titles[g]}:</b> '
+        + " ".join(f'<label for="f{g}-{v}">{escape(t)}</label>' for v, t in options)
+        + "</p>"
+        for g, options in groups.items()
+    ]
+    style = (
+        f"<style>{', '.join(hide)} {{ display: none; }} {', '.join(chosen)} "
+        "{ font-weight: bold; text-decoration: underline; }</style>"
+    )
+    return [style, '<div class="explorer">', *controls, *paragraphs]
 
 
 def _reference(ref: Reference) -> str:
@@ -222,7 +273,10 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
     out += ['<h2 id="limitations">6. Limitations</h2>', _paragraphs(report.sections["limitations"])]
     out += ['<h2 id="claims">7. Claims</h2>', _paragraphs(report.sections["confidence"])]
     out.append(_figure(figures.verdicts_per_paper(report)))
+    out += _explorer(report)
+    out.append('<div class="claims">')
     out += [_claim(c, passages, refs_by_paper) for c in report.claims]
+    out.append("</div></div>")
     out.append('<h2 id="reviews">8. Reviews</h2>')
     if report.reviews:
         header, *rows = score_table(report)

@@ -66,3 +66,24 @@ def test_the_html_page_carries_each_figure_with_its_caption():
         end = page.index("</figure>", start)
         assert "<svg" in page[start:end] and "<figcaption>" in page[start:end]
     assert "<script" not in page and "<?xml" not in page
+
+
+def test_the_claim_explorer_filters_by_verdict_paper_and_confidence_without_script():
+    report = build_report(facts())
+    page = html.to_html(report, {})
+    # Each claim carries the classes the filters match on.
+    assert 'id="claim-C1" class="claim v-SUPPORTED p-1 c-high"' in page
+    assert 'id="claim-C2" class="claim v-CONTRADICTED p-2 c-mid"' in page
+    assert 'id="claim-C3" class="claim v-INSUFFICIENT p-none c-mid"' in page
+    # One radio group per filter, "all" checked, and a hiding rule for every other option.
+    for group, options in (
+        ("v", ["SUPPORTED", "CONTRADICTED", "INSUFFICIENT"]),
+        ("p", ["1", "2", "none"]),
+        ("c", ["high", "mid", "low"]),
+    ):
+        assert f'<input type="radio" name="f{group}" id="f{group}-all" checked>' in page
+        for value in options:
+            assert f"#f{group}-{value}:checked ~ .claims .claim:not(.{group}-{value})" in page
+    # The buttons come before the claims, as the sibling selectors need.
+    assert page.index('id="fc-low"') < page.index('<div class="claims">')
+    assert "<script" not in page
