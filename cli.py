@@ -221,6 +221,9 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
         "--budget-cost", dest="budget_cost", type=float, help="stop before spending more dollars"
     )
     parser.add_argument(
+        "--pdf", action="store_true", help="also write report.pdf when the run is complete"
+    )
+    parser.add_argument(
         "--dry-run",
         dest="dry_run",
         action="store_true",
@@ -287,7 +290,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with open_library(settings) as library:
         run = new_run(settings, question)
         err_console.print(f"run folder: {run.path}")
-        return execute(run, settings, question, lambda: corpus, library)
+        code = execute(run, settings, question, lambda: corpus, library)
+    return with_pdf(run, code, args.pdf)
 
 
 def new_run(settings: RunSettings, question: str, status: str = "running") -> RunFolder:
@@ -305,6 +309,16 @@ def new_run(settings: RunSettings, question: str, status: str = "running") -> Ru
         }
     )
     return run
+
+
+def with_pdf(run: RunFolder, code: int, wanted: bool) -> int:
+    """`--pdf`: the typeset report beside report.md, once the run is complete."""
+    if code == 0 and wanted:
+        from synth.report.pdf import to_pdf
+
+        path = run.write_output("report.pdf", to_pdf(read_report(run)))
+        err_console.print(f"pdf: {path}", soft_wrap=True, highlight=False)
+    return code
 
 
 def open_library(settings: RunSettings) -> Library:
@@ -379,7 +393,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     with open_library(settings) as library:
         run.update_record(settings=config.settings_record(settings), status="running")
         err_console.print(f"resuming {run.path}")
-        return execute(run, settings, record["question"], lambda: load_corpus(settings), library)
+        code = execute(run, settings, record["question"], lambda: load_corpus(settings), library)
+    return with_pdf(run, code, args.pdf)
 
 
 EXPORTS = {
@@ -388,6 +403,7 @@ EXPORTS = {
     "csv": "claims.csv",
     "bib": "references.bib",
     "html": "report.html",
+    "pdf": "report.pdf",
 }
 
 
@@ -414,13 +430,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     run = RunFolder.find(args.run, Path(args.runs_dir or "runs"))
     report = read_report(run)
+    text: str | bytes
     if args.fmt == "html":
         saved = run.load("library", "passages", Passages)
         text = to_html(report, {p.id: p for p in saved.passages} if saved else {})
+    elif args.fmt == "pdf":
+        from synth.report.pdf import to_pdf
+
+        text = to_pdf(report)
     else:
         text = render.outputs(report)[EXPORTS[args.fmt]]
     if args.output == "-":
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         return 0
     target = Path(args.output) if args.output else run.path / EXPORTS[args.fmt]
     try:

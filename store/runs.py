@@ -143,7 +143,7 @@ class RunFolder:
     def save(self, stage: str, item: str, value: BaseModel) -> None:
         write_atomic(self.checkpoint_path(stage, item), value.model_dump_json(indent=2) + "\n")
 
-    def write_output(self, name: str, text: str) -> Path:
+    def write_output(self, name: str, text: str | bytes) -> Path:
         path = self.path / name
         write_atomic(path, text)
         return path
