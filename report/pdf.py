@@ -128,6 +128,7 @@ class _Document(FPDF):
         with self.table(
             width=min(self.epw, sum(widths)),
             col_widths=widths,
+            align="LEFT",
             headings_style=heading,
             line_height=size * 0.5,
             text_align="LEFT",
@@ -262,11 +263,17 @@ def to_pdf(report: Report) -> bytes:
         table = score_table(report)
         doc.grid(table, (40.0, *[22.0] * (len(table[0]) - 1)))
     for revision in report.revisions:
-        doc.prose(
-            f"{revision.step.capitalize()} changed: {', '.join(revision.changed) or 'nothing'}. "
-            f"It was asked to: {' '.join(revision.requests)}",
-            size=SMALL + 1,
+        changed = ", ".join(revision.changed) or "nothing"
+        asked = "\n".join(f"• {r}" for r in revision.requests)
+        doc.set_font(FONT, "", SMALL + 1)
+        doc.multi_cell(
+            0,
+            4.4,
+            f"{revision.step.capitalize()} changed: {changed}. It was asked to:\n{asked}",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
+        doc.ln(2)
     for review in report.reviews:
         doc.set_font(FONT, "B", BODY - 0.5)
         name = review.reviewer.replace("_", " ").capitalize()
