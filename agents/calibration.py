@@ -18,24 +18,13 @@ import json
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
-from synth.agents.schemas import Label, Strict
+from synth.agents.schemas import Calibration, Label
 from synth.store import paths
 
 SHIPPED = Path(__file__).resolve().parent / "calibrations"
 PRIOR_WEIGHT = 4.0  # pseudo-claims at the label's overall accuracy added to each bin
-
-
-class Calibration(Strict):
-    model: str  # identity: model name, and "@" with its weights revision when known
-    dataset: str
-    created: str
-    claims: int = Field(ge=1)
-    # Per label: (score, probability right) points with rising scores.
-    curves: dict[Label, list[tuple[float, float]]]
-    brier_rule: float  # Brier score of the raw rule scores on the fitting set
-    brier_calibrated: float
 
 
 def identity(model: str, revision: str = "") -> str:

@@ -303,6 +303,17 @@ class Review(Strict):
     requests: list[str]
 
 
+class Calibration(Strict):
+    model: str  # identity: model name, and "@" with its weights revision when known
+    dataset: str
+    created: str
+    claims: int = Field(ge=1)
+    # Per label: (score, probability right) points with rising scores.
+    curves: dict[Label, list[tuple[float, float]]]
+    brier_rule: float  # Brier score of the raw rule scores on the fitting set
+    brier_calibrated: float
+
+
 class Revision(Strict):
     """One time the writer revised the draft: what it was asked and what it changed."""
 
@@ -427,7 +438,7 @@ class Report(Strict):
     lint: list[str]
     agreement: Agreement = Field(default_factory=lambda: Agreement(refs=[], rows=[]))
     revisions: list[Revision] = Field(default_factory=list)
-    calibration: str | None = None  # the model whose calibration gave the confidences, if any
+    calibration: Calibration | None = None  # the curves that gave the confidences, if any
 
 
 # ---------------------------------------------------------------------------------------------

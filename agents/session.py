@@ -17,10 +17,10 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, Field
 
 from synth.agents import calibration, extractor, planner, reviewer, screener, verifier, writer
-from synth.agents.calibration import Calibration
 from synth.agents.grouping import group_claims
 from synth.agents.llm import ItemDropped, Model
 from synth.agents.schemas import (
+    Calibration,
     Claim,
     ClaimKind,
     Exclusion,
@@ -278,7 +278,7 @@ class Session:
             passage_texts={p.id: p.text for p in passages},
             prices=self.settings.prices,
             calibration_note=calibration.describe(in_use.calibration, in_use.model),
-            calibrated=in_use.model if in_use.calibration is not None else None,
+            calibrated=in_use.calibration,
         )
 
     # Stages ------------------------------------------------------------------------------------

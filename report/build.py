@@ -15,6 +15,7 @@ from synth.agents.schemas import (
     COUNTED,
     Agreement,
     AgreementRow,
+    Calibration,
     Claim,
     Contradiction,
     Finding,
@@ -67,7 +68,7 @@ class RunFacts:
     passage_texts: dict[str, str] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
     calibration_note: str = "Confidence is uncalibrated."
-    calibrated: str | None = None  # the identity of the model whose calibration was used
+    calibrated: Calibration | None = None  # the calibration the run used, if any
     revisions: list[Revision] = field(default_factory=list)
 
 

@@ -150,6 +150,48 @@ def funnel(report: Report) -> Chart:
     return Chart("funnel", caption, figure, {"steps": dict(steps)})
 
 
+def calibration_curve(report: Report) -> Chart | None:
+    """The curves that turned evidence scores into confidences, when the model has them."""
+    calibration = report.calibration
+    if calibration is None or not calibration.curves:
+        return None
+    figure, ax = plt.subplots(figsize=(3.6, 3.0))
+    ax.plot([0, 1], [0, 1], color="#bbbbbb", linewidth=0.8, linestyle="--")
+    for label, points in calibration.curves.items():
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        ax.plot(
+            xs,
+            ys,
+            marker="o",
+            markersize=3,
+            color=LABEL_COLOURS[Label(label)],
+            label=Label(label).value.lower(),
+        )
+    ax.set_xlim(0.25, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel("evidence score (the rule)")
+    ax.set_ylabel("share of verdicts right")
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    caption = (
+        f"Calibration of {calibration.model} on {calibration.dataset} "
+        f"({calibration.claims} labelled claims): for each verdict label, the share of verdicts "
+        "that were right at each evidence score; the dashed line is where the score itself "
+        f"would be right. Brier score {calibration.brier_calibrated:.3f} after calibration, "
+        f"{calibration.brier_rule:.3f} before."
+    )
+    data = {
+        label.value if hasattr(label, "value") else label: pts
+        for label, pts in calibration.curves.items()
+    }
+    return Chart("calibration", caption, figure, {"curves": data})
+
+
 def charts(report: Report) -> list[Chart]:
-    made = [agreement_heatmap(report), verdicts_per_paper(report), funnel(report)]
+    made = [
+        agreement_heatmap(report),
+        verdicts_per_paper(report),
+        calibration_curve(report),
+        funnel(report),
+    ]
     return [c for c in made if c is not None]

@@ -273,6 +273,7 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
     out += ['<h2 id="limitations">6. Limitations</h2>', _paragraphs(report.sections["limitations"])]
     out += ['<h2 id="claims">7. Claims</h2>', _paragraphs(report.sections["confidence"])]
     out.append(_figure(figures.verdicts_per_paper(report)))
+    out.append(_figure(figures.calibration_curve(report)))
     out += _explorer(report)
     out.append('<div class="claims">')
     out += [_claim(c, passages, refs_by_paper) for c in report.claims]

@@ -243,6 +243,7 @@ def to_pdf(report: Report) -> bytes:
     doc.heading("Claims")
     doc.prose(report.sections["confidence"], size=SMALL + 0.5)
     doc.figure(figures.verdicts_per_paper(report))
+    doc.figure(figures.calibration_curve(report))
     rows = [["Claim", "Ref", "Statement", "Verdict", "Conf.", "Evidence"]]
     for c in report.claims:
         rows.append(

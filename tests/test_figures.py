@@ -87,3 +87,28 @@ def test_the_claim_explorer_filters_by_verdict_paper_and_confidence_without_scri
     # The buttons come before the claims, as the sibling selectors need.
     assert page.index('id="fc-low"') < page.index('<div class="claims">')
     assert "<script" not in page
+
+
+def test_the_calibration_curve_is_drawn_from_the_reports_calibration():
+    from synth.agents.schemas import Calibration, Label
+
+    report = build_report(facts())
+    assert figures.calibration_curve(report) is None  # uncalibrated: no curve to show
+    report.calibration = Calibration(
+        model="m@abc",
+        dataset="SciFact train",
+        created="2026-11-30",
+        claims=120,
+        curves={Label.SUPPORTED: [(0.5, 0.4), (0.8, 0.7)], Label.INSUFFICIENT: [(0.6, 0.3)]},
+        brier_rule=0.3,
+        brier_calibrated=0.2,
+    )
+    chart = figures.calibration_curve(report)
+    assert chart is not None
+    lines = chart.figure.axes[0].get_lines()
+    drawn = {line.get_label(): list(zip(line.get_xdata(), line.get_ydata())) for line in lines}
+    assert drawn["supported"] == [(0.5, 0.4), (0.8, 0.7)]
+    assert drawn["insufficient"] == [(0.6, 0.3)]
+    assert "m@abc on SciFact train (120 labelled claims)" in chart.caption
+    chart.close()
+    assert '<figure id="figure-calibration">' in html.to_html(report, {})

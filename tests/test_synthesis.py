@@ -171,7 +171,7 @@ def test_a_calibration_for_the_model_is_used_and_named(capsys, corpus, fake, iso
     run = finished(capsys, corpus, fake, isolated)
     report = report_of(run)
     assert "calibrated for m on a test set (40 labelled claims" in report.sections["confidence"]
-    assert report.calibration == "m"
+    assert report.calibration is not None and report.calibration.model == "m"
     assert "uncalibrated" not in report.sections["limitations"]
     supported = [v for v in verdicts_of(run) if v and v["label"] == "SUPPORTED"]
     assert supported
