@@ -7,6 +7,7 @@ score can come without its rubric line, and the overall score is computed here.
 
 from __future__ import annotations
 
+import json
 import re
 
 from pydantic import BaseModel, Field, create_model, field_validator
@@ -86,6 +87,33 @@ def review_schema(criteria: dict[str, str]) -> type[BaseModel]:
     return ReviewDraft
 
 
+RESTATED = "(The reviewer only restated the criterion; no reason specific to this draft.)"
+
+
+def salvage_review(raw: str, criteria: dict[str, str]) -> BaseModel | None:
+    """The scores of a last answer that failed only because justifications restated the
+    rubric: kept, with each such justification replaced by a line that says so, so that the
+    score still stands on its rubric line and the reader sees it was given no reason."""
+    strict = review_schema(criteria)
+    lenient = create_model(  # type: ignore[call-overload]
+        "Scores", __base__=Strict, **{key: (CriterionDraft, ...) for key in criteria}
+    )
+    try:
+        data = json.loads(raw)
+        lenient.model_validate(data["scores"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    for key, value in data["scores"].items():
+        try:
+            criterion_schema(key, criteria[key]).model_validate(value)
+        except ValueError:
+            value["justification"] = RESTATED
+    try:
+        return strict.model_validate(data)
+    except ValueError:
+        return None
+
+
 async def review(model: Model, *, persona: str, round_no: int, question: str, draft: str) -> Review:
     criteria = rubric(persona)
     template = prompts.load("reviewer")
@@ -103,6 +131,7 @@ async def review(model: Model, *, persona: str, round_no: int, question: str, dr
         schema=review_schema(criteria),
         max_tokens=MAX_TOKENS,
         untrusted=["draft"],
+        salvage=lambda raw: salvage_review(raw, criteria),
     )
     dumped = answer.model_dump()
     scores = {k: CriterionScore(**v) for k, v in dumped["scores"].items()}

@@ -106,7 +106,10 @@ def test_the_calibration_curve_is_drawn_from_the_reports_calibration():
     chart = figures.calibration_curve(report)
     assert chart is not None
     lines = chart.figure.axes[0].get_lines()
-    drawn = {line.get_label(): list(zip(line.get_xdata(), line.get_ydata())) for line in lines}
+    drawn = {
+        line.get_label(): list(zip(line.get_xdata(), line.get_ydata(), strict=True))
+        for line in lines
+    }
     assert drawn["supported"] == [(0.5, 0.4), (0.8, 0.7)]
     assert drawn["insufficient"] == [(0.6, 0.3)]
     assert "m@abc on SciFact train (120 labelled claims)" in chart.caption

@@ -244,3 +244,20 @@ def test_reviews_justify_from_the_draft_and_keep_only_finished_requests():
     parroted = {k: {"score": 8, "justification": rule} for k, rule in criteria.items()}
     with pytest.raises(ValidationError, match="repeats the criterion"):
         schema.model_validate({"scores": parroted, "requests": []})
+
+
+def test_a_review_that_only_restates_the_rubric_keeps_its_scores_and_says_so():
+    import json
+
+    from synth.agents import reviewer
+
+    criteria = reviewer.rubric("editor")
+    scores = {k: {"score": 7, "justification": rule} for k, rule in criteria.items()}
+    scores["precision"] = {"score": 5, "justification": "Finding 2 says 'comprehensive'."}
+    kept = reviewer.salvage_review(json.dumps({"scores": scores, "requests": []}), criteria)
+    assert kept is not None
+    dumped = kept.model_dump()["scores"]
+    assert dumped["precision"]["justification"] == "Finding 2 says 'comprehensive'."
+    assert dumped["answer_first"] == {"score": 7, "justification": reviewer.RESTATED}
+    assert reviewer.salvage_review("not json", criteria) is None
+    assert reviewer.salvage_review(json.dumps({"scores": {}, "requests": []}), criteria) is None
