@@ -9,6 +9,7 @@ numbers, claim ids or counts; the report builder derives those from the findings
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
@@ -30,12 +31,29 @@ from synth.agents.schemas import (
 )
 
 FINDING_TOKENS = 400
+# A finding about the evidence rather than the world: "the claim that … is supported by other
+# papers" restates the listing the writer was given instead of saying what was found.
+ABOUT_THE_EVIDENCE = re.compile(
+    r"\bthe claims?\b|\bclaims? (that|is|are)\b|\b(supported|contradicted) by (other |the )?"
+    r"(papers|claims|studies|evidence)\b",
+    re.IGNORECASE,
+)
 FRAME_TOKENS = 1400
 VERDICT_WORDS = {
     Label.SUPPORTED: "supported by other papers",
     Label.CONTRADICTED: "contradicted by other papers",
     Label.INSUFFICIENT: "not checked by other papers",
 }
+
+
+def check_finding(text: str) -> str:
+    """A finding states a result in prose, not what the claims or papers say about it."""
+    if ABOUT_THE_EVIDENCE.search(text):
+        raise ValueError(
+            "state the result itself (what was found, in which setting), not what claims or "
+            "papers say or whether they are supported"
+        )
+    return check_prose(text)
 
 
 class FindingOut(Strict):
@@ -74,7 +92,7 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
         @field_validator("statement")
         @classmethod
         def _prose(cls, value: str) -> str:
-            return check_prose(value)
+            return check_finding(value)
 
         @model_validator(mode="after")
         def _grounded(self) -> FindingDraft:
@@ -117,7 +135,7 @@ def revision_schema(n_findings: int) -> type[BaseModel]:
         @classmethod
         def _distinct(cls, value: list[str]) -> list[str]:
             for text in value:
-                check_prose(text)
+                check_finding(text)
             if len({t.lower() for t in value}) < len(value):
                 raise ValueError("each finding must say something different")
             return value
@@ -218,9 +236,19 @@ async def write_frame(
     return Draft(findings=findings, **answer.model_dump())
 
 
-def salvage_frame(raw: str, question: str) -> FrameDraft | None:
-    """Keep the sections of a last invalid answer that are valid on their own; a section that
-    is not is replaced by a line saying so, so that the report is still written and honest."""
+def without_repeats(abstract: str, text: str) -> str:
+    """`text` without the sentences it copies from the abstract (small models often open the
+    introduction or the discussion with the abstract again)."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    kept = [x for x in sentences if not repeats(abstract, x)]
+    return " ".join(kept)
+
+
+def salvage_frame(raw: str, question: str, fallback: FrameDraft | None = None) -> FrameDraft | None:
+    """Keep what is valid of a last invalid answer: each section on its own, less any
+    sentences copied from the abstract. A section with nothing valid left takes the
+    `fallback`'s (the draft being revised), or a line saying it was left out, so that the
+    report is still written and honest."""
     try:
         data = json.loads(raw)
     except ValueError:
@@ -234,19 +262,51 @@ def salvage_frame(raw: str, question: str) -> FrameDraft | None:
             field = FrameDraft.model_fields[name]
             if isinstance(value, str) and name != "title":
                 value = whole_sentences(value)
+                if name != "abstract":
+                    value = without_repeats(kept.get("abstract", ""), value)
             checked = TypeAdapter(Annotated[(str, *field.metadata)]).validate_python(value)
             kept[name] = check_prose(checked, complete=name != "title")
-            if name != "abstract" and repeats(kept.get("abstract", ""), kept[name]):
-                raise ValueError("repeats the abstract")
         except ValueError:
-            kept[name] = (
-                question
-                if name == "title"
-                else f"The writer's {name} did not pass validation and is left out; "
-                "the findings stand on their own."
-            )
+            if fallback is not None:
+                kept[name] = getattr(fallback, name)
+            elif name == "title":
+                kept[name] = question
+            else:
+                kept[name] = (
+                    f"The writer's {name} did not pass validation and is left out; "
+                    "the findings stand on their own."
+                )
     try:
         return FrameDraft.model_validate(kept)
+    except ValueError:
+        return None
+
+
+def salvage_revision(raw: str, question: str, draft: Draft) -> BaseModel | None:
+    """A revision's valid sections over the draft's own; findings that are not valid keep
+    their earlier statement."""
+    frame = salvage_frame(raw, question, fallback=draft)
+    if frame is None:
+        return None
+    try:
+        restated = json.loads(raw).get("findings")
+    except (ValueError, AttributeError):
+        restated = None
+    findings = []
+    for i, old in enumerate(draft.findings):
+        text = restated[i] if isinstance(restated, list) and i < len(restated) else None
+        try:
+            findings.append(check_finding(tidy_statement(text)) if isinstance(text, str) else "")
+        except ValueError:
+            findings.append("")
+        if not findings[-1] or len(findings[-1]) < 20:
+            findings[-1] = old.statement
+    if len({f.lower() for f in findings}) < len(findings):
+        findings = [f.statement for f in draft.findings]
+    try:
+        return revision_schema(len(draft.findings)).model_validate(
+            {**frame.model_dump(), "findings": findings}
+        )
     except ValueError:
         return None
 
@@ -274,6 +334,7 @@ async def revise(
         schema=revision_schema(len(draft.findings)),
         max_tokens=FRAME_TOKENS + FINDING_TOKENS,
         untrusted=["findings", "draft", "requests"],
+        salvage=lambda raw: salvage_revision(raw, question, draft),
     )
     values = answer.model_dump()
     findings = [

@@ -31,13 +31,17 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     prompts = {Path(n).name for n in names if n.startswith("synth/prompts/")}
     assert {"extractor.md", "verifier.md", "writer.md", "reviewer.md"} <= prompts
+    # The embedded model's calibration ships too, found by the model's identity.
+    assert any(n.startswith("synth/agents/calibrations/qwen2.5-coder-1.5b") for n in names)
     assert not any(n.startswith(("synth/tests/", "tests/", "synth/examples/")) for n in names)
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     check = (
         "import synth, synth.cli; from synth.agents import prompts, reviewer;"
         f"assert synth.__file__.startswith({str(site)!r}), synth.__file__;"
-        "prompts.load('extractor'); assert len(reviewer.personas()) >= 3; print('ok')"
+        "prompts.load('extractor'); assert len(reviewer.personas()) >= 4;"
+        "from synth.agents import calibration, local_model; w = local_model.QWEN_15B;"
+        "assert calibration.find(calibration.identity(w.name, w.sha256)); print('ok')"
     )
     result = subprocess.run(
         [sys.executable, "-c", check],

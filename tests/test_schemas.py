@@ -261,3 +261,57 @@ def test_a_review_that_only_restates_the_rubric_keeps_its_scores_and_says_so():
     assert dumped["answer_first"] == {"score": 7, "justification": reviewer.RESTATED}
     assert reviewer.salvage_review("not json", criteria) is None
     assert reviewer.salvage_review(json.dumps({"scores": {}, "requests": []}), criteria) is None
+
+
+def test_salvage_drops_sentences_copied_from_the_abstract_and_falls_back_to_the_draft():
+    import json
+
+    from synth.agents.writer import Draft, FindingOut, salvage_frame, salvage_revision
+
+    abstract = (
+        "The question is whether learning-rate warmup stabilises training of small transformers. "
+        "Warmup reduced divergence in post-norm models but not in pre-norm models at all."
+    )
+    raw = {
+        "title": "Warmup helps post-norm transformers",
+        "abstract": abstract,
+        "introduction": "Warmup reduced divergence in post-norm models but not in pre-norm "
+        "models at all. Divergence early in training wastes whole runs of compute.",
+        "discussion": "Warmup reduced divergence in post-norm models but not in pre-norm "
+        "models at all.",
+        "limitations": "The runs were short.",
+    }
+    frame = salvage_frame(json.dumps(raw), "Q?")
+    assert frame.introduction == "Divergence early in training wastes whole runs of compute."
+    assert "did not pass validation" in frame.discussion  # nothing of its own was left
+    old = Draft(
+        title="Old title here",
+        abstract=abstract,
+        introduction="An older introduction of its own.",
+        findings=[
+            FindingOut(statement="Warmup reduced divergence in post-norm runs.", claim_ids=["C1"])
+        ],
+        discussion="An older discussion that weighs the evidence.",
+        limitations="Older limits.",
+    )
+    revised = salvage_revision(
+        json.dumps({**raw, "findings": ["The claim that x is supported by other papers."]}),
+        "Q?",
+        old,
+    )
+    assert revised is not None
+    assert revised.discussion == "An older discussion that weighs the evidence."
+    assert revised.findings == ["Warmup reduced divergence in post-norm runs."]
+
+
+def test_a_finding_about_the_evidence_instead_of_the_world_is_refused():
+    claims = {"C1": "Linear warmup reduced early divergence of post-norm transformers."}
+    schema = finding_schema(claims, "Does warmup stabilise small transformers?")
+    with pytest.raises(ValidationError, match="state the result itself"):
+        schema.model_validate(
+            {
+                "statement": "The claim that linear warmup reduced early divergence of post-norm "
+                "transformers is supported by other papers.",
+                "claim_ids": ["C1"],
+            }
+        )
