@@ -320,6 +320,7 @@ class Revision(Strict):
     step: str  # "revision 1" after review, "report-check fix 1" after a failed lint
     requests: list[str]
     changed: list[str]  # the sections and findings whose text changed
+    failed: bool = False  # the writer's answers failed validation: the draft before it stands
 
 
 class Finding(Strict):

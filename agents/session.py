@@ -219,6 +219,11 @@ class Session:
                 f"lint-{attempt}", f"report-check fix {attempt}", facts.draft, asks, strengths
             )
             if fixed is None:
+                failed = Revision(
+                    step=f"report-check fix {attempt}", requests=asks, changed=[], failed=True
+                )
+                facts.revisions = [*facts.revisions, failed]
+                report = build_report(facts)
                 break
             facts.revisions = [
                 *facts.revisions,
@@ -732,6 +737,11 @@ class Session:
                 f"draft-{round_no + 1}", f"revision {round_no + 1}", draft, asks, strengths
             )
             if revised is None:
+                revisions.append(
+                    Revision(
+                        step=f"revision {round_no + 1}", requests=asks, changed=[], failed=True
+                    )
+                )
                 break
             revisions.append(
                 Revision(

@@ -257,21 +257,29 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         if names
         else "No reviewer's answer passed validation, so the draft was not reviewed."
     )
-    after_review = sum(r.step.startswith("revision") for r in facts.revisions)
-    after_lint = len(facts.revisions) - after_review
+    done = [r for r in facts.revisions if not r.failed]
+    after_review = sum(r.step.startswith("revision") for r in done)
+    after_lint = len(done) - after_review
+    failed_review = any(r.failed and r.step.startswith("revision") for r in facts.revisions)
     revision = (
         f"The writer then revised the draft {times(after_review)} in response to their "
         "requests and to every criterion scored under the threshold."
         if after_review
-        else "No revision was needed."
-        if names
         else ""
+        if failed_review or not names
+        else "No revision was needed."
     )
+    if failed_review:
+        revision += (
+            " The last revision the reviewers asked for failed validation, so the draft before "
+            "it stands."
+        )
     if after_lint:
         revision += (
             " The report checks (see the appendix) sent the draft back to the writer "
             f"{times(after_lint)} with the problems they found."
         )
+    revision = revision.strip()
     return (
         f"{search_text(facts.screening)} "
         f"The included papers' text was cut into {stats.passages} passages of whole sentences "

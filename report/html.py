@@ -19,6 +19,7 @@ from synth.report.render import (
     authors_text,
     score_table,
     stage_name,
+    strengths_text,
 )
 
 STYLE = """
@@ -205,7 +206,7 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
         + ".</p>",
         f"<p><b>At a glance:</b> {s.papers_included} papers read, {s.claims} claims checked "
         f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
-        f"insufficient), {s.papers_cited} papers cited.</p>",
+        f"insufficient), {s.papers_cited} papers cited.{escape(strengths_text(report))}</p>",
         '<h2 id="abstract">Abstract</h2>',
         _paragraphs(report.sections["abstract"]),
         '<h2 id="introduction">1. Introduction</h2>',
@@ -287,8 +288,9 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
         out.append("</table>")
     for revision in report.revisions:
         changed = ", ".join(revision.changed) or "nothing"
+        outcome = "failed validation" if revision.failed else f"changed: {changed}"
         out.append(
-            f"<p><b>{escape(revision.step.capitalize())}</b> changed: {escape(changed)}. "
+            f"<p><b>{escape(revision.step.capitalize())}</b> {escape(outcome)}. "
             "It was asked to:</p><ul>"
             + "".join(f"<li>{escape(r)}</li>" for r in revision.requests)
             + "</ul>"

@@ -29,6 +29,7 @@ from synth.report.render import (
     evidence_line,
     score_table,
     stage_name,
+    strengths_text,
 )
 
 FONT = "DejaVu"
@@ -163,7 +164,7 @@ def to_pdf(report: Report) -> bytes:
         f"{report.created} · model {models} · run {report.run_id}\n"
         f"{s.papers_included} papers read, {s.claims} claims checked ({s.supported} supported, "
         f"{s.contradicted} contradicted, {s.insufficient} insufficient), {s.papers_cited} papers "
-        "cited.",
+        f"cited.{strengths_text(report)}",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
@@ -267,10 +268,11 @@ def to_pdf(report: Report) -> bytes:
         changed = ", ".join(revision.changed) or "nothing"
         asked = "\n".join(f"• {r}" for r in revision.requests)
         doc.set_font(FONT, "", SMALL + 1)
+        outcome = "failed validation" if revision.failed else f"changed: {changed}"
         doc.multi_cell(
             0,
             4.4,
-            f"{revision.step.capitalize()} changed: {changed}. It was asked to:\n{asked}",
+            f"{revision.step.capitalize()} {outcome}. It was asked to:\n{asked}",
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )

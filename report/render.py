@@ -147,9 +147,22 @@ def review_summary(report: Report) -> list[str]:
     out.append("")
     for revision in report.revisions:
         changed = ", ".join(revision.changed) or "nothing"
-        out += [f"**{revision.step.capitalize()}** changed: {changed}. It was asked to:", ""]
+        outcome = "failed validation" if revision.failed else f"changed: {changed}"
+        out += [f"**{revision.step.capitalize()}** {outcome}. It was asked to:", ""]
         out += [f"- {_cell(r)}" for r in revision.requests] + [""]
     return out
+
+
+def strengths_text(report: Report) -> str:
+    """The strength of each finding's evidence, as counted by code, for the opening lines."""
+    if not report.findings:
+        return ""
+    levels = [f.strength.split(":", 1)[0] for f in report.findings]
+    return (
+        " Evidence per finding: "
+        + ", ".join(f"{i} {level}" for i, level in enumerate(levels, start=1))
+        + "."
+    )
 
 
 def to_markdown(report: Report) -> str:
@@ -161,7 +174,7 @@ def to_markdown(report: Report) -> str:
     out += [
         f"**At a glance:** {s.papers_included} papers read, {s.claims} claims checked "
         f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
-        f"insufficient), {s.papers_cited} papers cited.",
+        f"insufficient), {s.papers_cited} papers cited." + strengths_text(report),
         "",
     ]
     out += ["## Abstract", "", report.sections["abstract"], ""]

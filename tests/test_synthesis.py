@@ -193,3 +193,17 @@ def test_a_review_that_never_validates_is_left_out_not_fatal(capsys, corpus, fak
     assert "methodologist review of the first draft failed validation" in " ".join(
         report.sections["limitations"].split()
     )
+
+
+def test_a_revision_that_fails_validation_is_reported_and_the_draft_stands(
+    capsys, corpus, fake, isolated
+):
+    fake.faults.garbage_containing = "You revise a literature synthesis"
+    run = finished(capsys, corpus, fake, isolated)
+    report = report_of(run)
+    assert [(r.step, r.failed) for r in report.revisions] == [("revision 1", True)]
+    method = " ".join(report.sections["method"].split())
+    assert "failed validation, so the draft before it stands" in method
+    assert "No revision was needed" not in method
+    assert "**Revision 1** failed validation." in (run / "report.md").read_text()
+    assert not report.title.startswith("Revised")
