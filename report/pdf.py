@@ -24,9 +24,8 @@ from synth.report import figures
 from synth.report.build import CITATION
 from synth.report.render import (
     REVIEW_NOTE,
-    as_sentence,
-    authors_text,
     evidence_line,
+    reference_line,
     score_table,
     stage_name,
     strengths_text,
@@ -297,19 +296,8 @@ def to_pdf(report: Report) -> bytes:
     doc.set_font(FONT, "", SMALL + 1)
     for ref in report.references:
         doc.set_link(doc.refs[ref.n], y=doc.get_y())
-        parts = [
-            f"[{ref.n}] {authors_text(ref.authors)} ({ref.year or 'n.d.'}). "
-            f"{as_sentence(ref.title)}"
-        ]
-        if ref.venue:
-            parts.append(f"{ref.venue}.")
-        if ref.doi:
-            parts.append(f"https://doi.org/{ref.doi}")
-        elif ref.url:
-            parts.append(ref.url)
-        elif ref.id.startswith("local:"):
-            parts.append(f"Local file ({ref.id}).")
-        doc.multi_cell(0, 4.6, " ".join(parts), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        line = f"[{ref.n}] {reference_line(ref, emphasis='')}"
+        doc.multi_cell(0, 4.6, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         doc.ln(1)
 
     doc.heading("Run statistics", numbered=False)

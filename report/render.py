@@ -44,10 +44,11 @@ def as_sentence(title: str) -> str:
     return title if title.endswith(("?", "!")) else f"{title}."
 
 
-def reference_line(ref: Reference) -> str:
+def reference_line(ref: Reference, emphasis: str = "*") -> str:
+    """A reference in words; `emphasis` marks the venue (Markdown italics by default)."""
     parts = [f"{authors_text(ref.authors)} ({ref.year or 'n.d.'}). {as_sentence(ref.title)}"]
     if ref.venue:
-        parts.append(f"*{ref.venue}*.")
+        parts.append(f"{emphasis}{ref.venue}{emphasis}.")
     if ref.doi:
         parts.append(f"https://doi.org/{ref.doi}")
     elif ref.url:

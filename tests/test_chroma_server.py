@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CORPUS, QUESTION, only_run, run_cli
+from tests.conftest import CORPUS, only_run, run_cli
 from tests.fake_model import FakeModel
+from tests.test_end_to_end import run_args
 
 
 def free_port() -> int:
@@ -94,19 +95,7 @@ def test_a_chroma_server_is_the_library_for_ingest_query_and_run(
     assert code == 0, err
     assert "0 new passages embedded, 4 papers were already in the library" in " ".join(out.split())
     with FakeModel() as fake:
-        code, out, err = run_cli(
-            capsys,
-            "run",
-            QUESTION,
-            "--corpus",
-            str(corpus),
-            "--base-url",
-            fake.url,
-            "--model",
-            "m",
-            "--store",
-            chroma_server,
-        )
+        code, out, err = run_cli(capsys, *run_args(corpus, fake, "--store", chroma_server))
     assert code == 0, err
     run = only_run(isolated / "runs")
     record = json.loads((run / "run.json").read_text())

@@ -11,7 +11,8 @@ import respx
 
 from synth.errors import BadInput, Unreachable
 from synth.store.remote_embeddings import RemoteEmbedder
-from tests.conftest import CORPUS, QUESTION, only_run, run_cli
+from tests.conftest import CORPUS, only_run, run_cli
+from tests.test_end_to_end import run_args
 
 URL = "http://embed.test/v1"
 
@@ -90,18 +91,7 @@ def test_ingest_and_run_with_remote_embeddings(capsys, fake, isolated, corpus):
     assert "7 new passages embedded" in " ".join(out.split())
     sent = fake.embedded
     assert sent >= 7
-    code, _, err = run_cli(
-        capsys,
-        "run",
-        QUESTION,
-        "--corpus",
-        str(corpus),
-        "--base-url",
-        fake.url,
-        "--model",
-        "m",
-        *flags,
-    )
+    code, _, err = run_cli(capsys, *run_args(corpus, fake, *flags))
     assert code == 0, err
     run = only_run(isolated / "runs")
     report = json.loads((run / "report.json").read_text())
