@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from synth.agents.writer import FindingOut
 from synth.report import figures, html
 from synth.report.build import build_report
-from tests.test_report import facts
+from tests.test_report import facts, facts_with_disagreement
 
 
 def report_with_disagreement():
-    run = facts()
-    run.verdicts["C1"] = run.verdicts["C1"].model_copy(
-        update={"judgements": {"local:1#001": "supports", "local:3#002": "contradicts"}}
-    )
-    run.draft.findings[1] = FindingOut(
-        statement="Pre-norm may not need warmup.", claim_ids=["C1"], disagreeing_ids=["C2"]
-    )
-    return build_report(run)
+    return build_report(facts_with_disagreement())
 
 
 def test_agreement_heatmap_shows_the_matrix():

@@ -231,7 +231,9 @@ def test_lint_catches_each_planted_defect(plant, message, writer_can_fix):
     assert any(message in ask for ask in sent_back) == writer_can_fix
 
 
-def test_agreement_matrix_and_disagreements_from_claims_and_judgements():
+def facts_with_disagreement() -> RunFacts:
+    """The fixed run, where the verifier judged passages of two more papers on C1 and the
+    second finding names C2 as disagreeing with it."""
     run = facts()
     run.verdicts["C1"] = run.verdicts["C1"].model_copy(
         update={"judgements": {"local:1#001": "supports", "local:3#002": "contradicts"}}
@@ -239,7 +241,11 @@ def test_agreement_matrix_and_disagreements_from_claims_and_judgements():
     run.draft.findings[1] = FindingOut(
         statement="Pre-norm may not need warmup.", claim_ids=["C1"], disagreeing_ids=["C2"]
     )
-    report = build_report(run)
+    return run
+
+
+def test_agreement_matrix_and_disagreements_from_claims_and_judgements():
+    report = build_report(facts_with_disagreement())
     assert [r.id for r in report.references] == ["local:2", "local:1", "local:3", "local:0"]
     cells = [row.cells for row in report.agreement.rows]
     assert cells == [
