@@ -173,6 +173,9 @@ def test_ctrl_c_exits_130_and_the_run_resumes_without_repeating_calls(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell that starts jobs in the background (`cmd &`) makes them ignore SIGINT, and
+        # the child would inherit that: give it the default, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     extract = None
