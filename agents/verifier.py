@@ -4,7 +4,7 @@ The model judges one (claim, passage) pair per call (supports, contradicts or un
 smallest question, and the one small models answer best; judging several passages in one call
 made them repeat the order of the options. The label, the evidence ids and the confidence are
 then derived by code from the judgements, so every verdict rests on passages that were really
-offered and its confidence always has the meaning stated in CONFIDENCE_DEFINITION.
+offered and its confidence always has the meaning stated in CONFIDENCE_RULE.
 """
 
 from __future__ import annotations

@@ -185,13 +185,3 @@ def calibration_curve(report: Report) -> Chart | None:
         for label, pts in calibration.curves.items()
     }
     return Chart("calibration", caption, figure, {"curves": data})
-
-
-def charts(report: Report) -> list[Chart]:
-    made = [
-        agreement_heatmap(report),
-        verdicts_per_paper(report),
-        calibration_curve(report),
-        funnel(report),
-    ]
-    return [c for c in made if c is not None]
