@@ -23,6 +23,7 @@ from pathlib import Path
 from results import machine
 from scifact import (
     data_name,
+    fitting_claims,
     index,
     judge_all,
     library_folder,
@@ -39,14 +40,6 @@ from synth.agents.schemas import Label
 from synth.store import paths
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
-
-
-def fitting_claims(claims: list[dict], count: int) -> list[dict]:
-    """`count` claims spread over the split, none of those the quick benchmark scores."""
-    held_out = {c["id"] for c in claims[::27][:30]}
-    pool = [c for c in claims if c["id"] not in held_out]
-    step = max(1, len(pool) // count)
-    return pool[1::step][:count]
 
 
 def section(fitted: calibration.Calibration, name: str, where: str) -> str:

@@ -8,8 +8,14 @@ against SciFact's (SUPPORT → SUPPORTED, CONTRADICT → CONTRADICTED, no eviden
 accuracy, macro-F1, the confusion matrix, and a calibration table of confidence against
 accuracy.
 
+The full mode indexes the whole corpus and ranks every claim. Verifying all 809 claims takes
+the local model hours on two cores, so `--claims N` verifies N of them, drawn with a fixed seed;
+the claims a calibration in use was fitted on are never scored. Answers are kept in a response
+cache, so a run that stops early (or a later run with a larger N) picks up where it was.
+
     python bench/scifact.py --quick --fake          # CI: the harness, with the fake model
     python bench/scifact.py --quick                 # the embedded local model
+    python bench/scifact.py --claims 300            # full corpus, 300 claims verified
     python bench/scifact.py --base-url URL --model NAME [--data DIR]
 """
 
@@ -36,6 +42,7 @@ from synth.agents.calibration import Calibration, brier
 from synth.agents.llm import Endpoint, Model
 from synth.agents.schemas import Claim, Label, Paper, PaperText, Section
 from synth.store import paths
+from synth.store.cache import ResponseCache
 from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
@@ -62,8 +69,34 @@ def sample(
     full: every claim and the whole corpus."""
     if not quick:
         return claims, sorted(corpus)
-    chosen = claims if len(claims) <= 30 else claims[::27][:30]
+    chosen = claims if len(claims) <= 30 else quick_claims(claims)
     return chosen, with_distractors(chosen, corpus)
+
+
+def spread(items: list[dict], count: int, offset: int = 0) -> list[dict]:
+    """At most `count` items at an even step through `items`, starting at `offset`."""
+    step = max(1, len(items) // count)
+    return items[offset::step][:count]
+
+
+def quick_claims(claims: list[dict]) -> list[dict]:
+    return claims[::27][:30]
+
+
+def fitting_claims(claims: list[dict], count: int) -> list[dict]:
+    """The claims `bench/calibrate.py` fits on: spread over the split, none of the quick ones."""
+    held_out = {c["id"] for c in quick_claims(claims)}
+    return spread([c for c in claims if c["id"] not in held_out], count, offset=1)
+
+
+def scored_claims(claims: list[dict], fitted_on: int, count: int | None) -> list[dict]:
+    """The claims the full mode verifies: the first `count` (default all) of a fixed random
+    order, leaving out the `fitted_on` claims a calibration was fitted on. A larger `count`
+    keeps the smaller one's claims, so the response cache carries a run over to the next."""
+    fitted = {c["id"] for c in fitting_claims(claims, fitted_on)} if fitted_on else set()
+    rest = [c for c in claims if c["id"] not in fitted]
+    random.Random(2020).shuffle(rest)
+    return rest[: count or len(rest)]
 
 
 def with_distractors(chosen: list[dict], corpus: dict[int, dict], n: int = 300) -> list[int]:
@@ -99,12 +132,26 @@ async def judge_all(
     doc_ids: list[int],
     evidence_k: int,
     calibration: Calibration | None = None,
+    verify: set[int] | None = None,
 ) -> list[dict]:
+    """One row per claim: the abstracts retrieved for it and, for the claims in `verify`
+    (default all), the verifier's label; the others get the label None."""
     papers = [f"scifact:{d}" for d in doc_ids]
+    to_verify = len(claims) if verify is None else len(verify)
+    progress = Progress(to_verify)
 
     async def one(item: dict) -> dict:
         hits = library.search(item["claim"], paper_ids=papers, k=max(KS))
         ranked = list(dict.fromkeys(int(h.paper_id.split(":")[1]) for h in hits))
+        row = {
+            "id": item["id"],
+            "gold_docs": sorted(int(d) for d in item["evidence"]),
+            "ranked": ranked,
+            "gold": gold_label(item).value,
+            "label": None,
+        }
+        if verify is not None and item["id"] not in verify:
+            return row
         claim = Claim(
             id=f"c{item['id']}",
             paper_id="scifact:claim",
@@ -117,11 +164,8 @@ async def judge_all(
         verdict = await verifier.verify(
             model, claim=claim, evidence=hits[:evidence_k], calibration=calibration
         )
-        return {
-            "id": item["id"],
-            "gold_docs": sorted(int(d) for d in item["evidence"]),
-            "ranked": ranked,
-            "gold": gold_label(item).value,
+        progress.step()
+        return row | {
             "label": verdict.label.value,
             "confidence": verdict.confidence,
             "score": verdict.rule_score,
@@ -130,8 +174,28 @@ async def judge_all(
     return await asyncio.gather(*(one(c) for c in claims))
 
 
+class Progress:
+    """A line on stderr every tenth of the way: the local model takes hours on the full set."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.started = total, 0, time.monotonic()
+
+    def step(self) -> None:
+        self.done += 1
+        if self.done % max(1, self.total // 10) == 0 or self.done == self.total:
+            minutes = (time.monotonic() - self.started) / 60
+            print(
+                f"verified {self.done}/{self.total} claims in {minutes:.1f} min",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
 def scores(rows: list[dict]) -> dict:
+    """Recall over every row; the label scores over the rows that were verified."""
     with_gold = [r for r in rows if r["gold_docs"]]
+    ranked = len(rows)
+    rows = [r for r in rows if r["label"] is not None]
     recall = {
         k: sum(bool(set(r["ranked"][:k]) & set(r["gold_docs"])) for r in with_gold)
         / max(1, len(with_gold))
@@ -154,6 +218,7 @@ def scores(rows: list[dict]) -> dict:
             (low, min(high, 1.0), len(inside), right / len(inside) if inside else None)
         )
     return {
+        "ranked": ranked,
         "claims": len(rows),
         "with_gold_abstracts": len(with_gold),
         "recall": recall,
@@ -166,7 +231,13 @@ def scores(rows: list[dict]) -> dict:
 
 
 def section(
-    s: dict, model: str, mode: str, passages: int, ingest: tuple[int, float], data: str
+    s: dict,
+    model: str,
+    mode: str,
+    passages: int,
+    ingest: tuple[int, float],
+    data: str,
+    verified: str = "",
 ) -> str:
     short = {"SUPPORTED": "S", "CONTRADICTED": "C", "INSUFFICIENT": "I"}
     lines = [
@@ -176,7 +247,8 @@ def section(
         "",
         "| measure | value |",
         "|---|---|",
-        f"| claims | {s['claims']} ({s['with_gold_abstracts']} with gold abstracts) |",
+        f"| claims ranked | {s['ranked']} ({s['with_gold_abstracts']} with gold abstracts) |",
+        f"| claims verified | {s['claims']}{verified} |",
         f"| passages indexed | {passages} |",
     ]
     added, seconds = ingest
@@ -226,7 +298,12 @@ async def verifier_model(args: argparse.Namespace, transcript: Path) -> AsyncIte
         else:
             weights = local_model.weights_for(args.model)
             endpoint = await stack.enter_async_context(local_model.serve(weights))
-        model = Model(endpoint, recorder=recorder, cache=None, semaphore=semaphore)
+        cache = None
+        if args.cache and not args.fake:
+            cache = stack.enter_context(
+                contextlib.closing(ResponseCache(paths.cache_dir() / "bench" / "responses.sqlite3"))
+            )
+        model = Model(endpoint, recorder=recorder, cache=cache, semaphore=semaphore)
         try:
             yield model
         finally:
@@ -261,11 +338,18 @@ async def run(args: argparse.Namespace) -> str:
         async with verifier_model(args, Path(tmp) / "transcript.jsonl") as model:
             endpoint = model.endpoint
             in_use = calibration.find(calibration.identity(endpoint.model, endpoint.revision))
-            rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k, in_use)
+            fitted_on = in_use.claims if in_use and in_use.dataset == data_name(args.data) else 0
+            verify, verified = None, ""
+            if not args.quick:
+                verify = {c["id"] for c in scored_claims(chosen, fitted_on, args.claims)}
+                verified = ", drawn at random with a fixed seed"
+                if fitted_on:
+                    verified += f", none of the {fitted_on} the calibration was fitted on"
+            rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k, in_use, verify)
             name = model_name(args, model)
     if in_use is not None:
         name += f", calibrated on {in_use.claims} other claims"
-    return section(scores(rows), name, mode, passages, ingest, data_name(args.data))
+    return section(scores(rows), name, mode, passages, ingest, data_name(args.data), verified)
 
 
 def parser_for(description: str, write_help: str) -> argparse.ArgumentParser:
@@ -277,6 +361,9 @@ def parser_for(description: str, write_help: str) -> argparse.ArgumentParser:
     parser.add_argument("--model", default="local", help="model name (default: local)")
     parser.add_argument("--evidence-k", dest="evidence_k", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--no-cache", dest="cache", action="store_false", help="ask the model again every time"
+    )
     parser.add_argument("--no-write", dest="write", action="store_false", help=write_help)
     return parser
 
@@ -293,6 +380,9 @@ def main_with(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace
 def main() -> int:
     parser = parser_for(__doc__.splitlines()[0], "print only; leave bench/RESULTS.md alone")
     parser.add_argument("--quick", action="store_true", help="30 claims, 300 distractors")
+    parser.add_argument(
+        "--claims", type=int, help="full mode: verify this many claims (default: all)"
+    )
     return main_with(parser, run)
 
 

@@ -1,0 +1,69 @@
+"""The SciFact benchmark's sampling and scoring: which claims it scores, and how."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+import scifact
+
+
+def claims(n: int) -> list[dict]:
+    return [{"id": i, "claim": f"claim {i}", "evidence": {}, "cited_doc_ids": []} for i in range(n)]
+
+
+def test_the_full_sample_leaves_out_the_calibration_and_nests() -> None:
+    split = claims(809)
+    fitted = {c["id"] for c in scifact.fitting_claims(split, 120)}
+    quick = {c["id"] for c in scifact.quick_claims(split)}
+    assert len(fitted) == 120 and len(quick) == 30 and not fitted & quick
+
+    small = [c["id"] for c in scifact.scored_claims(split, 120, 100)]
+    large = [c["id"] for c in scifact.scored_claims(split, 120, 300)]
+    every = [c["id"] for c in scifact.scored_claims(split, 120, None)]
+    assert len(small) == 100 and len(large) == 300 and len(every) == 809 - 120
+    assert large[:100] == small  # a larger run keeps the smaller run's claims (and its cache)
+    assert not set(every) & fitted
+    assert len(set(every)) == len(every)
+    # Drawn across the split, not its first stretch.
+    assert min(small) < 100 and max(small) > 700
+
+
+def test_without_a_calibration_every_claim_is_scored() -> None:
+    assert len(scifact.scored_claims(claims(50), 0, None)) == 50
+
+
+def row(gold: str, label: str | None, ranked: list[int], gold_docs: list[int]) -> dict:
+    return {
+        "gold": gold,
+        "label": label,
+        "ranked": ranked,
+        "gold_docs": gold_docs,
+        "confidence": 0.7,
+        "score": 0.7,
+    }
+
+
+def test_recall_counts_every_ranked_claim_and_labels_only_the_verified() -> None:
+    rows = [
+        row("SUPPORTED", "SUPPORTED", [1, 2], [1]),
+        row("CONTRADICTED", "SUPPORTED", [5, 3], [3]),
+        row("SUPPORTED", None, [9, 8, 7], [4]),  # ranked only
+        row("INSUFFICIENT", None, [2], []),  # ranked only, no gold abstract
+    ]
+    s = scifact.scores(rows)
+    assert s["ranked"] == 4 and s["with_gold_abstracts"] == 3 and s["claims"] == 2
+    assert s["recall"] == {
+        1: pytest.approx(1 / 3),
+        3: pytest.approx(2 / 3),
+        8: pytest.approx(2 / 3),
+    }
+    assert s["accuracy"] == 0.5
+    assert s["confusion"][("CONTRADICTED", "SUPPORTED")] == 1
+    # F1: SUPPORTED 2/3, CONTRADICTED 0, INSUFFICIENT 0.
+    assert s["macro_f1"] == pytest.approx((2 / 3) / 3)
+    assert [n for _, _, n, _ in s["calibration"]] == [0, 0, 2, 0]
