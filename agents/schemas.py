@@ -103,10 +103,14 @@ def content_stems(text: str) -> set[str]:
 
 
 _BRACKET_NUMBER = re.compile(r"\[\s*\d+(\s*[,;–-]\s*\d+)*\s*\]")
-COUNTED = re.compile(
+_COUNT = (
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
-    r"\s+(\w+\s+)?(papers|studies|articles|sources|documents|claims|works|publications)\b",
-    re.IGNORECASE,
+    r"\s+(\w+\s+)?(papers|studies|articles|sources|documents|claims|works|publications)\b"
+)
+COUNTED = re.compile(_COUNT, re.IGNORECASE)
+# "... is strong across 7 papers": the count adds nothing the code does not print itself.
+_COUNT_PHRASE = re.compile(
+    r",?\s+(?:across|from|in|by|among|over)\s+(?:all\s+|the\s+)?" + _COUNT, re.IGNORECASE
 )
 
 
@@ -161,6 +165,18 @@ def prose_problem(text: str, complete: bool = True) -> str | None:
     if complete and not re.search(r"[.!?][\"')\]]?$", text.strip()):
         return "the text is cut off: finish every sentence, and write less so that it fits"
     return None
+
+
+def without_counts(text: str) -> str:
+    """`text` less its trailing phrases that count papers ("strong across 7 papers" becomes
+    "strong"): small models copy the counts they are shown, and counts are the code's job."""
+    return _COUNT_PHRASE.sub("", text)
+
+
+def keeping_the_rules(text: str) -> str:
+    """`text` less the sentences that break the prose rules, for salvaging a last answer."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return " ".join(s for s in sentences if prose_problem(s, complete=False) is None)
 
 
 def check_prose(value: str, complete: bool = True) -> str:
@@ -478,7 +494,7 @@ class FrameDraft(Strict):
     @field_validator("abstract", "introduction", "discussion", "limitations", mode="before")
     @classmethod
     def _drop_fragment(cls, value: object) -> object:
-        return whole_sentences(value) if isinstance(value, str) else value
+        return without_counts(whole_sentences(value)) if isinstance(value, str) else value
 
     @field_validator("title")
     @classmethod

@@ -25,10 +25,13 @@ from synth.agents.schemas import (
     Verdict,
     check_prose,
     content_stems,
+    keeping_the_rules,
     repeats,
     tidy_statement,
     whole_sentences,
+    without_counts,
 )
+from synth.report.agreement import level
 
 FINDING_TOKENS = 400
 # A finding about the evidence rather than the world: "the claim that … is supported by other
@@ -155,9 +158,10 @@ def claims_listing(
 
 def findings_listing(findings: list[FindingOut], strengths: list[str]) -> str:
     """The findings with the strength of their evidence, worded by code from the papers that
-    support and dispute each."""
+    support and dispute each. The writer gets the word without the counts: it would copy a
+    finding's count of papers into the abstract as if it were the whole run's."""
     lines = [
-        f"Finding {i} (evidence {strength}): {f.statement}"
+        f"Finding {i} (evidence {level(strength)}): {f.statement}"
         for i, (f, strength) in enumerate(zip(findings, strengths, strict=True), start=1)
     ]
     return prompts.data_block("findings", "\n".join(lines))
@@ -245,10 +249,10 @@ def without_repeats(abstract: str, text: str) -> str:
 
 
 def salvage_frame(raw: str, question: str, fallback: FrameDraft | None = None) -> FrameDraft | None:
-    """Keep what is valid of a last invalid answer: each section on its own, less any
-    sentences copied from the abstract. A section with nothing valid left takes the
-    `fallback`'s (the draft being revised), or a line saying it was left out, so that the
-    report is still written and honest."""
+    """Keep what is valid of a last invalid answer: each section on its own, less the
+    sentences that break the prose rules or copy the abstract. A section with nothing valid
+    left takes the `fallback`'s (the draft being revised), or a line saying it was left out,
+    so that the report is still written and honest."""
     try:
         data = json.loads(raw)
     except ValueError:
@@ -261,7 +265,7 @@ def salvage_frame(raw: str, question: str, fallback: FrameDraft | None = None) -
         try:
             field = FrameDraft.model_fields[name]
             if isinstance(value, str) and name != "title":
-                value = whole_sentences(value)
+                value = keeping_the_rules(without_counts(whole_sentences(value)))
                 if name != "abstract":
                     value = without_repeats(kept.get("abstract", ""), value)
             checked = TypeAdapter(Annotated[(str, *field.metadata)]).validate_python(value)

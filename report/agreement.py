@@ -61,6 +61,11 @@ def strength(n_for: int, n_against: int) -> str:
     return f"{level}: {papers} for, {against} against"
 
 
+def level(strength_text: str) -> str:
+    """The one word of a strength ("strong", "contested", ...) without its counts."""
+    return strength_text.split(":", 1)[0]
+
+
 def counts(taken: dict[str, set[str]]) -> tuple[int, int]:
     """Papers for and against a finding (a mixed paper counts on both sides)."""
     return (

@@ -11,6 +11,7 @@ import io
 import re
 
 from synth.agents.schemas import Contradiction, Finding, Reference, Report
+from synth.report.agreement import level
 from synth.report.build import cite_text
 
 CSV_COLUMNS = [
@@ -154,16 +155,23 @@ def review_summary(report: Report) -> list[str]:
     return out
 
 
+def joined(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def strengths_text(report: Report) -> str:
     """The strength of each finding's evidence, as counted by code, for the opening lines."""
     if not report.findings:
         return ""
-    levels = [f.strength.split(":", 1)[0] for f in report.findings]
-    return (
-        " Evidence per finding: "
-        + ", ".join(f"{i} {level}" for i, level in enumerate(levels, start=1))
-        + "."
-    )
+    numbers: dict[str, list[int]] = {}
+    for i, finding in enumerate(report.findings, start=1):
+        numbers.setdefault(level(finding.strength), []).append(i)
+    parts = [
+        f"{word} for finding{'s' if len(ids) > 1 else ''} {joined([str(i) for i in ids])}"
+        for word, ids in numbers.items()
+    ]
+    return f" Evidence: {'; '.join(parts)}."
 
 
 def to_markdown(report: Report) -> str:

@@ -265,4 +265,5 @@ def test_agreement_matrix_and_disagreements_from_claims_and_judgements():
     assert "| 1 | + | + | − | · |" in md
     assert "(for: [1, 2]; against: [3])" in md
     assert "disputed by claim C2" in md
+    assert "Evidence: contested for finding 1; disputed for finding 2." in md
     assert all(line.startswith("pass") for line in report.lint), report.lint

@@ -208,6 +208,31 @@ def test_a_frame_keeps_its_valid_sections_and_says_which_failed():
     assert frame.discussion.startswith("The writer's discussion did not pass validation")
 
 
+def test_code_cuts_copied_counts_and_salvage_drops_sentences_that_break_the_rules():
+    from synth.agents.writer import FindingOut, findings_listing, salvage_frame
+
+    # The writer sees each finding's strength as a word: counts it would copy are left out.
+    listing = findings_listing(
+        [FindingOut(statement="Warmup helps post-norm models.", claim_ids=["C1"])],
+        ["strong: 4 papers agree, no paper disagrees"],
+    )
+    assert "Finding 1 (evidence strong): Warmup helps" in listing and "4 papers" not in listing
+    frame = {
+        "title": "Warmup and stability",
+        "abstract": "Warmup reduced early divergence of post-norm transformers, and the "
+        "evidence for it is strong across 7 papers.",
+        "introduction": "Intro.",
+        "discussion": "Discussion.",
+        "limitations": "Limits.",
+    }
+    assert FrameDraft.model_validate(frame).abstract.endswith("the evidence for it is strong.")
+    counted = "Seven papers agree that warmup helps. Pre-norm layouts were the exception."
+    with pytest.raises(ValidationError, match="how many papers"):
+        FrameDraft.model_validate({**frame, "abstract": counted + " " + frame["abstract"]})
+    salvaged = salvage_frame(json.dumps({**frame, "discussion": counted}), "Does warmup help?")
+    assert salvaged.discussion == "Pre-norm layouts were the exception."
+
+
 def test_prose_cut_off_mid_sentence_is_rejected():
     assert prose_problem("Warmup reduced early divergence in small, 2")
     assert prose_problem("Warmup reduced early divergence.") is None
