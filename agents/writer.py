@@ -250,15 +250,18 @@ def without_repeats(abstract: str, text: str) -> str:
 
 def salvage_frame(raw: str, question: str, fallback: FrameDraft | None = None) -> FrameDraft | None:
     """Keep what is valid of a last invalid answer: each section on its own, less the
-    sentences that break the prose rules or copy the abstract. A section with nothing valid
-    left takes the `fallback`'s (the draft being revised), or a line saying it was left out,
-    so that the report is still written and honest."""
+    sentences that break the prose rules or repeat another section (the abstract's copies of
+    the limitations, the other sections' copies of the abstract). A section with nothing valid
+    left takes the `fallback`'s (the draft being revised) where that does not repeat the new
+    abstract, or a line saying it was left out, so that the report is still written and
+    honest."""
     try:
         data = json.loads(raw)
     except ValueError:
         return None
     if not isinstance(data, dict):
         return None
+    limitations = data.get("limitations")
     kept: dict[str, str] = {}
     for name in ("title", "abstract", "introduction", "discussion", "limitations"):
         value = data.get(name)
@@ -266,13 +269,16 @@ def salvage_frame(raw: str, question: str, fallback: FrameDraft | None = None) -
             field = FrameDraft.model_fields[name]
             if isinstance(value, str) and name != "title":
                 value = keeping_the_rules(without_counts(whole_sentences(value)))
-                if name != "abstract":
+                if name == "abstract" and isinstance(limitations, str):
+                    value = without_repeats(limitations, value)
+                elif name != "abstract":
                     value = without_repeats(kept.get("abstract", ""), value)
             checked = TypeAdapter(Annotated[(str, *field.metadata)]).validate_python(value)
             kept[name] = check_prose(checked, complete=name != "title")
         except ValueError:
-            if fallback is not None:
-                kept[name] = getattr(fallback, name)
+            earlier = getattr(fallback, name) if fallback is not None else None
+            if earlier is not None and not repeats(kept.get("abstract", ""), earlier):
+                kept[name] = earlier
             elif name == "title":
                 kept[name] = question
             else:

@@ -328,6 +328,21 @@ def test_salvage_drops_sentences_copied_from_the_abstract_and_falls_back_to_the_
     assert revised.discussion == "An older discussion that weighs the evidence."
     assert revised.findings == ["Warmup reduced divergence in post-norm runs."]
 
+    # As the local model wrote a revision: the limitations pasted into the abstract as well,
+    # where the draft's limitations are those same sentences.
+    limits = (
+        "The findings rest on short runs of a few model sizes only. "
+        "Nothing is known about the long-term effects of warmup on stability."
+    )
+    pasted = {**raw, "abstract": abstract + " " + limits, "limitations": limits}
+    revised = salvage_revision(
+        json.dumps({**pasted, "findings": [old.findings[0].statement]}),
+        "Q?",
+        old.model_copy(update={"limitations": limits}),
+    )
+    assert revised is not None
+    assert (revised.abstract, revised.limitations) == (abstract, limits)
+
 
 def test_a_finding_about_the_evidence_instead_of_the_world_is_refused():
     claims = {"C1": "Linear warmup reduced early divergence of post-norm transformers."}
