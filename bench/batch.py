@@ -24,9 +24,8 @@ import time
 from pathlib import Path
 
 from pipeline import DATA, make_corpus
-from results import machine, publish
+from results import ROOT, fake_model, machine, publish
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
     "What outcomes do these studies report?",
     "Which methods do these studies use?",
@@ -87,10 +86,7 @@ def main() -> int:
     args = parser.parse_args()
     data = args.data if (args.data / "corpus.jsonl").is_file() else ROOT / "tests/scifact_format"
     questions, papers, latency = (3, 6, 0.05) if args.quick else (6, 12, 0.3)
-    sys.path.insert(0, str(ROOT))
-    from tests.fake_model import FakeModel
-
-    with tempfile.TemporaryDirectory() as tmp, FakeModel() as fake:
+    with tempfile.TemporaryDirectory() as tmp, fake_model() as fake:
         fake.delay = latency
         folder = Path(tmp)
         corpus = folder / "corpus"

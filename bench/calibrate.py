@@ -10,7 +10,7 @@ saved under the model's identity (name and weights revision) in the user data fo
 
     python bench/calibrate.py --claims 120            # the embedded local model
     python bench/calibrate.py --base-url URL --model NAME
-    python bench/calibrate.py --fake --claims 12 --no-write     # CI: the harness only
+    python bench/calibrate.py --quick --fake --no-write         # CI: the harness only
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ def section(fitted: calibration.Calibration, name: str, where: str) -> str:
 
 async def run(args: argparse.Namespace) -> str:
     claims, corpus = load(args.data)
+    if args.quick:
+        args.claims = 12
     chosen = fitting_claims(claims, args.claims)
     doc_ids = with_distractors(chosen, corpus)
     store = library_folder(args.data, f"fit{args.claims}")
@@ -93,6 +95,7 @@ async def run(args: argparse.Namespace) -> str:
 def main() -> int:
     parser = parser_for(__doc__.splitlines()[0], "save nothing and leave bench/RESULTS.md alone")
     parser.add_argument("--claims", type=int, default=120, help="claims to fit on")
+    parser.add_argument("--quick", action="store_true", help="fit on 12 claims")
     parser.add_argument(
         "--ship", action="store_true", help="save among the calibrations synth ships with"
     )

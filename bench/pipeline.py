@@ -27,9 +27,8 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from results import machine, publish
+from results import ROOT, fake_model, machine, publish
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "scifact"
 QUESTION = "What do these studies report about their main outcomes?"
 MODEL_STAGES = ("plan", "extract", "verify", "write")
@@ -104,9 +103,6 @@ def main() -> int:
     if not (args.data / "corpus.jsonl").is_file():
         args.data = ROOT / "tests" / "scifact_format"
     latency = 0.05 if args.quick else 0.5
-    sys.path.insert(0, str(ROOT))
-    from tests.fake_model import FakeModel
-
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
@@ -115,7 +111,7 @@ def main() -> int:
         corpus.mkdir()
         make_corpus(corpus, args.data, args.papers)
         os.chdir(home)
-        with FakeModel() as fake:
+        with fake_model() as fake:
             fake.delay = latency
             common = [
                 "run",

@@ -7,6 +7,8 @@ computed from the run's transcript.
 
     python bench/quickstart.py            # a first run with empty user folders, measured
     python bench/quickstart.py --run runs/<id>
+    python bench/quickstart.py --quick    # the same line against the fake test model: the
+                                          # harness, and synth's own time without a model
 """
 
 from __future__ import annotations
@@ -21,16 +23,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from results import machine, publish
+from results import ROOT, fake_model, machine, publish
 
 from synth.agents import local_model
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 600.0
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 
 
-def run_quickstart() -> tuple[Path, float]:
+def run_quickstart(extra: list[str]) -> tuple[Path, float]:
     """A new user's first run: empty user folders, so no cached answer and no embedded paper."""
     runs = ROOT / "runs"
     before = set(runs.iterdir()) if runs.exists() else set()
@@ -43,7 +44,10 @@ def run_quickstart() -> tuple[Path, float]:
         }
         started = time.monotonic()
         subprocess.run(
-            ["synth", "run", QUESTION, "--corpus", "examples/"], cwd=ROOT, check=True, env=env
+            ["synth", "run", QUESTION, "--corpus", "examples/", *extra],
+            cwd=ROOT,
+            check=True,
+            env=env,
         )
         elapsed = time.monotonic() - started
     (new,) = sorted(set(runs.iterdir()) - before)
@@ -72,13 +76,18 @@ def measure(run: Path) -> dict[str, object]:
     }
 
 
-def write_results(figures: dict[str, object], elapsed: float | None) -> str:
+def write_results(figures: dict[str, object], elapsed: float | None, quick: bool) -> str:
     wall = elapsed if elapsed is not None else float(figures["wall_s"])
     stats = figures["stats"]
+    heading, model = (
+        ("against the fake test model, quick", "the fake test model (harness check only)")
+        if quick
+        else ("on the embedded local model", f"local model {local_model.DEFAULT.name} (llama.cpp)")
+    )
     lines = [
-        "## Quick start on the embedded local model (bench/quickstart.py)",
+        f"## Quick start {heading} (bench/quickstart.py)",
         "",
-        f"Machine: {machine()}; local model {local_model.DEFAULT.name} (llama.cpp).",
+        f"Machine: {machine()}; {model}.",
         "",
         "| measure | value |",
         "|---|---|",
@@ -99,13 +108,17 @@ def write_results(figures: dict[str, object], elapsed: float | None) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help="measure this finished run instead")
+    parser.add_argument("--quick", action="store_true", help="against the fake test model")
+    parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
     if args.run:
         run, elapsed = args.run, None
+    elif args.quick:
+        with fake_model() as fake:
+            run, elapsed = run_quickstart(["--base-url", fake.url, "--model", "m"])
     else:
-        run, elapsed = run_quickstart()
-    section = write_results(measure(run), elapsed)
-    publish([section], write=True)
+        run, elapsed = run_quickstart([])
+    publish([write_results(measure(run), elapsed, args.quick)], args.write)
     return 0
 
 

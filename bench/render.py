@@ -7,6 +7,7 @@ rendered five times and the median kept.
 
     python bench/render.py                      # the newest run under ./runs
     python bench/render.py --report runs/ID/report.json
+    python bench/render.py --quick              # one render of each (CI)
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from pypdf import PdfReader
-from results import machine, publish
+from results import ROOT, machine, publish
 
 from synth.agents.schemas import Report
 from synth.report import html, pdf, render
 
-ROOT = Path(__file__).resolve().parent.parent
 BOUND_S = 2.0
 
 
@@ -40,21 +41,28 @@ def median_seconds(work: Callable[[], object], times: int = 5) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", type=Path, help="a report.json (default: the newest run)")
+    parser.add_argument("--quick", action="store_true", help="render once instead of five times")
     parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
-    path = args.report or max((ROOT / "runs").glob("*/report.json"), key=lambda p: p.parent.name)
+    reports = sorted((ROOT / "runs").glob("*/report.json"), key=lambda p: p.parent.name)
+    if not (args.report or reports):
+        print("no report under ./runs: run synth first, or pass --report", file=sys.stderr)
+        return 2
+    path = args.report or reports[-1]
     report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    times = 1 if args.quick else 5
     seconds = {
-        "markdown": median_seconds(lambda: render.to_markdown(report)),
-        "html": median_seconds(lambda: html.to_html(report, {})),
-        "pdf": median_seconds(lambda: pdf.to_pdf(report)),
+        "markdown": median_seconds(lambda: render.to_markdown(report), times),
+        "html": median_seconds(lambda: html.to_html(report, {}), times),
+        "pdf": median_seconds(lambda: pdf.to_pdf(report), times),
     }
     pages = len(PdfReader(io.BytesIO(pdf.to_pdf(report))).pages)
     lines = [
-        "## Report rendering (bench/render.py)",
+        f"## Report rendering{', quick' if args.quick else ''} (bench/render.py)",
         "",
         f"Machine: {machine()}. Report {path.parent.name}: {len(report.claims)} claims, "
-        f"{len(report.references)} references, {pages} PDF pages; median of five renders.",
+        f"{len(report.references)} references, {pages} PDF pages; "
+        + ("one render each." if args.quick else "median of five renders."),
         "",
         f"| format | seconds | ratio to the {BOUND_S:g} s bound |",
         "|---|---|---|",

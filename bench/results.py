@@ -1,12 +1,28 @@
-"""Shared by the benchmarks: the machine line and writing one section of bench/RESULTS.md."""
+"""Shared by the benchmarks: the machine line, writing one section of bench/RESULTS.md, and
+the fake model server of the tests for the quick modes."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+@contextlib.contextmanager
+def fake_model() -> Iterator[Any]:
+    """The fake OpenAI-compatible server the tests use, running for the length of the block."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fake_model import FakeModel
+
+    with FakeModel() as fake:
+        yield fake
 
 
 def machine() -> str:

@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from results import machine, publish
+from results import ROOT, fake_model, machine, publish
 
 from synth.agents import calibration, local_model, verifier
 from synth.agents.calibration import Calibration, brier
@@ -48,7 +48,6 @@ from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.transcript import Recorder
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "scifact"
 LABELS = [Label.SUPPORTED, Label.CONTRADICTED, Label.INSUFFICIENT]
 GOLD = {"SUPPORT": Label.SUPPORTED, "CONTRADICT": Label.CONTRADICTED}
@@ -288,10 +287,7 @@ async def verifier_model(args: argparse.Namespace, transcript: Path) -> AsyncIte
     semaphore = asyncio.Semaphore(args.concurrency)
     async with contextlib.AsyncExitStack() as stack:
         if args.fake:
-            sys.path.insert(0, str(ROOT))
-            from tests.fake_model import FakeModel
-
-            fake = stack.enter_context(FakeModel())
+            fake = stack.enter_context(fake_model())
             endpoint = Endpoint(fake.url, "fake")
         elif args.base_url:
             endpoint = Endpoint(args.base_url, args.model)

@@ -5,19 +5,21 @@ overlap, and the share of shared claims with the same label).
     python bench/stability.py                                  # the quick start, local model
     python bench/stability.py --base-url URL --model NAME      # another model
     python bench/stability.py --runs runs/A runs/B             # two finished runs
+    python bench/stability.py --quick                          # the fake test model (CI)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
 from pathlib import Path
 
-from results import machine, publish
+from results import ROOT, fake_model, machine, publish
 
 from synth.agents.schemas import Report
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 
 
@@ -40,10 +42,9 @@ def compare(a: Report, b: Report) -> dict[str, float]:
     }
 
 
-def run_twice(extra: list[str]) -> list[Path]:
+def run_twice(extra: list[str], runs: Path) -> list[Path]:
     from synth.cli import main
 
-    runs = ROOT / "runs"
     made = []
     for _ in range(2):
         before = set(runs.iterdir()) if runs.exists() else set()
@@ -73,17 +74,31 @@ def main() -> int:
     parser.add_argument("--runs", nargs=2, type=Path, help="compare two finished runs")
     parser.add_argument("--base-url", dest="base_url")
     parser.add_argument("--model")
+    parser.add_argument("--quick", action="store_true", help="against the fake test model")
     parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
     extra = [f for f in (("--base-url", args.base_url), ("--model", args.model)) if f[1]]
-    runs = args.runs or run_twice([x for pair in extra for x in pair])
-    a, b = (Report.model_validate_json((r / "report.json").read_text()) for r in runs)
+    with contextlib.ExitStack() as stack:
+        if args.runs:
+            runs = args.runs
+        elif args.quick:
+            fake = stack.enter_context(fake_model())
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            runs = run_twice(["--base-url", fake.url, "--model", "m"], folder)
+        else:
+            runs = run_twice([x for pair in extra for x in pair], ROOT / "runs")
+        a, b = (Report.model_validate_json((r / "report.json").read_text()) for r in runs)
     figures = compare(a, b)
-    model = ", ".join(sorted(set(a.models.values())))
+    model = (
+        "the fake test model (harness check only)"
+        if args.quick
+        else "model " + ", ".join(sorted(set(a.models.values())))
+    )
     lines = [
-        "## Stability of two runs of one question (bench/stability.py)",
+        f"## Stability of two runs of one question{', quick' if args.quick else ''} "
+        "(bench/stability.py)",
         "",
-        f"Machine: {machine()}; model {model}; runs {runs[0].name} and {runs[1].name}.",
+        f"Machine: {machine()}; {model}; runs {runs[0].name} and {runs[1].name}.",
         "",
         "| measure | value |",
         "|---|---|",

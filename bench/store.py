@@ -22,14 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import machine, publish
+from results import ROOT, machine, publish
 
 from synth.agents.schemas import Paper, PaperText, Section
 from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "scifact"
 DIM = 384
 
