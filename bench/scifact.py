@@ -324,6 +324,8 @@ def library_folder(data: Path, kind: str) -> Path:
 
 
 async def run(args: argparse.Namespace) -> str:
+    if args.quick and args.claims:
+        raise SystemExit("--claims is for the full mode; --quick always takes the same 30 claims")
     claims, corpus = load(args.data)
     chosen, doc_ids = sample(claims, corpus, args.quick)
     mode = "quick" if args.quick else "full"
