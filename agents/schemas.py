@@ -168,8 +168,8 @@ def prose_problem(text: str, complete: bool = True) -> str | None:
 
 
 def without_counts(text: str) -> str:
-    """`text` less its trailing phrases that count papers ("strong across 7 papers" becomes
-    "strong"): small models copy the counts they are shown, and counts are the code's job."""
+    """`text` less the phrases that count papers ("strong across 7 papers" becomes "strong"):
+    small models copy the counts they are shown, and counts are the code's job."""
     return _COUNT_PHRASE.sub("", text)
 
 

@@ -156,7 +156,7 @@ def review_summary(report: Report) -> list[str]:
 
 
 def joined(items: list[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """Items as prose: a; a and b; a, b and c."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
