@@ -323,6 +323,14 @@ def library_folder(data: Path, kind: str) -> Path:
     return paths.cache_dir() / "bench" / f"scifact-{kind}-{digest}"
 
 
+def verified_text(claims: int, fitted_on: int, count: int | None) -> str:
+    """How the full mode chose the claims it verified, for the results table."""
+    pool = f"the {claims - fitted_on} the calibration was not fitted on" if fitted_on else ""
+    if count and count < claims - fitted_on:
+        return ", drawn at random with a fixed seed" + (f" from {pool}" if pool else "")
+    return f", all but the {fitted_on} the calibration was fitted on" if fitted_on else ", all"
+
+
 async def run(args: argparse.Namespace) -> str:
     if args.quick and args.claims:
         raise SystemExit("--claims is for the full mode; --quick always takes the same 30 claims")
@@ -340,9 +348,7 @@ async def run(args: argparse.Namespace) -> str:
             verify, verified = None, ""
             if not args.quick:
                 verify = {c["id"] for c in scored_claims(chosen, fitted_on, args.claims)}
-                verified = ", drawn at random with a fixed seed"
-                if fitted_on:
-                    verified += f", none of the {fitted_on} the calibration was fitted on"
+                verified = verified_text(len(chosen), fitted_on, args.claims)
             rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k, in_use, verify)
             name = model_name(args, model)
     if in_use is not None:

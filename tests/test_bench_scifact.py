@@ -67,3 +67,13 @@ def test_recall_counts_every_ranked_claim_and_labels_only_the_verified() -> None
     # F1: SUPPORTED 2/3, CONTRADICTED 0, INSUFFICIENT 0.
     assert s["macro_f1"] == pytest.approx((2 / 3) / 3)
     assert [n for _, _, n, _ in s["calibration"]] == [0, 0, 2, 0]
+
+
+def test_the_results_say_how_the_verified_claims_were_chosen() -> None:
+    assert scifact.verified_text(809, 120, 300) == (
+        ", drawn at random with a fixed seed from the 689 the calibration was not fitted on"
+    )
+    assert (
+        scifact.verified_text(809, 120, None) == ", all but the 120 the calibration was fitted on"
+    )
+    assert scifact.verified_text(809, 0, 900) == ", all"
