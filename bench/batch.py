@@ -14,7 +14,6 @@ the bound on calls in flight is reached).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -23,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import DATA, make_corpus
-from results import ROOT, fake_model, machine, publish
+from pipeline import make_corpus
+from results import abstracts_from, fake_model, machine, options, publish
 
 QUESTIONS = [
     "What outcomes do these studies report?",
@@ -79,12 +78,8 @@ def run_batch(folder: Path, corpus: Path, url: str, parallel: int, questions: in
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--no-write", dest="write", action="store_false")
-    args = parser.parse_args()
-    data = args.data if (args.data / "corpus.jsonl").is_file() else ROOT / "tests/scifact_format"
+    args = options(__doc__, "3 questions, 6 papers, latency 0.05 s", data=True).parse_args()
+    data = abstracts_from(args.data)
     questions, papers, latency = (3, 6, 0.05) if args.quick else (6, 12, 0.3)
     with tempfile.TemporaryDirectory() as tmp, fake_model() as fake:
         fake.delay = latency

@@ -93,9 +93,10 @@ async def run(args: argparse.Namespace) -> str:
 
 
 def main() -> int:
-    parser = parser_for(__doc__.splitlines()[0], "save nothing and leave bench/RESULTS.md alone")
+    parser = parser_for(
+        __doc__, "fit on 12 claims", "save nothing and leave bench/RESULTS.md alone"
+    )
     parser.add_argument("--claims", type=int, default=120, help="claims to fit on")
-    parser.add_argument("--quick", action="store_true", help="fit on 12 claims")
     parser.add_argument(
         "--ship", action="store_true", help="save among the calibrations synth ships with"
     )

@@ -17,7 +17,6 @@ tests/scifact_format), and from its transcript:
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -27,9 +26,8 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from results import ROOT, fake_model, machine, publish
+from results import abstracts_from, fake_model, machine, options, publish
 
-DATA = ROOT.parent / "shared" / "data" / "scifact"
 QUESTION = "What do these studies report about their main outcomes?"
 MODEL_STAGES = ("plan", "extract", "verify", "write")
 
@@ -93,15 +91,11 @@ def run_once(args: list[str]) -> Path:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="latency 0.05 s")
-    parser.add_argument("--data", type=Path, default=DATA, help="a folder in SciFact's format")
+    parser = options(__doc__, "latency 0.05 s", data=True)
     parser.add_argument("--papers", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
-    if not (args.data / "corpus.jsonl").is_file():
-        args.data = ROOT / "tests" / "scifact_format"
+    args.data = abstracts_from(args.data)
     latency = 0.05 if args.quick else 0.5
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)

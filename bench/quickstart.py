@@ -13,7 +13,6 @@ computed from the run's transcript.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -23,7 +22,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from results import ROOT, fake_model, machine, publish
+from results import ROOT, fake_model, machine, options, publish
 
 from synth.agents import local_model
 
@@ -106,10 +105,8 @@ def write_results(figures: dict[str, object], elapsed: float | None, quick: bool
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = options(__doc__, "against the fake test model")
     parser.add_argument("--run", type=Path, help="measure this finished run instead")
-    parser.add_argument("--quick", action="store_true", help="against the fake test model")
-    parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
     if args.run:
         run, elapsed = args.run, None

@@ -12,7 +12,6 @@ rendered five times and the median kept.
 
 from __future__ import annotations
 
-import argparse
 import io
 import statistics
 import sys
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pypdf import PdfReader
-from results import ROOT, machine, publish
+from results import ROOT, machine, options, publish
 
 from synth.agents.schemas import Report
 from synth.report import html, pdf, render
@@ -39,10 +38,8 @@ def median_seconds(work: Callable[[], object], times: int = 5) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = options(__doc__, "render once instead of five times")
     parser.add_argument("--report", type=Path, help="a report.json (default: the newest run)")
-    parser.add_argument("--quick", action="store_true", help="render once instead of five times")
-    parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
     reports = sorted((ROOT / "runs").glob("*/report.json"), key=lambda p: p.parent.name)
     if not (args.report or reports):

@@ -3,6 +3,7 @@ the fake model server of the tests for the quick modes."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
@@ -13,6 +14,33 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
+SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
+SMALL_SCIFACT = ROOT / "tests" / "scifact_format"
+
+
+def options(
+    doc: str,
+    quick: str,
+    *,
+    data: bool = False,
+    write_help: str = "print only; leave bench/RESULTS.md alone",
+) -> argparse.ArgumentParser:
+    """The options every benchmark takes: --quick (`quick` says what it does) and --no-write;
+    with `data`, --data for a folder in SciFact's format."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick)
+    if data:
+        parser.add_argument(
+            "--data", type=Path, default=SCIFACT, help="a folder in SciFact's format"
+        )
+    parser.add_argument("--no-write", dest="write", action="store_false", help=write_help)
+    return parser
+
+
+def abstracts_from(data: Path) -> Path:
+    """`data` where it holds a SciFact corpus, else the invented records the tests use: the
+    benchmarks that only need abstracts to read also run without the real data."""
+    return data if (data / "corpus.jsonl").is_file() else SMALL_SCIFACT
 
 
 @contextlib.contextmanager

@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from results import ROOT, fake_model, machine, publish
+from results import SCIFACT, fake_model, machine, options, publish
 
 from synth.agents import calibration, local_model, verifier
 from synth.agents.calibration import Calibration, brier
@@ -48,7 +48,6 @@ from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.transcript import Recorder
 
-DATA = ROOT.parent / "shared" / "data" / "scifact"
 LABELS = [Label.SUPPORTED, Label.CONTRADICTED, Label.INSUFFICIENT]
 GOLD = {"SUPPORT": Label.SUPPORTED, "CONTRADICT": Label.CONTRADICTED}
 KS = (1, 3, 8)
@@ -313,7 +312,7 @@ def model_name(args: argparse.Namespace, model: Model) -> str:
 
 
 def data_name(data: Path) -> str:
-    if data.resolve() == DATA.resolve():
+    if data.resolve() == SCIFACT.resolve():
         return "SciFact train split (Wadden et al., 2020; CC BY 4.0 claims, ODC-By 1.0 abstracts)"
     return str(data)
 
@@ -356,10 +355,9 @@ async def run(args: argparse.Namespace) -> str:
     return section(scores(rows), name, mode, passages, ingest, data_name(args.data), verified)
 
 
-def parser_for(description: str, write_help: str) -> argparse.ArgumentParser:
-    """The options both SciFact scripts take: data, model, evidence and --no-write."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--data", type=Path, default=DATA, help="a folder in SciFact's format")
+def parser_for(doc: str, quick: str, write_help: str) -> argparse.ArgumentParser:
+    """The options both SciFact scripts take: the common ones, the model and evidence."""
+    parser = options(doc, quick, data=True, write_help=write_help)
     parser.add_argument("--fake", action="store_true", help="the fake test model (CI)")
     parser.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible endpoint")
     parser.add_argument("--model", default="local", help="model name (default: local)")
@@ -368,7 +366,6 @@ def parser_for(description: str, write_help: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-cache", dest="cache", action="store_false", help="ask the model again every time"
     )
-    parser.add_argument("--no-write", dest="write", action="store_false", help=write_help)
     return parser
 
 
@@ -382,8 +379,9 @@ def main_with(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace
 
 
 def main() -> int:
-    parser = parser_for(__doc__.splitlines()[0], "print only; leave bench/RESULTS.md alone")
-    parser.add_argument("--quick", action="store_true", help="30 claims, 300 distractors")
+    parser = parser_for(
+        __doc__, "30 claims, 300 distractors", "print only; leave bench/RESULTS.md alone"
+    )
     parser.add_argument(
         "--claims", type=int, help="full mode: verify this many claims (default: all)"
     )

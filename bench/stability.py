@@ -10,13 +10,12 @@ overlap, and the share of shared claims with the same label).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 import tempfile
 from pathlib import Path
 
-from results import ROOT, fake_model, machine, publish
+from results import ROOT, fake_model, machine, options, publish
 
 from synth.agents.schemas import Report
 
@@ -70,12 +69,10 @@ def run_twice(extra: list[str], runs: Path) -> list[Path]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = options(__doc__, "against the fake test model")
     parser.add_argument("--runs", nargs=2, type=Path, help="compare two finished runs")
     parser.add_argument("--base-url", dest="base_url")
     parser.add_argument("--model")
-    parser.add_argument("--quick", action="store_true", help="against the fake test model")
-    parser.add_argument("--no-write", dest="write", action="store_false")
     args = parser.parse_args()
     extra = [f for f in (("--base-url", args.base_url), ("--model", args.model)) if f[1]]
     with contextlib.ExitStack() as stack:

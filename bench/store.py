@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import resource
@@ -22,14 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import ROOT, machine, publish
+from results import abstracts_from, machine, options, publish
 
 from synth.agents.schemas import Paper, PaperText, Section
 from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 
-DATA = ROOT.parent / "shared" / "data" / "scifact"
 DIM = 384
 
 
@@ -84,13 +82,8 @@ def query_latency(size: int, queries: int, folder: Path) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--no-write", dest="write", action="store_false")
-    args = parser.parse_args()
-    if not (args.data / "corpus.jsonl").is_file():
-        args.data = ROOT / "tests" / "scifact_format"
+    args = options(__doc__, "300 passages, 10k vectors", data=True).parse_args()
+    args.data = abstracts_from(args.data)
     count = 300 if args.quick else 1000
     passages = real_passages(args.data, count)
     embedder = MiniLM()
