@@ -26,7 +26,7 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from results import abstracts_from, fake_model, machine, options, publish
+from results import abstracts_from, fake_model, machine, options, publish, run_synth
 
 QUESTION = "What do these studies report about their main outcomes?"
 MODEL_STAGES = ("plan", "extract", "verify", "write")
@@ -79,17 +79,6 @@ def necessary_tokens(entries: list[dict]) -> int:
     return total
 
 
-def run_once(args: list[str]) -> Path:
-    from synth.cli import main
-
-    runs = Path("runs")
-    before = set(runs.iterdir()) if runs.exists() else set()
-    if main(args) != 0:
-        raise SystemExit("the pipeline run failed")
-    (new,) = sorted(set(runs.iterdir()) - before)
-    return new
-
-
 def main() -> int:
     parser = options(__doc__, "latency 0.05 s", data=True)
     parser.add_argument("--papers", type=int, default=20)
@@ -119,9 +108,9 @@ def main() -> int:
                 "--concurrency",
                 str(args.concurrency),
             ]
-            first = run_once(common)
+            first = run_synth(common)
             fake.delay = 0.0
-            second = run_once(common)  # identical: from the cache
+            second = run_synth(common)  # identical: from the cache
         entries = [json.loads(line) for line in (first / "transcript.jsonl").open()]
         again = [json.loads(line) for line in (second / "transcript.jsonl").open()]
         timings = json.loads((first / "run.json").read_text())["timings"]

@@ -37,6 +37,17 @@ def options(
     return parser
 
 
+def run_synth(args: list[str], runs: Path = Path("runs")) -> Path:
+    """Run synth in this process with `args`; the run folder it made under `runs`."""
+    from synth.cli import main
+
+    before = set(runs.iterdir()) if runs.exists() else set()
+    if main(args) != 0:
+        raise SystemExit(f"synth {' '.join(args[:1])} failed")
+    (new,) = sorted(set(runs.iterdir()) - before)
+    return new
+
+
 def abstracts_from(data: Path) -> Path:
     """`data` where it holds a SciFact corpus, else the invented records the tests use: the
     benchmarks that only need abstracts to read also run without the real data."""

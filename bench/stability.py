@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from results import ROOT, fake_model, machine, options, publish
+from results import ROOT, fake_model, machine, options, publish, run_synth
 
 from synth.agents.schemas import Report
 
@@ -42,30 +42,8 @@ def compare(a: Report, b: Report) -> dict[str, float]:
 
 
 def run_twice(extra: list[str], runs: Path) -> list[Path]:
-    from synth.cli import main
-
-    made = []
-    for _ in range(2):
-        before = set(runs.iterdir()) if runs.exists() else set()
-        if (
-            main(
-                [
-                    "run",
-                    QUESTION,
-                    "--corpus",
-                    str(ROOT / "examples"),
-                    "--no-cache",
-                    "--runs-dir",
-                    str(runs),
-                    *extra,
-                ]
-            )
-            != 0
-        ):
-            raise SystemExit("a run failed")
-        (new,) = sorted(set(runs.iterdir()) - before)
-        made.append(new)
-    return made
+    args = ["run", QUESTION, "--corpus", str(ROOT / "examples"), "--no-cache"]
+    return [run_synth([*args, "--runs-dir", str(runs), *extra], runs) for _ in range(2)]
 
 
 def main() -> int:
