@@ -47,6 +47,11 @@ LOCAL_PROFILE = {
     "writer_max_claims": 16,
     "concurrency": 2,
     "results_per_search": 5,
+    # Two of the four personas, and no second scoring of the revised draft: the reviews are
+    # the slowest calls of a local run (see bench/RESULTS.md), and the code's measured review
+    # scores the final draft in any case.
+    "reviewers": ["methodologist", "editor"],
+    "review_revised": False,
 }
 MAX_QUESTION_CHARS = 2000
 

@@ -84,6 +84,19 @@ def brier(pairs: list[tuple[float, bool]]) -> float:
     return round(sum((p - right) ** 2 for p, right in pairs) / max(1, len(pairs)), 4)
 
 
+def expected_calibration_error(pairs: list[tuple[float, bool]], bins: int = 10) -> float:
+    """ECE of (confidence, right) pairs: the gap between confidence and accuracy in ten
+    equal-width bins of confidence, averaged with each bin weighted by its share of pairs."""
+    filled: dict[int, list[tuple[float, bool]]] = {}
+    for p, right in pairs:
+        filled.setdefault(min(bins - 1, int(p * bins)), []).append((p, right))
+    gap = sum(
+        abs(sum(p for p, _ in inside) - sum(right for _, right in inside))
+        for inside in filled.values()
+    )
+    return round(gap / max(1, len(pairs)), 4)
+
+
 def fit(
     rows: list[tuple[Label, float, bool]], *, model: str, dataset: str, created: str
 ) -> Calibration:

@@ -20,16 +20,20 @@ def group_claims(
     max_groups: int,
     max_size: int = 5,
     threshold: float = 0.55,
+    partition: list[str] | None = None,
 ) -> list[list[str]]:
+    """`partition`, when given, names each claim's side (its answer to a yes/no question):
+    claims of different sides never share a group, so no finding mixes yes and no."""
     if not claim_ids:
         return []
     matrix = np.asarray(vectors, dtype=np.float32)
+    sides = partition or [""] * len(claim_ids)
     groups: list[list[int]] = []
     sums: list[np.ndarray] = []
     for i, vector in enumerate(matrix):
         best, best_sim = -1, threshold
         for g, total in enumerate(sums):
-            if len(groups[g]) >= max_size:
+            if len(groups[g]) >= max_size or sides[groups[g][0]] != sides[i]:
                 continue
             centroid = total / np.linalg.norm(total)
             sim = float(centroid @ vector)

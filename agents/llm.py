@@ -27,7 +27,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from synth.agents import tokens
 from synth.agents.budget import Budget
-from synth.agents.logprobs import TOP_LOGPROBS, compact
+from synth.agents.logprobs import CHOICE_LOGPROBS, TOP_LOGPROBS, Choice, compact, read_choice
 from synth.agents.prompts import PromptTemplate
 from synth.errors import CheckFailed, Unreachable
 from synth.retrying import backoff_seconds, retry_after
@@ -211,6 +211,7 @@ class Model:
         # Answers this run received before it stopped (from its own transcript): a resumed run
         # reuses them even without the response cache, so no finished call is paid for twice.
         self.earlier = earlier or {}
+        self._answered: dict[str, dict[str, Any]] = {}  # this session's answers, by request
         self.max_reasks = max_reasks
         self.max_retries = max_retries
         self.retry_max_wait = retry_max_wait
@@ -325,31 +326,16 @@ class Model:
                 "response_format": fmt,
                 **params,
             }
-            request_hash = _hash(request)
-            cache_key = _hash(
-                {
-                    "endpoint": self.endpoint.identity(),
-                    "revision": self.endpoint.revision,
-                    **request,
-                }
+            request_hash, cache_key, entry = self._entry(
+                agent=agent,
+                item=item,
+                attempt=attempt,
+                prompt=prompt,
+                request=request,
+                dialect=dialect,
+                untrusted=untrusted,
+                schema=schema.__name__,
             )
-            entry: dict[str, Any] = {
-                "agent": agent,
-                "item": item,
-                "attempt": attempt,
-                "request_hash": request_hash,
-                "prompt": prompt.name,
-                "prompt_hash": prompt.sha256,
-                "model": self.endpoint.model,
-                "endpoint": self.endpoint.public(),
-                "dialect": dialect,
-                "messages": messages,
-                "untrusted_spans": untrusted or [],
-                "schema": schema.__name__,
-                "params": params,
-                "tokens_estimate": tokens.count_messages(messages, self.endpoint.model),
-                "started": time.time(),
-            }
             again = functools.partial(
                 self.ask_scored,
                 agent=agent,
@@ -373,15 +359,7 @@ class Model:
                         agent, item, "the input is longer than the model's context window"
                     ) from None
                 return await again(messages=shorter, _shrunk=_shrunk + 1)
-            entry.update(
-                raw=raw.content,
-                finish_reason=raw.finish_reason,
-                usage={
-                    "prompt_tokens": raw.usage.prompt_tokens,
-                    "completion_tokens": raw.usage.completion_tokens,
-                },
-                retries=raw.retries,
-            )
+            entry.update(answered_fields(raw))
             if raw.logprobs is not None:
                 entry["logprobs"] = raw.logprobs
             value, last_error = self._validate(raw, schema)
@@ -399,6 +377,104 @@ class Model:
         if kept is not None:
             return Answer(kept, None)
         raise ItemDropped(agent, item, last_error)
+
+    def _entry(
+        self,
+        *,
+        agent: str,
+        item: str,
+        attempt: int,
+        prompt: PromptTemplate,
+        request: dict[str, Any],
+        dialect: str,
+        untrusted: list[str] | None,
+        schema: str,
+    ) -> tuple[str, str, dict[str, Any]]:
+        """The request's hash (the transcript's key), its cache key, and its transcript line
+        as far as it is known before the answer."""
+        request_hash = _hash(request)
+        cache_key = _hash(
+            {"endpoint": self.endpoint.identity(), "revision": self.endpoint.revision, **request}
+        )
+        unsent = ("model", "messages", "response_format")
+        params = {k: v for k, v in request.items() if k not in unsent}
+        entry: dict[str, Any] = {
+            "agent": agent,
+            "item": item,
+            "attempt": attempt,
+            "request_hash": request_hash,
+            "prompt": prompt.name,
+            "prompt_hash": prompt.sha256,
+            "model": self.endpoint.model,
+            "endpoint": self.endpoint.public(),
+            "dialect": dialect,
+            "messages": request["messages"],
+            "untrusted_spans": untrusted or [],
+            "schema": schema,
+            "params": params,
+            "tokens_estimate": tokens.count_messages(request["messages"], self.endpoint.model),
+            "started": time.time(),
+        }
+        return request_hash, cache_key, entry
+
+    async def ask_choice(
+        self,
+        *,
+        agent: str,
+        item: str,
+        prompt: PromptTemplate,
+        messages: list[dict[str, str]],
+        options: Mapping[str, str],
+        untrusted: list[str] | None = None,
+    ) -> Choice:
+        """The model's probabilities for a closed set of one-word answers, read from the
+        log-probabilities of its first answer token, asked without a grammar (a grammar
+        would hide the model's own distribution). `options` maps each answer word the prompt
+        offers to the name it is returned under. One call, no re-ask: at temperature 0 the
+        same question gets the same answer. Raises NoLogprobs when the server gives none,
+        and ItemDropped when no option is among the top tokens."""
+        request: dict[str, Any] = {
+            "model": self.endpoint.model,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": 1,
+            "seed": 0,
+            "logprobs": True,
+            "top_logprobs": CHOICE_LOGPROBS,
+        }
+        if not self._logprobs_accepted:
+            raise NoLogprobs(self.endpoint.model)
+        request_hash, cache_key, entry = self._entry(
+            agent=agent,
+            item=item,
+            attempt=0,
+            prompt=prompt,
+            request=request,
+            dialect="choice",
+            untrusted=untrusted,
+            schema=Choice.__name__,
+        )
+        try:
+            raw = await self._answer(request, request_hash, cache_key, entry, "choice")
+        except _DialectFallback:
+            raise NoLogprobs(self.endpoint.model) from None
+        except _ContextTooLong:
+            raise ItemDropped(
+                agent, item, "the input is longer than the model's context window"
+            ) from None
+        entry.update(answered_fields(raw), logprobs=raw.logprobs)
+        if raw.logprobs is None and self.replay is None:
+            # A server that answers but leaves out log-probabilities gives nothing to read.
+            self._dialects[self.endpoint.identity() + "#no-logprobs"] = "yes"
+        choice, error = read_choice(raw.logprobs, options)
+        entry["parsed"] = choice.model_dump(mode="json") if choice is not None else None
+        entry["error"] = error or None
+        self.recorder.record(entry)
+        if choice is None:
+            if raw.logprobs is None:
+                raise NoLogprobs(self.endpoint.model)
+            raise ItemDropped(agent, item, error)
+        return choice
 
     def _validate(self, raw: RawAnswer, schema: type[T]) -> tuple[T | None, str]:
         if raw.finish_reason == "length":
@@ -447,6 +523,12 @@ class Model:
             entry["cache_hit"] = True
             entry["reused"] = True
             return _raw_from_record(self.earlier[request_hash])
+        if request_hash in self._answered:
+            # The same question twice in one run (a check repeated after a revision that
+            # left the sentence as it was) is answered once, with or without the cache.
+            entry["cache_hit"] = True
+            entry["reused"] = True
+            return _raw_from_record(self._answered[request_hash])
         if self.cache is not None:
             cached = self.cache.get(cache_key)
             if cached is not None:
@@ -483,19 +565,18 @@ class Model:
                     },
                 }
             )
+        answered = {
+            "raw": raw.content,
+            "finish_reason": raw.finish_reason,
+            "usage": {
+                "prompt_tokens": raw.usage.prompt_tokens,
+                "completion_tokens": raw.usage.completion_tokens,
+            },
+            "logprobs": raw.logprobs,
+        }
+        self._answered[request_hash] = answered
         if self.cache is not None:
-            self.cache.put(
-                cache_key,
-                {
-                    "raw": raw.content,
-                    "finish_reason": raw.finish_reason,
-                    "usage": {
-                        "prompt_tokens": raw.usage.prompt_tokens,
-                        "completion_tokens": raw.usage.completion_tokens,
-                    },
-                    "logprobs": raw.logprobs,
-                },
-            )
+            self.cache.put(cache_key, answered)
         return raw
 
     async def _send(self, request: dict[str, Any], dialect: str) -> RawAnswer:
@@ -582,6 +663,14 @@ class Model:
         )
 
 
+class NoLogprobs(Exception):
+    """The endpoint gives no token log-probabilities: a choice cannot be read from them."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        super().__init__(f"{model} gives no token log-probabilities")
+
+
 class _DialectFallback(Exception):
     """Internal: the endpoint rejected the response_format; ask again in json_object mode."""
 
@@ -625,6 +714,19 @@ def shrink_messages(messages: list[dict[str, str]]) -> list[dict[str, str]] | No
     cut = (cut[: end + 1] if end > len(cut) // 2 else cut) + " […]"
     shorter = content[: longest.start(2)] + cut + content[longest.end(2) :]
     return [*messages[:user], {**messages[user], "content": shorter}, *messages[user + 1 :]]
+
+
+def answered_fields(raw: RawAnswer) -> dict[str, Any]:
+    """What a transcript line records of an answer."""
+    return {
+        "raw": raw.content,
+        "finish_reason": raw.finish_reason,
+        "usage": {
+            "prompt_tokens": raw.usage.prompt_tokens,
+            "completion_tokens": raw.usage.completion_tokens,
+        },
+        "retries": raw.retries,
+    }
 
 
 def _raw_from_record(record: Mapping[str, Any]) -> RawAnswer:

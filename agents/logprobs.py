@@ -1,17 +1,16 @@
-"""The model's own probability for a choice it wrote, from the token log-probabilities a server
-returns with a completion (OpenAI's `logprobs.content` format).
+"""Token log-probabilities as a server returns them with a completion (OpenAI's
+`logprobs.content` format): kept compact for the transcript, and read as a one-word answer.
 
-Only the first token of the chosen value is read: its top alternatives are shared out among
-the options they begin, and the chosen option's share is its probability. Some servers report
-log-probabilities from before a grammar or schema constrained the answer (llama.cpp does); the
-chosen token is then often missing from its own top list, and no probability is claimed.
+A one-word answer asked without a grammar is read at its first token: each option gets the
+best log-probability among the top tokens that begin its word, and the options' shares are
+renormalised over them. (With a grammar some servers report log-probabilities from before the
+grammar constrained the answer, as llama.cpp does, so the judge asks without one.)
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field
@@ -56,34 +55,50 @@ def compact(content: Sequence[Any] | None) -> list[dict[str, Any]] | None:
     ]
 
 
-def choice_probability(
-    tokens: list[dict[str, Any]] | None, field: str, chosen: str, options: Sequence[str]
-) -> float | None:
-    """P(chosen) among `options` at the first token of the JSON string value of `field`."""
+# One-word answers read from the first answer token ----------------------------------------------
+
+CHOICE_LOGPROBS = 20  # the most OpenAI gives
+
+
+class Choice(Strict):
+    """A closed-set answer read from token log-probabilities: each option's log-probability
+    (the best of the top tokens that begin its answer word; `floor` for an option that is not
+    among them) and `probabilities`, renormalised over the options."""
+
+    logprobs: dict[str, float]
+    probabilities: dict[str, float]
+    floor: float  # one below the lowest top log-probability: what an absent option gets
+
+
+def read_choice(
+    tokens: list[dict[str, Any]] | None, options: Mapping[str, str]
+) -> tuple[Choice | None, str]:
+    """The Choice among `options` (answer word → option name) at the first answer token, or
+    None and why. A top token counts for a word when, stripped and lowercased, it is a
+    non-empty beginning of that word (so "True", " true" and "Tr" all count for "True")."""
     if not tokens:
-        return None
-    parsed = [TokenLogprob.model_validate(t) for t in tokens]
-    text = "".join(t.token for t in parsed)
-    match = re.search(rf'"{re.escape(field)}"\s*:\s*"({re.escape(chosen)})"', text)
-    if match is None:
-        return None
-    start = match.start(1)
-    offset = 0
-    for token in parsed:
-        if offset <= start < offset + len(token.token):
-            lead = token.token[: start - offset]  # what the token holds before the value
-            mass = dict.fromkeys(options, 0.0)
-            for alt in token.top_logprobs:
-                if not alt.token.startswith(lead):
-                    continue
-                rest = alt.token[len(lead) :]
-                for option in options:
-                    if rest and (option.startswith(rest) or rest.startswith(option)):
-                        mass[option] += math.exp(alt.logprob)
-                        break
-            total = sum(mass.values())
-            if mass[chosen] <= 0.0 or total <= 0.0:
-                return None
-            return round(mass[chosen] / total, 4)
-        offset += len(token.token)
-    return None
+        return None, "the server returned no token log-probabilities"
+    first = TokenLogprob.model_validate(tokens[0])
+    top = first.top_logprobs or [TokenAlternative(token=first.token, logprob=first.logprob)]
+    floor = min(a.logprob for a in top) - 1.0
+    best = dict.fromkeys(options.values(), floor)
+    for alt in top:
+        piece = alt.token.strip().lower()
+        if not piece:
+            continue
+        for word, name in options.items():
+            if word.lower().startswith(piece):
+                best[name] = max(best[name], alt.logprob)
+    if all(v == floor for v in best.values()):
+        return None, f"none of {', '.join(options)} was among the model's top answer tokens"
+    top_lp = max(best.values())
+    mass = {name: math.exp(lp - top_lp) for name, lp in best.items()}
+    total = sum(mass.values())
+    return (
+        Choice(
+            logprobs={k: round(v, 4) for k, v in best.items()},
+            probabilities={k: round(v / total, 4) for k, v in mass.items()},
+            floor=round(floor, 4),
+        ),
+        "",
+    )

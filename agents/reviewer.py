@@ -37,9 +37,17 @@ def rubric(persona: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def criterion_schema(key: str, rule: str) -> type[BaseModel]:
-    """A score for one criterion whose justification must speak of the draft, not restate
-    the rubric line (small models often copy it)."""
+def located(quote: str, draft: str) -> bool:
+    """Whether `quote` is a span of `draft`, ignoring case, spacing and the punctuation at its
+    ends; a quote of fewer than three words speaks of nothing in particular."""
+    core = " ".join(quote.split()).strip(" .,;:!?\"'“”‘’").lower()
+    return len(core.split()) >= 3 and core in " ".join(draft.split()).lower()
+
+
+def criterion_schema(key: str, rule: str, draft: str | None = None) -> type[BaseModel]:
+    """A score for one criterion whose justification must speak of the draft: it quotes a
+    span of `draft` (checked here) and does not restate the rubric line (small models often
+    copy it)."""
     rubric_stems = content_stems(rule)
 
     def whole(cls: type, value: object) -> object:
@@ -55,21 +63,30 @@ def criterion_schema(key: str, rule: str) -> type[BaseModel]:
             )
         return value
 
+    def in_the_draft(cls: type, value: str) -> str:
+        if draft is not None and not located(value, draft):
+            raise ValueError(
+                f"the quote of {key} is not in the draft: copy three or more words of the "
+                "draft exactly, the words the justification is about"
+            )
+        return value
+
     return create_model(  # type: ignore[call-overload, no-any-return]
         f"Criterion_{key}",
         __base__=CriterionDraft,
         __validators__={
             "whole": field_validator("justification", mode="before")(whole),
             "about_the_draft": field_validator("justification")(about_the_draft),
+            "in_the_draft": field_validator("quote")(in_the_draft),
         },
     )
 
 
-def review_schema(criteria: dict[str, str]) -> type[BaseModel]:
+def review_schema(criteria: dict[str, str], draft: str | None = None) -> type[BaseModel]:
     scores = create_model(  # type: ignore[call-overload]
         "Scores",
         __base__=Strict,
-        **{key: (criterion_schema(key, rule), ...) for key, rule in criteria.items()},
+        **{key: (criterion_schema(key, rule, draft), ...) for key, rule in criteria.items()},
     )
 
     class ReviewDraft(Strict):
@@ -88,13 +105,17 @@ def review_schema(criteria: dict[str, str]) -> type[BaseModel]:
 
 
 RESTATED = "(The reviewer only restated the criterion; no reason specific to this draft.)"
+UNCHECKED = "(Its quote is not in the draft, so nothing checks that this reason is about it.)"
 
 
-def salvage_review(raw: str, criteria: dict[str, str]) -> BaseModel | None:
+def salvage_review(
+    raw: str, criteria: dict[str, str], draft: str
+) -> tuple[BaseModel, dict[str, bool]] | None:
     """The scores of a last answer that failed only because justifications restated the
-    rubric: kept, with each such justification replaced by a line that says so, so that the
-    score still stands on its rubric line and the reader sees it was given no reason."""
-    strict = review_schema(criteria)
+    rubric or quoted words that are not in the draft: kept, each such justification replaced
+    by a line that says why, and marked unchecked (the second value: criterion → checked), so
+    that the reader sees the score has no checked reason. None when the answer is not even a
+    score for every criterion."""
     lenient = create_model(  # type: ignore[call-overload]
         "Scores", __base__=Strict, **{key: (CriterionDraft, ...) for key in criteria}
     )
@@ -103,21 +124,42 @@ def salvage_review(raw: str, criteria: dict[str, str]) -> BaseModel | None:
         lenient.model_validate(data["scores"])
     except (ValueError, KeyError, TypeError):
         return None
+    checked: dict[str, bool] = {}
+    cleaned = {}
     for key, value in data["scores"].items():
         try:
-            criterion_schema(key, criteria[key]).model_validate(value)
-        except ValueError:
-            value["justification"] = RESTATED
+            criterion_schema(key, criteria[key], draft).model_validate(value)
+            checked[key] = True
+        except ValueError as error:
+            restated = "repeats the criterion" in str(error)
+            value = {**value, "justification": RESTATED if restated else UNCHECKED}
+            checked[key] = False
+        cleaned[key] = value
+    asked = data.get("requests")
+    requests = [r for r in asked if isinstance(r, str)][:3] if isinstance(asked, list) else []
     try:
-        return strict.model_validate(data)
+        return review_schema(criteria).model_validate(
+            {"scores": cleaned, "requests": requests}
+        ), checked
     except ValueError:
         return None
 
 
 async def review(model: Model, *, persona: str, round_no: int, question: str, draft: str) -> Review:
+    """One persona's scores for `draft`. A score counts only when its justification quotes
+    the draft; a review none of whose scores does is kept for the reader but not counted."""
     criteria = rubric(persona)
     template = prompts.load("reviewer")
     profile = prompts.load(f"reviewer_{persona}")
+    marks: dict[str, bool] = {}
+
+    def salvage(raw: str) -> BaseModel | None:
+        found = salvage_review(raw, criteria, draft)
+        if found is None:
+            return None
+        marks.update(found[1])
+        return found[0]
+
     answer = await model.ask(
         agent="reviewer",
         item=f"{persona}-{round_no}",
@@ -128,18 +170,22 @@ async def review(model: Model, *, persona: str, round_no: int, question: str, dr
             criteria="\n".join(f"- {k}: {v}" for k, v in criteria.items()),
             draft=prompts.data_block("draft", draft),
         ),
-        schema=review_schema(criteria),
+        schema=review_schema(criteria, draft),
         max_tokens=MAX_TOKENS,
         untrusted=["draft"],
-        salvage=lambda raw: salvage_review(raw, criteria),
+        salvage=salvage,
     )
     dumped = answer.model_dump()
-    scores = {k: CriterionScore(**v) for k, v in dumped["scores"].items()}
-    overall = round(sum(s.score for s in scores.values()) / len(scores), 1)
+    scores = {
+        k: CriterionScore(**v, checked=marks.get(k, True)) for k, v in dumped["scores"].items()
+    }
+    counted = [s for s in scores.values() if s.checked]
+    overall = round(sum(s.score for s in counted) / len(counted), 1) if counted else 0.0
     return Review(
         reviewer=persona,
         round=round_no,
         scores=scores,
         overall=overall,
         requests=dumped["requests"],
+        counted=bool(counted),
     )

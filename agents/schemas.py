@@ -291,6 +291,13 @@ class Signals(Strict):
     model_probability: float | None = None
 
 
+class QuestionStance(Strict):
+    """How one claim answers a yes/no research question, as the judge read it."""
+
+    answer: Literal["yes", "no", "depends"]
+    probability: float = Field(ge=0.0, le=1.0)  # the judge's probability for that answer
+
+
 class Verdict(Strict):
     claim_id: str
     label: Label
@@ -304,11 +311,14 @@ class Verdict(Strict):
     )
     signals: Signals | None = None
     rule_score: float | None = None  # the uncalibrated score; `confidence` when uncalibrated
+    stance: QuestionStance | None = None  # for a yes/no question: the claim's answer to it
 
 
 class CriterionScore(Strict):
     score: int = Field(ge=0, le=10)
     justification: str
+    quote: str | None = None  # the span of the draft the justification speaks of
+    checked: bool = True  # False: the justification had no quote found in the draft
 
 
 class Review(Strict):
@@ -317,6 +327,8 @@ class Review(Strict):
     scores: dict[str, CriterionScore]
     overall: float
     requests: list[str]
+    counted: bool = True  # False: no justification quoted the draft, so no score counts
+    measured: bool = False  # True: the scores were computed by code from the report
 
 
 class Calibration(Strict):
@@ -347,6 +359,8 @@ class Finding(Strict):
     supporting_refs: list[int] = Field(default_factory=list)
     disputing_refs: list[int] = Field(default_factory=list)  # mixed papers are in both lists
     strength: str = ""
+    answer: Literal["yes", "no"] | None = None  # its answer to a yes/no question, if any
+    from_claim: str | None = None  # the claim whose own words it is (the writer's failed)
 
 
 class Contradiction(Strict):
@@ -418,6 +432,17 @@ class ReportClaim(Claim):
     rationale: str
     signals: Signals | None = None  # what the code counted behind the confidence
     judgements: dict[str, str] = Field(default_factory=dict)  # every passage's stance
+    stance: QuestionStance | None = None  # its answer to a yes/no question
+
+
+class QuestionAnswer(Strict):
+    """For a yes/no question: which cited papers answered yes, no, or depends (a paper whose
+    claims answer both ways is "mixed"), counted by code from each claim's stance."""
+
+    yes: list[int] = Field(default_factory=list)
+    no: list[int] = Field(default_factory=list)
+    depends: list[int] = Field(default_factory=list)
+    mixed: list[int] = Field(default_factory=list)
 
 
 class Stats(Strict):
@@ -456,6 +481,9 @@ class Report(Strict):
     agreement: Agreement = Field(default_factory=lambda: Agreement(refs=[], rows=[]))
     revisions: list[Revision] = Field(default_factory=list)
     calibration: Calibration | None = None  # the curves that gave the confidences, if any
+    judge: str | None = None  # the fitted judge whose probabilities are the confidences
+    answer: QuestionAnswer | None = None  # for a yes/no question
+    unwritten: list[str] = Field(default_factory=list)  # statements refused by the checks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,6 +502,7 @@ class PlanDraft(Strict):
 
 class CriterionDraft(Strict):
     score: int = Field(ge=0, le=10)
+    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=240)]
     justification: Short
 
 
@@ -566,6 +595,11 @@ class RunSettings(Strict):
     writer_max_claims: int = Field(40, ge=1, le=200)
     review_threshold: int = Field(7, ge=0, le=10)
     revision_rounds: int = Field(1, ge=0, le=5)
+    # The reviewer personas that score a draft (prompts/reviewer_<name>.md); empty: all.
+    reviewers: list[str] = Field(default_factory=list)
+    # Whether the reviewers score the last revision too (the code's measured review always
+    # does); off, the last revision is checked by code alone.
+    review_revised: bool = True
     max_findings: int = Field(6, ge=1, le=12)
     max_reasks: int = Field(2, ge=0, le=5)
     max_retries: int = Field(4, ge=0, le=10)

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, Field
 
-from synth.agents import calibration, extractor, planner, reviewer, screener, verifier, writer
+from synth.agents import (
+    calibration,
+    checks,
+    extractor,
+    judge,
+    planner,
+    reviewer,
+    screener,
+    verifier,
+    writer,
+)
 from synth.agents.grouping import group_claims
 from synth.agents.llm import ItemDropped, Model
 from synth.agents.schemas import (
@@ -29,6 +41,7 @@ from synth.agents.schemas import (
     PaperText,
     Passage,
     Plan,
+    QuestionStance,
     Report,
     Review,
     Revision,
@@ -36,8 +49,10 @@ from synth.agents.schemas import (
     Screening,
     Strict,
     Verdict,
+    content_stems,
 )
 from synth.errors import BudgetReached, CheckFailed, Unreachable
+from synth.report import render
 from synth.report.agreement import finding_strength
 from synth.report.build import LINT_ROUNDS, RunFacts, build_report, writer_fixes
 from synth.report.partial import partial_report
@@ -53,6 +68,16 @@ from synth.store.transcript import read_transcript
 
 M = TypeVar("M", bound=BaseModel)
 AGENTS = ("planner", "screener", "extractor", "verifier", "writer", "reviewer")
+
+
+class NoFinding(CheckFailed):
+    """The writer failed: no finding of its own survived validation and the checks, or its
+    framing failed. The report is written with what there is: the claims, their verdicts,
+    the references, and any finding stated in a claim's own words."""
+
+    def __init__(self, what: str, todo: str, findings: list[writer.FindingOut]) -> None:
+        super().__init__(what, todo)
+        self.findings = findings
 
 
 class Ui(Protocol):
@@ -118,6 +143,7 @@ class Verification(Strict):
 class CalibrationInUse(Strict):
     model: str
     calibration: Calibration | None
+    judge: str | None = None  # what the fitted judge head is, when the verifier has one
 
 
 class Groups(Strict):
@@ -132,6 +158,30 @@ class ReviewResult(Strict):
 class FindingResult(Strict):
     finding: writer.FindingOut | None
     dropped: str | None = None
+    refused: list[str] = Field(default_factory=list)  # statements the judge refused
+    unwritten: str | None = None  # why the writer's statement failed, when a claim's is used
+
+
+def in_own_words(group: list[Claim], verdicts: dict[str, Verdict]) -> writer.FindingOut:
+    """A finding that is one claim of the group in its own words: the first that states a
+    result and that other papers support or contradict, else the first that states a
+    result, else the first."""
+    ranked = sorted(
+        group,
+        key=lambda c: (
+            c.kind != "finding",
+            verdicts[c.id].label == Label.INSUFFICIENT,
+            int(c.id[1:]),
+        ),
+    )
+    chosen = ranked[0]
+    return writer.FindingOut(statement=chosen.text, claim_ids=[chosen.id], from_claim=chosen.id)
+
+
+def side_of(verdict: Verdict) -> str:
+    """The side a claim takes on a yes/no question, for grouping: its answer, or "" when it
+    has none (an open question, or no stance read)."""
+    return verdict.stance.answer if verdict.stance is not None else ""
 
 
 def revision_requests(reviews: list[Review], threshold: int) -> list[str]:
@@ -142,7 +192,7 @@ def revision_requests(reviews: list[Review], threshold: int) -> list[str]:
         f"improve '{criterion.replace('_', ' ')}' ({score.justification})"
         for review in reviews
         for criterion, score in review.scores.items()
-        if score.score < threshold
+        if score.score < threshold and score.checked
     ]
     return list(dict.fromkeys(asks))[:12]
 
@@ -162,6 +212,7 @@ class Session:
     literature: Literature | None = None
     paper_store: PaperStore | None = None
     origin: RunFolder | None = None  # set when replaying that run
+    refused: list[str] = field(default_factory=list)  # the writer's statements refused by checks
     progress: dict[str, list[int]] = field(default_factory=dict)  # stage: [done, total]
 
     async def execute(self) -> Report:
@@ -196,8 +247,23 @@ class Session:
                 "check the corpus and the question, or try a stronger --model",
             )
         with self._timed("write"):
-            draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
+            try:
+                draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
+            except NoFinding as failed:
+                # What the run established still reaches the user: claims, verdicts and
+                # references, under a report that says no finding could be written.
+                facts = self._facts(gathered, passages, selected, claims, verdicts, dropped)
+                facts.unwritten = self.refused
+                unwritten = writer.without_framing(failed.what, failed.findings)
+                report = build_report(replace(facts, draft=unwritten))
+                for name, text in render.outputs(report).items():
+                    self.run.write_output(name, text)
+                raise CheckFailed(
+                    f"{failed.what}; report.md lists the claims, their verdicts and the references",
+                    failed.todo,
+                ) from None
             facts = self._facts(gathered, passages, selected, claims, verdicts, dropped)
+            facts.unwritten = self.refused
             return await self._checked_report(
                 replace(facts, draft=draft, reviews=reviews, revisions=revisions)
             )
@@ -209,6 +275,11 @@ class Session:
         by_id = {c.id: c for c in facts.claims}
         for attempt in range(1, LINT_ROUNDS + 1):
             asks = [f"(report check) {a}" for a in writer_fixes(report, self.question)]
+            asks += [
+                f"(report check) {checks.refusal(sentence, against, texts)}"
+                for _, sentence, against in await self._inverted_sentences(facts.draft, by_id)
+                for texts in [{c: by_id[c].text for c in against}]
+            ]
             if not asks:
                 break
             strengths = [
@@ -234,11 +305,68 @@ class Session:
                 ),
             ]
             facts.draft = fixed
-            origin = self.origin or self.run
-            facts.transcript = read_transcript(origin.transcript)
-            facts.warnings = origin.read_record().get("warnings", [])
-            report = build_report(facts)
-        return report
+            report = self._rebuilt(facts)
+        inverted = await self._inverted_sentences(facts.draft, by_id)
+        if inverted:
+            # Still the opposite of their claims after the writer's fixes: cut and listed.
+            facts.draft = writer.without_sentences(facts.draft, [(n, x) for n, x, _ in inverted])
+            facts.unwritten = [
+                *facts.unwritten,
+                *(
+                    f'the {name} sentence "{sentence}" was cut because '
+                    f"{', '.join(against)} say{'s' if len(against) == 1 else ''} the opposite"
+                    for name, sentence, against in inverted
+                ),
+            ]
+        # Built once more, so that its counts include the calls of the last checks.
+        return self._rebuilt(facts)
+
+    def _rebuilt(self, facts: RunFacts) -> Report:
+        """The report again, with the calls and warnings the writer's work added."""
+        origin = self.origin or self.run
+        facts.transcript = read_transcript(origin.transcript)
+        facts.warnings = origin.read_record().get("warnings", [])
+        return build_report(facts)
+
+    async def _inverted_sentences(
+        self, draft: writer.Draft, claims: dict[str, Claim]
+    ) -> list[tuple[str, str, list[str]]]:
+        """(section, sentence, contradicting claim ids) for each sentence of the abstract and
+        the discussion that the claims it rests on contradict. A sentence rests on the finding
+        nearest to it (by embedding) and is judged against that finding's claims nearest to
+        it, at most checks.SENTENCE_CLAIMS of them."""
+        if not draft.findings:
+            return []
+        asked = content_stems(self.question) | content_stems("the question asks whether")
+        # A sentence that only restates the question states no result to check.
+        sentences = [
+            (name, sentence)
+            for name in ("abstract", "discussion")
+            for sentence in writer.sentences(getattr(draft, name))
+            if len(content_stems(sentence) - asked) >= 2
+        ]
+        if not sentences:
+            return []
+        embed = self.library.embedder.embed
+        statements = np.asarray(embed([f.statement for f in draft.findings]))
+        found = []
+        for (name, sentence), vector in zip(
+            sentences, embed([x for _, x in sentences]), strict=True
+        ):
+            nearest = draft.findings[int(np.argmax(statements @ np.asarray(vector)))]
+            rest = [claims[c] for c in nearest.claim_ids if c in claims]
+            if not rest:
+                continue
+            near = np.asarray(embed([c.text for c in rest])) @ np.asarray(vector)
+            chosen = [rest[i] for i in np.argsort(-near, kind="stable")[: checks.SENTENCE_CLAIMS]]
+            key = hashlib.sha256(sentence.encode()).hexdigest()[:10]
+            check = await checks.check_statement(
+                self.models["verifier"], item=f"{name}-{key}", statement=sentence, claims=chosen
+            )
+            against = check.contradicting()
+            if against:
+                found.append((name, sentence, against))
+        return found
 
     def _facts(
         self,
@@ -284,6 +412,7 @@ class Session:
             prices=self.settings.prices,
             calibration_note=calibration.describe(in_use.calibration, in_use.model),
             calibrated=in_use.calibration,
+            judge_note=in_use.judge,
         )
 
     # Stages ------------------------------------------------------------------------------------
@@ -547,6 +676,7 @@ class Session:
         paper_ids = None if self.settings.whole_library else sorted(p.paper.id for p in corpus)
         provisional = self._provisional_claims(extractions, by_id)
         in_use = self._calibration().calibration
+        yes_no = judge.is_yes_no(self.question)
 
         async def one(claim: Claim) -> Verification:
             evidence = self.library.search(
@@ -564,9 +694,28 @@ class Session:
                 )
             except ItemDropped as dropped:
                 return Verification(claim=claim, verdict=None, dropped=dropped.reason)
+            if yes_no:
+                stance = await self._stance(claim)
+                verdict = verdict.model_copy(update={"stance": stance})
             return Verification(claim=claim, verdict=verdict)
 
         return await self._each("verify", provisional, lambda c: c.id, one, Verification)
+
+    async def _stance(self, claim: Claim) -> QuestionStance | None:
+        """How the claim answers the (yes/no) question; None where the judge cannot say
+        (no log-probabilities, or an answer without any of the words)."""
+        try:
+            judged = await judge.stance(
+                self.models["verifier"],
+                item=f"{claim.id}|question",
+                question=self.question,
+                claim=claim.text,
+            )
+        except ItemDropped:
+            return None
+        if judged is None:
+            return None
+        return QuestionStance(answer=judged.best, probability=round(judged.confidence, 4))
 
     def _calibration(self) -> CalibrationInUse:
         """The verifier model's calibration, fixed for the run at its first verification so
@@ -575,7 +724,13 @@ class Session:
         if saved is None:
             endpoint = self.models["verifier"].endpoint
             model = calibration.identity(endpoint.model, endpoint.revision)
-            saved = CalibrationInUse(model=model, calibration=calibration.find(model))
+            head = judge.head_for(self.models["verifier"])
+            if head is not None:
+                # The head's probabilities are the confidences; a calibration fitted on the
+                # older stated judgements does not apply to them.
+                saved = CalibrationInUse(model=model, calibration=None, judge=judge.describe(head))
+            else:
+                saved = CalibrationInUse(model=model, calibration=calibration.find(model))
             self.run.save("calibration", "verifier", saved)
         return saved
 
@@ -642,17 +797,9 @@ class Session:
         async def one_finding(item: tuple[int, list[str]]) -> FindingResult:
             number, ids = item
             try:
-                finding = await writer.write_finding(
-                    self.models["writer"],
-                    number=number,
-                    question=self.question,
-                    claims=[by_id[i] for i in ids],
-                    verdicts=verdicts,
-                    titles=titles,
-                )
+                return await self._finding(number, [by_id[i] for i in ids], verdicts, titles)
             except ItemDropped as dropped:
                 return FindingResult(finding=None, dropped=dropped.reason)
-            return FindingResult(finding=finding)
 
         results = await self._each(
             "findings",
@@ -665,10 +812,17 @@ class Session:
         for r, ids in zip(results, groups, strict=True):
             if r.dropped:
                 self._warn(f"no finding was written for claims {', '.join(ids)} ({r.dropped})")
-        if not findings:
-            raise CheckFailed(
+            elif r.unwritten and r.finding is not None:
+                self._warn(
+                    f"the writer's finding for claims {', '.join(ids)} failed validation "
+                    f"({r.unwritten}); it is stated in the words of claim {r.finding.from_claim}"
+                )
+        self.refused = [line for r in results for line in r.refused]
+        if not any(f.from_claim is None for f in findings):
+            raise NoFinding(
                 "the writer produced no valid finding, so there is no answer to report",
                 "resume with a stronger --model (finished stages are kept)",
+                findings,
             )
 
         strengths = [
@@ -685,16 +839,22 @@ class Session:
                     strengths=strengths,
                 )
             except ItemDropped as dropped:
-                raise CheckFailed(
+                raise NoFinding(
                     f"the writer's framing failed validation ({dropped.reason})",
                     "resume with a stronger --model (finished stages are kept)",
+                    findings,
                 ) from None
             self.run.save("write", "draft-0", draft)
         self._advance("write")
 
         reviews: list[Review] = []
         revisions: list[Revision] = []
+        personas = [p for p in reviewer.personas() if p in self.settings.reviewers] or (
+            reviewer.personas()
+        )
         for round_no in range(self.settings.revision_rounds + 1):
+            if round_no and not self.settings.review_revised:
+                break  # the revised draft is checked by code alone
             text = writer.draft_text(draft, strengths)
 
             async def one_review(persona: str, r: int = round_no, text: str = text) -> ReviewResult:
@@ -712,12 +872,12 @@ class Session:
 
             results = await self._each(
                 "review",
-                reviewer.personas(),
+                personas,
                 lambda p, r=round_no: f"{p}-{r}",
                 one_review,
                 ReviewResult,
             )
-            for persona, result in zip(reviewer.personas(), results, strict=True):
+            for persona, result in zip(personas, results, strict=True):
                 if result.dropped:
                     self._warn(
                         f"the {persona.replace('_', ' ')} review of "
@@ -726,13 +886,16 @@ class Session:
                     )
             round_reviews = [r.review for r in results if r.review is not None]
             reviews += round_reviews
+            # Only scores whose justification quotes the draft steer the revision.
+            counted = [r for r in round_reviews if r.counted]
             if round_no == self.settings.revision_rounds or all(
                 score.score >= self.settings.review_threshold
-                for review in round_reviews
+                for review in counted
                 for score in review.scores.values()
+                if score.checked
             ):
                 break
-            asks = revision_requests(round_reviews, self.settings.review_threshold)
+            asks = revision_requests(counted, self.settings.review_threshold)
             revised = await self._revision(
                 f"draft-{round_no + 1}", f"revision {round_no + 1}", draft, asks, strengths
             )
@@ -743,13 +906,12 @@ class Session:
                     )
                 )
                 break
-            revisions.append(
-                Revision(
-                    step=f"revision {round_no + 1}",
-                    requests=asks,
-                    changed=writer.changed_parts(draft, revised),
-                )
-            )
+            changed = writer.changed_parts(draft, revised)
+            step = f"revision {round_no + 1}"
+            revisions.append(Revision(step=step, requests=asks, changed=changed))
+            if not changed:
+                # A revision that changes nothing is no new round: its draft is not reviewed.
+                break
             draft = revised
         return draft, reviews, revisions
 
@@ -775,6 +937,75 @@ class Session:
             self.run.save("write", item, revised)
         return revised
 
+    async def _finding(
+        self, number: int, group: list[Claim], verdicts: dict[str, Verdict], titles: dict[str, str]
+    ) -> FindingResult:
+        """One finding for a group, checked against its claims by the judge: a statement one
+        of its claims contradicts is refused and asked again once; claims that still
+        contradict it then count as disagreeing with it, and a statement that none of its
+        claims leaves standing is dropped. Claims of the group it does not rest on that
+        contradict it are the claims that disagree with it."""
+        texts = {c.id: c.text for c in group}
+        refused: list[str] = []
+        reason = ""
+        unwritten = None
+        for attempt in range(2):
+            try:
+                finding = await writer.write_finding(
+                    self.models["writer"],
+                    number=number,
+                    question=self.question,
+                    claims=group,
+                    verdicts=verdicts,
+                    titles=titles,
+                    refused=reason,
+                )
+            except ItemDropped as dropped:
+                # The writer could not state it: the finding is one claim in its own words,
+                # which cannot say the opposite of itself.
+                unwritten = dropped.reason
+                finding = in_own_words(group, verdicts)
+            check = await checks.check_statement(
+                self.models["verifier"],
+                item=f"finding-{number}" + ("-again" if attempt else ""),
+                statement=finding.statement,
+                claims=group,
+            )
+            if finding.from_claim is not None:
+                others = [c.id for c in group if c.id != finding.from_claim]
+                rest = [finding.from_claim, *check.supporting(others)]
+                return FindingResult(
+                    finding=finding.model_copy(
+                        update={
+                            "claim_ids": sorted(rest, key=lambda c: int(c[1:])),
+                            "disagreeing_ids": check.contradicting(others),
+                        }
+                    ),
+                    refused=refused,
+                    unwritten=unwritten,
+                )
+            against = check.contradicting(finding.claim_ids)
+            if not against:
+                break
+            refused.append(
+                f'finding {number}: "{finding.statement}" was refused because '
+                f"{', '.join(against)} say{'s' if len(against) == 1 else ''} the opposite"
+            )
+            reason = checks.refusal(finding.statement, against, texts)
+        kept = [c for c in finding.claim_ids if c not in against]
+        if not kept:
+            return FindingResult(
+                finding=None,
+                dropped=f"every claim it rested on contradicts it ({', '.join(against)})",
+                refused=refused,
+            )
+        others = [c.id for c in group if c.id not in kept]
+        disagreeing = sorted(set(check.contradicting(others)), key=lambda c: int(c[1:]))
+        return FindingResult(
+            finding=finding.model_copy(update={"claim_ids": kept, "disagreeing_ids": disagreeing}),
+            refused=refused,
+        )
+
     def _groups(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[list[str]]:
         saved = self.run.load("write", "groups", Groups)
         if saved is None:
@@ -788,6 +1019,7 @@ class Session:
                     embedder.embed([self.question])[0],
                     decisive,
                     max_groups=self.settings.max_findings,
+                    partition=[side_of(verdicts[c.id]) for c in claims],
                 )
             )
             self.run.save("write", "groups", saved)

@@ -14,11 +14,11 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import StringConstraints
 
-from synth.agents import prompts
+from synth.agents import judge, prompts
 from synth.agents.calibration import Calibration, calibrate
-from synth.agents.llm import Answer, ItemDropped, Model
-from synth.agents.logprobs import choice_probability
-from synth.agents.schemas import Claim, Evidence, Label, Signals, Strict, Verdict, whole_sentences
+from synth.agents.judge import Judged
+from synth.agents.llm import ItemDropped, Model
+from synth.agents.schemas import Claim, Evidence, Label, Signals, Strict, Verdict
 
 MAX_TOKENS = 120
 STANCES = ("unrelated", "supports", "contradicts")
@@ -34,6 +34,18 @@ CONFIDENCE_RULE = (
     "the claim's own paper count toward the label but not toward the score. For INSUFFICIENT "
     "it is 0.50 when no passage from another paper could be offered, and 0.05 more for each "
     "passage judged unrelated (at most four). Scores are kept between 0.30 and 0.95."
+)
+
+
+JUDGED_CONFIDENCE = (
+    "Each passage was judged by the model's probabilities for the answers True, False and "
+    'Unknown to "does the passage support the claim?", turned into the probability that '
+    "the passage supports, contradicts or is unrelated to the claim by a head fitted on "
+    "labelled SciFact pairs. A verdict's confidence is that probability: for SUPPORTED or "
+    "CONTRADICTED, the highest probability of that stance among the passages the verdict "
+    "rests on; for INSUFFICIENT, the lowest probability that a passage is unrelated. The label "
+    "follows the papers counted on each side (a passage from the claim's own paper never "
+    "contradicts it)."
 )
 
 
@@ -57,12 +69,6 @@ class Judgement(Strict):
     rationale: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)
     ]
-
-
-def _finished(rationale: str) -> str:
-    """A rationale cut by its length bound ends at its last whole sentence, or says it was cut."""
-    text = whole_sentences(rationale, minimum=20)
-    return text if text.endswith((".", "!", "?")) else text.rstrip(" ,;:") + " …"
 
 
 def decide(
@@ -141,53 +147,97 @@ async def verify(
             signals=signals,
             rule_score=score,
         )
-    template = prompts.load("verifier")
 
-    async def judge(passage: Evidence) -> Answer[Judgement] | None:
-        try:
-            return await model.ask_scored(
-                agent="verifier",
-                item=f"{claim.id}|{passage.passage_id}",
-                prompt=template,
-                messages=template.messages(
-                    claim=claim.text, evidence=prompts.data_block("E1", passage.text)
-                ),
-                schema=Judgement,
-                max_tokens=MAX_TOKENS,
-                untrusted=[passage.passage_id],
-                logprobs=True,
-            )
-        except ItemDropped:
-            return None
+    async def one(passage: Evidence) -> Judged | None:
+        item = f"{claim.id}|{passage.passage_id}"
+        judged = await judge.entailment(
+            model, item=item, premise=passage.text, hypothesis=claim.text
+        )
+        return judged if judged is not None else await stated(model, claim, passage, item)
 
     # Every judgement is awaited before an error is raised: a call already sent is paid for,
     # and its answer must reach the transcript even when a sibling stops the run.
-    outcomes = await asyncio.gather(*(judge(e) for e in evidence), return_exceptions=True)
-    failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+    outcomes = await asyncio.gather(*(one(e) for e in evidence), return_exceptions=True)
+    failed = next(
+        (o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, ItemDropped)),
+        None,
+    )
     if failed is not None:
         raise failed
-    judgements = [o for o in outcomes if not isinstance(o, BaseException)]
-    answered = [(e, j) for e, j in zip(evidence, judgements, strict=True) if j is not None]
+    answered = [(e, j) for e, j in zip(evidence, outcomes, strict=True) if isinstance(j, Judged)]
     if not answered:
         raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")
     offered = {e.passage_id: e for e, _ in answered}
-    stances = {e.passage_id: a.value.stances.E1 for e, a in answered}
+    stances = {e.passage_id: j.best for e, j in answered}
     probabilities = {
-        e.passage_id: choice_probability(a.logprobs, "E1", a.value.stances.E1, STANCES)
-        for e, a in answered
+        e.passage_id: None if j.source == "stated" else j.confidence for e, j in answered
     }
     decision = decide(stances, offered, claim.paper_id, claim.quote_found, probabilities)
     label, chosen = decision.label, decision.evidence
-    decisive = [a.value.rationale for e, a in answered if e.passage_id in chosen]
-    rationale = " ".join(map(_finished, decisive or [answered[0][1].value.rationale]))
+    confidence = calibrate(calibration, label, decision.score)
+    if all(j.source == "head" for _, j in answered):
+        confidence = judged_confidence(label, chosen, dict(answered_by_id(answered)))
     return Verdict(
         claim_id=claim.id,
         label=label,
         evidence=chosen,
         quote_found=claim.quote_found,
-        confidence=calibrate(calibration, label, decision.score),
-        rationale=rationale,
+        confidence=confidence,
+        rationale=rationale(decision.stances, dict(answered_by_id(answered)), chosen),
         judgements=decision.stances,
         signals=decision.signals,
         rule_score=decision.score,
     )
+
+
+def answered_by_id(answered: list[tuple[Evidence, Judged]]) -> list[tuple[str, Judged]]:
+    return [(e.passage_id, j) for e, j in answered]
+
+
+def judged_confidence(label: Label, chosen: list[str], judged: dict[str, Judged]) -> float:
+    """The fitted judge's probability behind the label: for SUPPORTED or CONTRADICTED, the
+    highest probability of that stance among the passages it rests on; for INSUFFICIENT, the
+    lowest probability that a passage is unrelated (the passage most likely to bear on the
+    claim bounds how sure "no passage bears on it" can be)."""
+    if label == Label.INSUFFICIENT:
+        value = min(j.probabilities["unrelated"] for j in judged.values())
+    else:
+        side = "supports" if label == Label.SUPPORTED else "contradicts"
+        value = max(judged[e].probabilities[side] for e in chosen)
+    return round(min(0.99, max(0.01, value)), 2)
+
+
+def rationale(stances: dict[str, str], judged: dict[str, Judged], chosen: list[str]) -> str:
+    """What the judge said of each passage, decisive ones first, in words and numbers."""
+    order = sorted(stances, key=lambda e: (e not in chosen, e))
+    parts = []
+    for e in order:
+        j = judged[e]
+        how = "stated" if j.source == "stated" else f"p = {j.probabilities[stances[e]]:.2f}"
+        verb = {"supports": "supports", "contradicts": "contradicts"}.get(
+            stances[e], "does not bear on"
+        )
+        parts.append(f"Passage {e} {verb} the claim ({how}).")
+    return " ".join(parts)
+
+
+async def stated(model: Model, claim: Claim, passage: Evidence, item: str) -> Judged | None:
+    """The stance the model writes in JSON, for a server without log-probabilities: counted as
+    certain, since nothing measures its doubt."""
+    template = prompts.load("verifier")
+    try:
+        answer = await model.ask_scored(
+            agent="verifier",
+            item=item,
+            prompt=template,
+            messages=template.messages(
+                claim=claim.text, evidence=prompts.data_block("E1", passage.text)
+            ),
+            schema=Judgement,
+            max_tokens=MAX_TOKENS,
+            untrusted=[passage.passage_id],
+        )
+    except ItemDropped:
+        return None
+    chosen = answer.value.stances.E1
+    return Judged(probabilities={s: 1.0 if s == chosen else 0.0 for s in STANCES}, source="stated")

@@ -63,6 +63,7 @@ class FindingOut(Strict):
     statement: str
     claim_ids: list[str]
     disagreeing_ids: list[str] = Field(default_factory=list)
+    from_claim: str | None = None  # set when the statement is this claim's own text
 
 
 class Draft(Strict):
@@ -85,7 +86,6 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
     class FindingDraft(Strict):
         statement: Statement
         claim_ids: list[ClaimId] = Field(min_length=1, max_length=most)  # type: ignore[valid-type]
-        disagreeing_ids: list[ClaimId] = Field(default_factory=list, max_length=most)  # type: ignore[valid-type]
 
         @field_validator("statement", mode="before")
         @classmethod
@@ -111,12 +111,6 @@ def finding_schema(offered: dict[str, str], question: str) -> type[BaseModel]:
                 raise ValueError(
                     "the finding does not use the content of the claims it lists: state their "
                     "results (methods, settings, outcomes)"
-                )
-            both = sorted(set(self.claim_ids) & set(self.disagreeing_ids))
-            if both:
-                raise ValueError(
-                    f"{', '.join(both)} cannot both support and disagree with the finding: "
-                    "list each claim once"
                 )
             return self
 
@@ -149,10 +143,15 @@ def revision_schema(n_findings: int) -> type[BaseModel]:
 def claims_listing(
     claims: list[Claim], verdicts: dict[str, Verdict], titles: dict[str, str]
 ) -> str:
-    lines = [
-        f'{c.id} ({VERDICT_WORDS[verdicts[c.id].label]}; from "{titles[c.paper_id]}"): {c.text}'
-        for c in claims
-    ]
+    """The claims as the writer reads them: each with its verdict, its answer to a yes/no
+    question where the judge read one, and its paper's title."""
+
+    def notes(c: Claim) -> str:
+        stance = verdicts[c.id].stance
+        answer = f"answers the question: {stance.answer}; " if stance is not None else ""
+        return f'{answer}{VERDICT_WORDS[verdicts[c.id].label]}; from "{titles[c.paper_id]}"'
+
+    lines = [f"{c.id} ({notes(c)}): {c.text}" for c in claims]
     return prompts.data_block("claims", "\n".join(lines))
 
 
@@ -165,6 +164,43 @@ def findings_listing(findings: list[FindingOut], strengths: list[str]) -> str:
         for i, (f, strength) in enumerate(zip(findings, strengths, strict=True), start=1)
     ]
     return prompts.data_block("findings", "\n".join(lines))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a section, as the checks read them."""
+    return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+
+
+def without_sentences(draft: Draft, cut: list[tuple[str, str]]) -> Draft:
+    """The draft less the (section, sentence) pairs in `cut`."""
+    update = {}
+    for name in {n for n, _ in cut}:
+        gone = {x for n, x in cut if n == name}
+        update[name] = " ".join(x for x in sentences(getattr(draft, name)) if x not in gone)
+    return draft.model_copy(update=update)
+
+
+def without_framing(reason: str, findings: list[FindingOut]) -> Draft:
+    """The draft of a run whose writer failed: it says so, and the report's claims, verdicts
+    and references (and any finding stated in a claim's own words) stand as the run's whole
+    result."""
+    words = (
+        " Each finding below is one claim in its own words, not a statement of the writer's."
+        if findings
+        else ""
+    )
+    return Draft(
+        title="No finding could be written",
+        abstract=(
+            f"No finding could be written: {reason.rstrip('.')}. The claims below, their "
+            "verdicts and the references are what this run established; they have not been "
+            f"turned into an answer.{words}"
+        ),
+        introduction="",
+        findings=findings,
+        discussion="",
+        limitations="",
+    )
 
 
 def changed_parts(old: Draft, new: Draft) -> list[str]:
@@ -201,24 +237,24 @@ async def write_finding(
     claims: list[Claim],
     verdicts: dict[str, Verdict],
     titles: dict[str, str],
+    refused: str = "",
 ) -> FindingOut:
+    """One finding for a group of claims; `refused` says why an earlier statement for the
+    same group was refused (the check against its claims), and makes this a new item."""
     template = prompts.load("writer_finding")
+    messages = template.messages(question=question, claims=claims_listing(claims, verdicts, titles))
+    if refused:
+        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" + refused}
     answer = await model.ask(
         agent="writer",
-        item=f"finding-{number}",
+        item=f"finding-{number}" + ("-again" if refused else ""),
         prompt=template,
-        messages=template.messages(
-            question=question, claims=claims_listing(claims, verdicts, titles)
-        ),
+        messages=messages,
         schema=finding_schema({c.id: c.text for c in claims}, question),
         max_tokens=FINDING_TOKENS,
         untrusted=["claims"],
     )
-    return FindingOut(
-        statement=answer.statement,
-        claim_ids=list(dict.fromkeys(answer.claim_ids)),
-        disagreeing_ids=list(dict.fromkeys(answer.disagreeing_ids)),
-    )
+    return FindingOut(statement=answer.statement, claim_ids=list(dict.fromkeys(answer.claim_ids)))
 
 
 async def write_frame(

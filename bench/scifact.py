@@ -37,8 +37,8 @@ from typing import Any
 
 from results import SCIFACT, fake_model, machine, options, publish
 
-from synth.agents import calibration, local_model, verifier
-from synth.agents.calibration import Calibration, brier
+from synth.agents import calibration, judge, local_model, verifier
+from synth.agents.calibration import Calibration, brier, expected_calibration_error
 from synth.agents.llm import Endpoint, Model
 from synth.agents.schemas import Claim, Label, Paper, PaperText, Section
 from synth.store import paths
@@ -87,11 +87,15 @@ def fitting_claims(claims: list[dict], count: int) -> list[dict]:
     return spread([c for c in claims if c["id"] not in held_out], count, offset=1)
 
 
-def scored_claims(claims: list[dict], fitted_on: int, count: int | None) -> list[dict]:
+def scored_claims(
+    claims: list[dict], fitted_on: int, count: int | None, head_claims: set[int] | None = None
+) -> list[dict]:
     """The claims the full mode verifies: the first `count` (default all) of a fixed random
-    order, leaving out the `fitted_on` claims a calibration was fitted on. A larger `count`
-    keeps the smaller one's claims, so the response cache carries a run over to the next."""
+    order, leaving out the `fitted_on` claims a calibration was fitted on and the claims the
+    judge's head was fitted on. A larger `count` keeps the smaller one's claims, so the
+    response cache carries a run over to the next."""
     fitted = {c["id"] for c in fitting_claims(claims, fitted_on)} if fitted_on else set()
+    fitted |= head_claims or set()
     rest = [c for c in claims if c["id"] not in fitted]
     random.Random(2020).shuffle(rest)
     return rest[: count or len(rest)]
@@ -215,6 +219,8 @@ def scores(rows: list[dict]) -> dict:
         calibration.append(
             (low, min(high, 1.0), len(inside), right / len(inside) if inside else None)
         )
+    contradicted = Label.CONTRADICTED.value
+    actual_c = sum(confusion[(contradicted, p.value)] for p in LABELS)
     return {
         "ranked": ranked,
         "claims": len(rows),
@@ -222,6 +228,11 @@ def scores(rows: list[dict]) -> dict:
         "recall": recall,
         "accuracy": sum(r["gold"] == r["label"] for r in rows) / max(1, len(rows)),
         "macro_f1": sum(f1s) / len(f1s),
+        "contradiction_recall": confusion[(contradicted, contradicted)] / max(1, actual_c),
+        "contradictions": (confusion[(contradicted, contradicted)], actual_c),
+        "ece": expected_calibration_error(
+            [(r["confidence"], r["gold"] == r["label"]) for r in rows]
+        ),
         "confusion": confusion,
         "calibration": calibration,
         "brier": brier([(r["confidence"], r["gold"] == r["label"]) for r in rows]),
@@ -256,6 +267,9 @@ def section(
     lines += [
         f"| label accuracy | {s['accuracy']:.2f} |",
         f"| macro-F1 (S, C, I) | {s['macro_f1']:.2f} |",
+        f"| contradiction recall | {s['contradiction_recall']:.2f} "
+        f"({s['contradictions'][0]} of {s['contradictions'][1]}) |",
+        f"| expected calibration error (10 bins) | {s['ece']:.3f} |",
         f"| Brier score of confidence (lower is better) | {s['brier']:.3f} |",
         "",
         "Confusion (rows: SciFact's label, columns: synth's):",
@@ -322,12 +336,12 @@ def library_folder(data: Path, kind: str) -> Path:
     return paths.cache_dir() / "bench" / f"scifact-{kind}-{digest}"
 
 
-def verified_text(claims: int, fitted_on: int, count: int | None) -> str:
+def verified_text(claims: int, left_out: int, count: int | None) -> str:
     """How the full mode chose the claims it verified, for the results table."""
-    pool = f"the {claims - fitted_on} the calibration was not fitted on" if fitted_on else ""
-    if count and count < claims - fitted_on:
+    pool = f"the {claims - left_out} that no fit used" if left_out else ""
+    if count and count < claims - left_out:
         return ", drawn at random with a fixed seed" + (f" from {pool}" if pool else "")
-    return f", all but the {fitted_on} the calibration was fitted on" if fitted_on else ", all"
+    return f", all but the {left_out} that a fit used" if left_out else ", all"
 
 
 async def run(args: argparse.Namespace) -> str:
@@ -342,14 +356,29 @@ async def run(args: argparse.Namespace) -> str:
         passages = sum(len(chunk_paper(paper_text(corpus[d]), min_words=1)) for d in doc_ids)
         async with verifier_model(args, Path(tmp) / "transcript.jsonl") as model:
             endpoint = model.endpoint
-            in_use = calibration.find(calibration.identity(endpoint.model, endpoint.revision))
-            fitted_on = in_use.claims if in_use and in_use.dataset == data_name(args.data) else 0
+            head = judge.head_for(model)
+            # As in a run: a fitted judge's probabilities are the confidences, and a
+            # calibration of the older stated judgements does not apply to them.
+            in_use = None
+            if head is None:
+                in_use = calibration.find(calibration.identity(endpoint.model, endpoint.revision))
+            same_data = data_name(args.data)
+            fitted_on = in_use.claims if in_use and in_use.dataset == same_data else 0
+            head_ids = set(head.claim_ids) if head and head.dataset == same_data else set()
             verify, verified = None, ""
             if not args.quick:
-                verify = {c["id"] for c in scored_claims(chosen, fitted_on, args.claims)}
-                verified = verified_text(len(chosen), fitted_on, args.claims)
+                scored = scored_claims(chosen, fitted_on, args.claims, head_ids)
+                verify = {c["id"] for c in scored}
+                left_out = (
+                    len(chosen) - len(scored)
+                    if not args.claims
+                    else fitted_on + len(head_ids & {c["id"] for c in chosen})
+                )
+                verified = verified_text(len(chosen), left_out, args.claims)
             rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k, in_use, verify)
             name = model_name(args, model)
+    if head is not None:
+        name += f", judged by a head fitted on {head.pairs} pairs of other claims"
     if in_use is not None:
         name += f", calibrated on {in_use.claims} other claims"
     return section(scores(rows), name, mode, passages, ingest, data_name(args.data), verified)

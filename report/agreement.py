@@ -49,16 +49,67 @@ def cell(taken: set[str] | None) -> Cell:
     return "supports" if "supports" in taken else "contradicts"
 
 
-def strength(n_for: int, n_against: int) -> str:
-    """How strong a finding's evidence is, in words a reader can check against the matrix."""
+def strength(n_for: int, n_against: int, dissent: int = 0) -> str:
+    """How strong a finding's evidence is, in words a reader can check against the matrix.
+    `dissent`: papers that answer the research question the other way (for a yes/no
+    question); while any does, a finding is never "strong"."""
     papers = f"{n_for} paper{'s' if n_for != 1 else ''}"
+    otherwise = (
+        f"; {dissent} paper{'s' if dissent != 1 else ''} answer{'s' if dissent == 1 else ''} "
+        "the question the other way"
+        if dissent
+        else ""
+    )
     if n_against == 0:
         level = {0: "none", 1: "limited", 2: "moderate"}.get(n_for, "strong")
+        if level == "strong" and dissent:
+            level = "moderate"
         agree = "agree" if n_for != 1 else "supports it"
-        return f"{level}: {papers} {agree}, no paper disagrees"
+        return f"{level}: {papers} {agree}, no paper disagrees{otherwise}"
     against = f"{n_against} paper{'s' if n_against != 1 else ''}"
     level = "contested" if n_for > n_against else "disputed"
-    return f"{level}: {papers} for, {against} against"
+    return f"{level}: {papers} for, {against} against{otherwise}"
+
+
+def paper_answers(claims: dict[str, Claim], verdicts: dict[str, Verdict]) -> dict[str, str]:
+    """Paper id → its answer to a yes/no question from its claims' stances: "yes" or "no"
+    when its claims answer only that way, "mixed" when they answer both ways, "depends" when
+    none answers either way. Papers without a claim with a stance are left out."""
+    taken: dict[str, set[str]] = {}
+    for cid, claim in sorted(claims.items()):
+        stance = verdicts[cid].stance if cid in verdicts else None
+        if stance is not None:
+            taken.setdefault(claim.paper_id, set()).add(stance.answer)
+    answers = {}
+    for paper, seen in taken.items():
+        sides = seen - {"depends"}
+        answers[paper] = "mixed" if len(sides) == 2 else next(iter(sides), "depends")
+    return answers
+
+
+def finding_answer(
+    claim_ids: list[str], claims: dict[str, Claim], verdicts: dict[str, Verdict]
+) -> str | None:
+    """The answer a finding gives: the one its claims' stances give most ("yes" or "no"),
+    or None when they give neither."""
+    stances = [verdicts[c].stance for c in claim_ids]
+    votes = [s.answer for s in stances if s is not None and s.answer != "depends"]
+    if not votes:
+        return None
+    yes, no = votes.count("yes"), votes.count("no")
+    return None if yes == no else "yes" if yes > no else "no"
+
+
+def dissenting_papers(
+    claim_ids: list[str], claims: dict[str, Claim], verdicts: dict[str, Verdict]
+) -> list[str]:
+    """The papers whose claims answer the question the other way from the finding's answer
+    (a mixed paper counts: part of it says otherwise)."""
+    answer = finding_answer(claim_ids, claims, verdicts)
+    if answer is None:
+        return []
+    other = {"yes": "no", "no": "yes"}[answer]
+    return sorted(p for p, a in paper_answers(claims, verdicts).items() if a in (other, "mixed"))
 
 
 def level(strength_text: str) -> str:
@@ -80,4 +131,6 @@ def finding_strength(
     claims: dict[str, Claim],
     verdicts: dict[str, Verdict],
 ) -> str:
-    return strength(*counts(sides(claim_ids, against_ids, claims, verdicts)))
+    taken = sides(claim_ids, against_ids, claims, verdicts)
+    dissent = [p for p in dissenting_papers(claim_ids, claims, verdicts) if p not in taken]
+    return strength(*counts(taken), len(dissent))

@@ -22,6 +22,7 @@ from synth.agents.schemas import (
     Label,
     Paper,
     Price,
+    QuestionAnswer,
     Reference,
     Report,
     ReportClaim,
@@ -33,10 +34,19 @@ from synth.agents.schemas import (
     claim_text_problem,
     content_stems,
 )
-from synth.agents.verifier import CONFIDENCE_RULE
+from synth.agents.verifier import CONFIDENCE_RULE, JUDGED_CONFIDENCE
 from synth.agents.writer import Draft
-from synth.report.agreement import cell, paper_of, sides, strength
+from synth.report.agreement import (
+    cell,
+    dissenting_papers,
+    finding_answer,
+    paper_answers,
+    paper_of,
+    sides,
+    strength,
+)
 from synth.report.cost import cost_of, is_sent, tokens_of
+from synth.report.measured import measured_review
 from synth.sources.literature import SOURCE_NAMES
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -69,7 +79,9 @@ class RunFacts:
     prices: dict[str, Price] = field(default_factory=dict)
     calibration_note: str = "Confidence is uncalibrated."
     calibrated: Calibration | None = None  # the calibration the run used, if any
+    judge_note: str | None = None  # the fitted judge whose probabilities are the confidences
     revisions: list[Revision] = field(default_factory=list)
+    unwritten: list[str] = field(default_factory=list)  # statements the judge refused
 
 
 class _Numbering:
@@ -113,6 +125,9 @@ def build_report(facts: RunFacts) -> Report:
             numbering.cite(paper_id)
         supporting = sorted(numbering.cite(p) for p, t in taken.items() if "supports" in t)
         disputing = sorted(numbering.cite(p) for p, t in taken.items() if "contradicts" in t)
+        dissent = [
+            p for p in dissenting_papers(f.claim_ids, claims, facts.verdicts) if p not in taken
+        ]
         findings.append(
             Finding(
                 statement=f.statement,
@@ -121,8 +136,25 @@ def build_report(facts: RunFacts) -> Report:
                 against_claim_ids=f.disagreeing_ids,
                 supporting_refs=supporting,
                 disputing_refs=disputing,
-                strength=strength(len(supporting), len(disputing)),
+                strength=strength(len(supporting), len(disputing), len(dissent)),
+                answer=finding_answer(f.claim_ids, claims, facts.verdicts),
+                from_claim=f.from_claim,
             )
+        )
+    if not facts.draft.findings:
+        # No finding to cite from: every claim's paper is a reference, so the claims table
+        # and references.bib still say where each claim comes from.
+        for claim in facts.claims:
+            numbering.cite(claim.paper_id)
+    answers = paper_answers(claims, facts.verdicts)
+    answer = None
+    if answers:
+        # Every paper that answered the question is cited, so the tally can be checked.
+        answer = QuestionAnswer(
+            **{
+                side: sorted(numbering.cite(p) for p, a in answers.items() if a == side)
+                for side in ("yes", "no", "depends", "mixed")
+            }
         )
 
     contradictions = []
@@ -175,7 +207,15 @@ def build_report(facts: RunFacts) -> Report:
             **c.model_dump(),
             ref=numbering.get(c.paper_id),
             **facts.verdicts[c.id].model_dump(
-                include={"label", "confidence", "evidence", "rationale", "signals", "judgements"}
+                include={
+                    "label",
+                    "confidence",
+                    "evidence",
+                    "rationale",
+                    "signals",
+                    "judgements",
+                    "stance",
+                }
             ),
         )
         for c in facts.claims
@@ -206,7 +246,11 @@ def build_report(facts: RunFacts) -> Report:
         "discussion": facts.draft.discussion,
         "method": method_text(facts, stats),
         "limitations": limitations_text(facts, unpriced),
-        "confidence": f"{CONFIDENCE_RULE} {facts.calibration_note}",
+        "confidence": (
+            f"{JUDGED_CONFIDENCE} {facts.judge_note}"
+            if facts.judge_note
+            else f"{CONFIDENCE_RULE} {facts.calibration_note}"
+        ),
     }
     report = Report(
         question=facts.question,
@@ -225,6 +269,9 @@ def build_report(facts: RunFacts) -> Report:
         lint=[],
         revisions=facts.revisions,
         calibration=facts.calibrated,
+        judge=facts.judge_note,
+        answer=answer,
+        unwritten=facts.unwritten,
         agreement=Agreement(
             refs=list(range(1, len(references) + 1)),
             rows=[
@@ -237,6 +284,8 @@ def build_report(facts: RunFacts) -> Report:
         ),
     )
     report.lint = lint(report, facts.question)
+    if report.findings:
+        report.reviews = [*report.reviews, measured_review(report, facts.unwritten)]
     failed = [line.removeprefix("FAIL: ") for line in report.lint if line.startswith("FAIL")]
     if failed:
         report.sections["limitations"] += (
@@ -360,12 +409,17 @@ def limitations_text(facts: RunFacts, unpriced: list[str] | None = None) -> str:
         )
     if facts.warnings:
         parts.append("Warnings: " + "; ".join(facts.warnings) + ".")
+    if facts.unwritten:
+        parts.append(
+            "Statements of the writer's that the judge refused because claims they rested on "
+            "say the opposite: " + "; ".join(facts.unwritten) + "."
+        )
     if unpriced:
         parts.append(
             f"The cost leaves out the calls to {', '.join(unpriced)}, which has no price in the "
             'price table (add one under [prices."NAME"] in synth.toml).'
         )
-    if not facts.calibrated:
+    if not facts.calibrated and not facts.judge_note:
         parts.append(
             "Confidence values are uncalibrated for this model: they follow the rule stated with "
             "the claims table, not a measured error rate."
@@ -447,6 +501,10 @@ def checks(report: Report, question: str) -> list[Check]:
     cited = {r for f in report.findings for r in f.refs}
     cited |= {c.ref for c in report.contradictions}
     cited |= {int(e["ref"]) for c in report.contradictions for e in c.evidence}
+    if report.answer is not None:
+        cited |= {r for side in report.answer.model_dump().values() for r in side}
+    if not report.findings:
+        cited |= {c.ref for c in report.claims if c.ref is not None}
     uncited = sorted(set(range(1, n_refs + 1)) - cited)
     dangling = sorted(r for r in cited if not 1 <= r <= n_refs)
     bad = [c.id for c in report.claims if claim_text_problem(c.text)]

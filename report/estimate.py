@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from synth.agents import extractor, planner, prompts, reviewer, screener, tokens, verifier, writer
+from synth.agents.checks import SENTENCE_CLAIMS
 from synth.agents.schemas import RunSettings
 from synth.report.build import LINT_ROUNDS
 from synth.report.cost import price_for
@@ -49,8 +50,11 @@ def estimate(
     )
     claims = read * s.claims_per_passage
     candidates = online_sources * SEARCHES_PER_SOURCE * s.results_per_search
-    rounds = s.revision_rounds + 1
-    personas = len(reviewer.personas())
+    rounds = s.revision_rounds + 1 if s.review_revised else 1
+    personas = len([p for p in reviewer.personas() if p in s.reviewers] or reviewer.personas())
+    # The judge's checks of the writer: each finding against its group (twice when refused),
+    # each sentence of abstract and discussion against its claims, after every draft.
+    checks = s.max_findings * 5 * 2 + 12 * SENTENCE_CLAIMS * (LINT_ROUNDS + 1)
     draft = s.max_findings * 60 + 400
     rows = [
         ("plan", 1, _template_tokens("planner") + 60, planner.MAX_TOKENS),
@@ -62,11 +66,14 @@ def estimate(
             extractor.MAX_TOKENS,
         ),
         (
+            # One judgement per evidence passage and one stance per claim; a server without
+            # log-probabilities is asked the verifier's JSON question instead, hence its bound.
             "verify",
-            claims * s.evidence_k,
+            claims * (s.evidence_k + 1),
             _template_tokens("verifier") + CLAIM_TOKENS + PASSAGE_TOKENS,
             verifier.MAX_TOKENS,
         ),
+        ("check", checks, _template_tokens("judge") + 2 * CLAIM_TOKENS, 1),
         (
             "findings",
             s.max_findings,

@@ -17,8 +17,10 @@ from synth.report.render import (
     REVIEW_NOTE,
     as_sentence,
     authors_text,
+    justified,
+    review_heading,
+    revision_outcome,
     score_table,
-    stage_name,
     strengths_text,
 )
 
@@ -280,15 +282,14 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
     out += [_claim(c, passages, refs_by_paper) for c in report.claims]
     out.append("</div></div>")
     out.append('<h2 id="reviews">8. Reviews</h2>')
-    if report.reviews:
+    if any(not r.measured for r in report.reviews):
         header, *rows = score_table(report)
         out.append(f"<p>{escape(REVIEW_NOTE)}</p><table>")
         out.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
         out += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
         out.append("</table>")
     for revision in report.revisions:
-        changed = ", ".join(revision.changed) or "nothing"
-        outcome = "failed validation" if revision.failed else f"changed: {changed}"
+        outcome = revision_outcome(revision)
         out.append(
             f"<p><b>{escape(revision.step.capitalize())}</b> {escape(outcome)}. "
             "It was asked to:</p><ul>"
@@ -296,15 +297,13 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
             + "</ul>"
         )
     for review in report.reviews:
-        stage = stage_name(review.round)
-        name = review.reviewer.replace("_", " ").capitalize()
         out.append(
-            f"<details><summary>{escape(name)}, {stage}: overall {review.overall:.1f} / 10"
+            f"<details><summary>{escape(review_heading(review))}"
             "</summary><table><tr><th>Criterion</th><th>Score</th><th>Justification</th></tr>"
         )
         out += [
             f"<tr><td>{escape(k.replace('_', ' '))}</td><td>{v.score}</td>"
-            f"<td>{escape(v.justification)}</td></tr>"
+            f"<td>{escape(justified(v))}</td></tr>"
             for k, v in review.scores.items()
         ]
         out.append("</table>")

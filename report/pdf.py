@@ -25,9 +25,11 @@ from synth.report.build import CITATION
 from synth.report.render import (
     REVIEW_NOTE,
     evidence_line,
+    justified,
     reference_line,
+    review_heading,
+    revision_outcome,
     score_table,
-    stage_name,
     strengths_text,
 )
 
@@ -259,15 +261,14 @@ def to_pdf(report: Report) -> bytes:
     doc.grid(rows, (11.0, 9.0, 82.0, 22.0, 12.0, doc.epw - 136.0), size=SMALL - 0.5)
 
     doc.heading("Reviews")
-    if report.reviews:
+    if any(not r.measured for r in report.reviews):
         doc.prose(REVIEW_NOTE, size=SMALL + 1)
         table = score_table(report)
         doc.grid(table, (40.0, *[22.0] * (len(table[0]) - 1)))
     for revision in report.revisions:
-        changed = ", ".join(revision.changed) or "nothing"
         asked = "\n".join(f"• {r}" for r in revision.requests)
         doc.set_font(FONT, "", SMALL + 1)
-        outcome = "failed validation" if revision.failed else f"changed: {changed}"
+        outcome = revision_outcome(revision)
         doc.multi_cell(
             0,
             4.4,
@@ -278,17 +279,16 @@ def to_pdf(report: Report) -> bytes:
         doc.ln(2)
     for review in report.reviews:
         doc.set_font(FONT, "B", BODY - 0.5)
-        name = review.reviewer.replace("_", " ").capitalize()
         doc.multi_cell(
             0,
             LINE,
-            f"{name}, {stage_name(review.round)} (overall {review.overall:.1f} / 10)",
+            review_heading(review),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
         rows = [["Criterion", "Score", "Justification"]]
         rows += [
-            [k.replace("_", " "), str(v.score), v.justification] for k, v in review.scores.items()
+            [k.replace("_", " "), str(v.score), justified(v)] for k, v in review.scores.items()
         ]
         doc.grid(rows, (38.0, 14.0, doc.epw - 52.0))
 

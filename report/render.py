@@ -10,7 +10,16 @@ import csv
 import io
 import re
 
-from synth.agents.schemas import Contradiction, Finding, Reference, Report
+from synth.agents.schemas import (
+    Contradiction,
+    CriterionScore,
+    Finding,
+    Reference,
+    Report,
+    ReportClaim,
+    Review,
+    Revision,
+)
 from synth.report.agreement import level
 from synth.report.build import cite_text
 
@@ -69,12 +78,16 @@ MARKS = {"supports": "+", "contradicts": "−", "mixed": "±", "silent": "·"}
 def evidence_line(finding: Finding) -> str:
     """The strength of a finding, the papers on each side and the claims it rests on."""
     line = f"Evidence {finding.strength}"
+    if finding.answer is not None:
+        line = f"Answers the question: {finding.answer}. {line}"
     if finding.disputing_refs:
         line += (
             f" (for: {cite_text(finding.supporting_refs)}; against: "
             f"{cite_text(finding.disputing_refs)})"
         )
     line += f". Rests on claims {', '.join(finding.claim_ids)}"
+    if finding.from_claim:
+        line += f" (stated in the words of claim {finding.from_claim}: the writer's failed)"
     if finding.against_claim_ids:
         line += f"; disputed by claim{'s' if len(finding.against_claim_ids) > 1 else ''} "
         line += ", ".join(finding.against_claim_ids)
@@ -118,38 +131,69 @@ def stage_name(round_no: int) -> str:
 
 
 REVIEW_NOTE = (
-    "Each reviewer scored every criterion of its rubric from 0 to 10; a reviewer's overall "
-    "score is the mean of its criteria. The spread is the highest overall score of a round "
-    "minus the lowest."
+    "Each reviewer scored every criterion of its rubric from 0 to 10, quoting the words of the "
+    "draft each score is about; a score whose quote is not in the draft has no checked reason "
+    "and does not count, and a reviewer with no such reason is left out of the scores. A "
+    "reviewer's overall score is the mean of its counted criteria; the spread is the highest "
+    "overall score of a round minus the lowest. The last table is computed by code."
 )
 
 
+def review_heading(review: Review) -> str:
+    """A review's title: who, which draft, and its overall score or why it has none."""
+    title = review.reviewer.replace("_", " ").capitalize()
+    stage = stage_name(review.round)
+    if review.measured:
+        return f"{title}, {stage} (overall {review.overall:.1f} / 10, computed from the report)"
+    if not review.counted:
+        return f"{title}, {stage} (not counted: no justification quotes the draft)"
+    return f"{title}, {stage} (overall {review.overall:.1f} / 10)"
+
+
+def justified(score: CriterionScore) -> str:
+    """A justification with the words of the draft it quotes, and whether they are there."""
+    if not score.quote:
+        return score.justification
+    found = "" if score.checked else " (not in the draft)"
+    return f'{score.justification} Quote: "{score.quote}"{found}'
+
+
 def score_table(report: Report) -> list[list[str]]:
-    """Rows of overall scores per reviewer and round, with a header row and a spread row."""
-    rounds = sorted({r.round for r in report.reviews})
-    overall = {(r.reviewer, r.round): r.overall for r in report.reviews}
+    """Rows of overall scores per reviewer and round, with a header row and a spread row; a
+    review that was not counted shows a dash."""
+    counted = [r for r in report.reviews if r.counted and not r.measured]
+    rounds = sorted({r.round for r in report.reviews if not r.measured})
+    overall = {(r.reviewer, r.round): r.overall for r in counted}
     rows = [["Reviewer", *(stage_name(n) for n in rounds)]]
-    for name in dict.fromkeys(r.reviewer for r in report.reviews):
+    for name in dict.fromkeys(r.reviewer for r in report.reviews if not r.measured):
         cells = [f"{overall[(name, n)]:.1f}" if (name, n) in overall else "—" for n in rounds]
         rows.append([name.replace("_", " "), *cells])
     spreads = []
     for n in rounds:
         values = [v for (_, r), v in overall.items() if r == n]
-        spreads.append(f"{max(values) - min(values):.1f}")
+        spreads.append(f"{max(values) - min(values):.1f}" if values else "—")
     return [*rows, ["spread", *spreads]]
+
+
+def revision_outcome(revision: Revision) -> str:
+    """What a revision did, in words: failed, changed these parts, or changed nothing."""
+    if revision.failed:
+        return "failed validation"
+    if revision.changed:
+        return f"changed: {', '.join(revision.changed)}"
+    return "changed nothing, so it is not counted as a round"
 
 
 def review_summary(report: Report) -> list[str]:
     """Overall scores per reviewer and round, their spread, and what each revision changed."""
-    if not report.reviews:
+    if not any(not r.measured for r in report.reviews):
         return []
     header, *rows = score_table(report)
     out = [REVIEW_NOTE, "", "| " + " | ".join(header) + " |", "|---|" + "---|" * (len(header) - 1)]
     out += ["| " + " | ".join(row) + " |" for row in rows]
     out.append("")
     for revision in report.revisions:
-        changed = ", ".join(revision.changed) or "nothing"
-        outcome = "failed validation" if revision.failed else f"changed: {changed}"
+        outcome = revision_outcome(revision)
         out += [f"**{revision.step.capitalize()}** {outcome}. It was asked to:", ""]
         out += [f"- {_cell(r)}" for r in revision.requests] + [""]
     return out
@@ -174,6 +218,47 @@ def strengths_text(report: Report) -> str:
     return f" Evidence: {'; '.join(parts)}."
 
 
+ANSWER_WORDS = {
+    "yes": "yes",
+    "no": "no",
+    "mixed": "yes in some settings and no in others",
+    "depends": "no answer either way",
+}
+
+
+def answer_text(report: Report) -> str:
+    """For a yes/no question: the cited papers by the answer their claims give, counted by
+    code from each claim's stance."""
+    if report.answer is None:
+        return ""
+    parts = []
+    for side, words in ANSWER_WORDS.items():
+        refs = getattr(report.answer, side)
+        if refs:
+            papers = f"{len(refs)} paper{'s' if len(refs) != 1 else ''}"
+            parts.append(f"{words}: {papers} {cite_text(refs)}")
+    return "**Answers to the question, paper by paper:** " + "; ".join(parts) + "."
+
+
+def answer_lines(report: Report) -> list[str]:
+    """Each side of a divided yes/no question in its papers' own words: for every paper that
+    answered, the quote of its claim that gave the answer most surely."""
+    answer = report.answer
+    if answer is None or not ((answer.yes or answer.mixed) and (answer.no or answer.mixed)):
+        return []
+    out = ["The papers answer the research question differently, each in its own words:", ""]
+    for side in ("yes", "no"):
+        best: dict[int, ReportClaim] = {}
+        for c in report.claims:
+            if c.stance is None or c.stance.answer != side or c.ref is None:
+                continue
+            if c.ref not in best or c.stance.probability > best[c.ref].stance.probability:  # type: ignore[union-attr]
+                best[c.ref] = c
+        for ref, c in sorted(best.items()):
+            out.append(f'- **{side.capitalize()}** {cite_text([ref])}, {c.id}: "{c.quote}"')
+    return [*out, ""]
+
+
 def to_markdown(report: Report) -> str:
     s = report.stats
     out: list[str] = [f"# {report.title}", ""]
@@ -186,6 +271,8 @@ def to_markdown(report: Report) -> str:
         f"insufficient), {s.papers_cited} papers cited." + strengths_text(report),
         "",
     ]
+    if report.answer is not None:
+        out += [answer_text(report), ""]
     out += ["## Abstract", "", report.sections["abstract"], ""]
     out += ["## 1. Introduction", "", report.sections["introduction"], ""]
 
@@ -196,6 +283,7 @@ def to_markdown(report: Report) -> str:
     out.append("")
 
     out += ["## 3. Agreement and contradictions", ""]
+    out += answer_lines(report)
     out += agreement_table(report)
     verdict_based = [c for c in report.contradictions if c.finding is None]
     named = [c for c in report.contradictions if c.finding is not None]
@@ -228,7 +316,7 @@ def to_markdown(report: Report) -> str:
     out += ["## 7. Claims", "", report.sections["confidence"], ""]
     out += [
         "| Claim | Ref | Statement | Quote (verbatim) | Verdict | Confidence "
-        f"({'calibrated' if report.calibration else 'uncalibrated'}) | Evidence |",
+        f"({'calibrated' if report.calibration or report.judge else 'uncalibrated'}) | Evidence |",
         "|---|---|---|---|---|---|---|",
     ]
     for c in report.claims:
@@ -243,14 +331,21 @@ def to_markdown(report: Report) -> str:
     out += ["## 8. Reviews", ""]
     out += review_summary(report)
     for review in report.reviews:
-        title = review.reviewer.replace("_", " ").capitalize()
-        stage = stage_name(review.round)
-        out += [f"### {title}, {stage} (overall {review.overall:.1f} / 10)", ""]
-        out += ["| Criterion | Score | Justification |", "|---|---|---|"]
+        out += [f"### {review_heading(review)}", ""]
+        if review.measured:
+            out += ["| Criterion | Score | What was counted |", "|---|---|---|"]
+        else:
+            out += [
+                "| Criterion | Score | Justification | Quote from the draft |",
+                "|---|---|---|---|",
+            ]
         for criterion, score in review.scores.items():
-            out.append(
-                f"| {criterion.replace('_', ' ')} | {score.score} | {_cell(score.justification)} |"
-            )
+            name = criterion.replace("_", " ")
+            row = f"| {name} | {score.score} | {_cell(score.justification)} |"
+            if not review.measured:
+                quote = f'"{_cell(score.quote)}"' if score.quote else ""
+                row += f" {quote}{'' if score.checked else ' (not in the draft)'} |"
+            out.append(row)
         out.append("")
         if review.requests:
             out += ["Revision requests:", ""] + [f"- {r}" for r in review.requests] + [""]

@@ -63,7 +63,11 @@ class FakeModel:
         self.faults = Faults()
         self.delay = 0.0  # seconds before each answer, to leave time for an interruption
         self.vague_abstract = ""  # "first" or "always": see _write
+        self.invert_findings = ""  # "first" or "always": findings that say the opposite
+        self.invert_abstract = False  # True: the abstract states the opposite of finding 1
         self.harsh_reviews = False  # True: revisions never satisfy the reviewers (see _review)
+        self.unquoted_reviews = False  # True: justifications quote words not in the draft
+        self.idle_revisions = False  # True: a revision gives back the draft unchanged
         self.logprobs = "give"  # or "refuse": a 400 for requests that ask for log-probabilities
         self.embedded = 0  # texts sent to /v1/embeddings
         self._lock = threading.Lock()
@@ -127,15 +131,20 @@ class FakeModel:
                     return
                 if fake.delay:
                     time.sleep(fake.delay)
-                content = (
-                    "this is not json"
-                    if fault == "garbage"
-                    else json.dumps(answer(agent, body, fake))
-                )
                 if body.get("logprobs") and fake.logprobs == "refuse":
                     message = "logprobs are not supported for this model"
                     self._send(400, {"error": {"message": message, "type": "invalid_request"}})
                     return
+                one_word = body.get("max_tokens") == 1 and not body.get("response_format")
+                chosen = _judge(body) if one_word and fault != "garbage" else None
+                if chosen is not None:
+                    content = chosen[0]
+                else:
+                    content = (
+                        "this is not json"
+                        if fault == "garbage"
+                        else json.dumps(answer(agent, body, fake))
+                    )
                 with fake._lock:
                     fake.calls[agent] += 1
                 choice: dict[str, Any] = {
@@ -143,7 +152,9 @@ class FakeModel:
                     "finish_reason": "stop",
                     "message": {"role": "assistant", "content": content},
                 }
-                if body.get("logprobs"):
+                if chosen is not None:
+                    choice["logprobs"] = {"content": [chosen[1]]}
+                elif body.get("logprobs"):
                     choice["logprobs"] = {"content": _token_logprobs(content)}
                 self._send(
                     200,
@@ -209,6 +220,26 @@ def _token_logprobs(content: str) -> list[dict[str, Any]]:
     ]
 
 
+def _judge(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A one-token answer to "does the passage support the claim?" with its top
+    log-probabilities: True, False or Unknown by word overlap and negation (as `_verify`).
+    The chosen word has probability 0.80."""
+    user = _user(body)
+    passage = re.search(r"<<<DATA \w+ \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
+    claim = re.search(r"^Claim: (.*)$", user, re.M).group(1)
+    overlap = len(_words(claim) & _words(passage))
+    words = ("True", "False", "Unknown")
+    if overlap >= 3 and bool(NEGATION.search(passage)) != bool(NEGATION.search(claim)):
+        chosen = "False"
+    elif overlap >= 4:
+        chosen = "True"
+    else:
+        chosen = "Unknown"
+    top = [{"token": w, "logprob": -0.2231 if w == chosen else -2.3026} for w in words]
+    top.append({"token": "The", "logprob": -4.0})
+    return chosen, {"token": chosen, "logprob": -0.2231, "top_logprobs": top}
+
+
 def _user(body: dict[str, Any]) -> str:
     return next(m["content"] for m in body["messages"] if m["role"] == "user")
 
@@ -229,6 +260,7 @@ _OPENINGS = {
     "You screen": "screener",
     "You extract": "extractor",
     "You check one claim": "verifier",
+    "You judge whether": "verifier",  # the judge's one-word questions: see _judge
     "You write": "writer",
     "You revise": "writer",
 }
@@ -247,9 +279,14 @@ def _words(text: str) -> set[str]:
 
 def answer(agent: str, body: dict[str, Any], fake: FakeModel | None = None) -> dict[str, Any]:
     if agent == "writer":
-        return _write(body, fake.vague_abstract if fake else "")
+        if fake is None:
+            return _write(body)
+        modes = (fake.vague_abstract, fake.invert_findings)
+        return _write(body, *modes, fake.invert_abstract, fake.idle_revisions)
     if agent == "reviewer":
-        return _review(body, fake.harsh_reviews if fake else False)
+        if fake is None:
+            return _review(body)
+        return _review(body, fake.harsh_reviews, fake.unquoted_reviews)
     return {
         "probe": lambda _: {"ok": True},
         "planner": _plan,
@@ -308,9 +345,23 @@ def _verify(body: dict[str, Any]) -> dict[str, Any]:
     return {"stances": {"E1": stance}, "rationale": why}
 
 
-def _write(body: dict[str, Any], vague_abstract: str = "") -> dict[str, Any]:
+def _opposite(text: str) -> str:
+    """The sentence saying the opposite: its negations taken out, or one put in."""
+    if NEGATION.search(text):
+        return " ".join(NEGATION.sub("", text).split())
+    return f"it is not true that {text[0].lower()}{text[1:]}"
+
+
+def _write(
+    body: dict[str, Any],
+    vague_abstract: str = "",
+    invert: str = "",
+    invert_abstract: bool = False,
+    idle: bool = False,
+) -> dict[str, Any]:
     """`vague_abstract`: "first" leaves the first draft's abstract without the answer (a
-    revision gives it), "always" never gives it."""
+    revision gives it), "always" never gives it. `invert`: "first" states a finding as the
+    opposite of its claims until told it was refused, "always" every time."""
     schema = _schema(body)
     properties = schema["properties"]
     if "claim_ids" in properties:  # one finding for a group of claims
@@ -322,6 +373,9 @@ def _write(body: dict[str, Any], vague_abstract: str = "") -> dict[str, Any]:
         against = [
             i for i in ids if bool(NEGATION.search(texts[i])) != bool(NEGATION.search(first))
         ]
+        told = "was refused" in _user(body)
+        if invert == "always" or (invert == "first" and not told):
+            first = _opposite(first)
         answer = {
             "statement": f"In the reported settings, {first[0].lower()}{first[1:]}.",
             "claim_ids": [i for i in ids if i not in against][:3],
@@ -333,6 +387,8 @@ def _write(body: dict[str, Any], vague_abstract: str = "") -> dict[str, Any]:
     revising = "findings" in properties
     if stated and not (vague_abstract == "always" or (vague_abstract == "first" and not revising)):
         strength, statement = stated[0]
+        if invert_abstract:
+            statement = _opposite(statement)
         answer = f"The evidence is {strength}: {statement[0].lower()}{statement[1:]}"
     else:
         answer = "This synthesis reviews what is known about the topic."
@@ -345,17 +401,29 @@ def _write(body: dict[str, Any], vague_abstract: str = "") -> dict[str, Any]:
     }
     if revising:  # a revision restates every finding
         n = properties["findings"]["minItems"]
-        frame["title"] = "Revised: " + frame["title"]
+        frame["title"] = frame["title"] if idle else "Revised: " + frame["title"]
         frame["findings"] = [statement for _, statement in stated][:n]
     return frame
 
 
-def _review(body: dict[str, Any], harsh: bool = False) -> dict[str, Any]:
+def _review(body: dict[str, Any], harsh: bool = False, unquoted: bool = False) -> dict[str, Any]:
     """One criterion under the usual threshold (7) on a first draft; a revised draft meets it
-    unless `harsh`."""
+    unless `harsh`. Each justification quotes the draft's first words of its abstract, or,
+    when `unquoted`, words the draft does not hold."""
     schema = _schema(body)
     criteria = list(schema["$defs"]["Scores"]["properties"])
-    scores = {c: {"score": 8, "justification": f"The draft handles {c} well."} for c in criteria}
+    abstract = re.search(r"Abstract: (.*)", _user(body))
+    quote = " ".join(abstract.group(1).split()[:6]) if abstract else "the draft"
+    if unquoted:
+        quote = "words that appear nowhere in it"
+    scores = {
+        c: {"score": 8, "quote": quote, "justification": f"The draft handles {c} well."}
+        for c in criteria
+    }
     if harsh or "Title: Revised:" not in _user(body):
-        scores[criteria[0]] = {"score": 6, "justification": "Some findings overstate the evidence."}
+        scores[criteria[0]] = {
+            "score": 6,
+            "quote": quote,
+            "justification": "Some findings overstate the evidence.",
+        }
     return {"scores": scores, "requests": ["State the strength of each finding."]}

@@ -94,7 +94,12 @@ def test_audit_cli_tables_calls_and_claims(capsys, run, fake):
     code, out, err = run_cli(capsys, "audit", str(run), "--json")
     assert code == 0, err
     rows = {r["agent"]: r for r in json.loads(out)}
-    assert sum(r["calls"] for r in rows.values()) == sum(fake.calls.values())
+    # Every call sent reached the server; the rest were answered within the run (the same
+    # check asked twice) and are counted as cache hits.
+    assert sum(r["sent"] for r in rows.values()) == sum(fake.calls.values())
+    assert sum(r["calls"] - r["sent"] for r in rows.values()) == sum(
+        r["cache_hits"] for r in rows.values()
+    )
     assert rows["verifier"]["tokens_in"] == 100 * rows["verifier"]["sent"]  # the fake's usage
 
     code, out, _ = run_cli(capsys, "audit", str(run), "--call", "1", "--json")

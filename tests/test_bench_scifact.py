@@ -35,6 +35,8 @@ def test_the_full_sample_leaves_out_the_calibration_and_nests() -> None:
 
 def test_without_a_calibration_every_claim_is_scored() -> None:
     assert len(scifact.scored_claims(claims(50), 0, None)) == 50
+    # The claims the judge's head was fitted on are never scored either.
+    assert {c["id"] for c in scifact.scored_claims(claims(50), 0, None, {3, 7})}.isdisjoint({3, 7})
 
 
 def row(gold: str, label: str | None, ranked: list[int], gold_docs: list[int]) -> dict:
@@ -71,9 +73,7 @@ def test_recall_counts_every_ranked_claim_and_labels_only_the_verified() -> None
 
 def test_the_results_say_how_the_verified_claims_were_chosen() -> None:
     assert scifact.verified_text(809, 120, 300) == (
-        ", drawn at random with a fixed seed from the 689 the calibration was not fitted on"
+        ", drawn at random with a fixed seed from the 689 that no fit used"
     )
-    assert (
-        scifact.verified_text(809, 120, None) == ", all but the 120 the calibration was fitted on"
-    )
+    assert scifact.verified_text(809, 120, None) == ", all but the 120 that a fit used"
     assert scifact.verified_text(809, 0, 900) == ", all"

@@ -30,9 +30,10 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("synth-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     prompts = {Path(n).name for n in names if n.startswith("synth/prompts/")}
-    assert {"extractor.md", "verifier.md", "writer.md", "reviewer.md"} <= prompts
-    # The embedded model's calibration ships too, found by the model's identity.
+    assert {"extractor.md", "verifier.md", "writer.md", "reviewer.md", "judge.md"} <= prompts
+    # The embedded model's calibration and judge head ship too, found by its identity.
     assert any(n.startswith("synth/agents/calibrations/qwen2.5-coder-1.5b") for n in names)
+    assert any(n.startswith("synth/agents/judges/qwen2.5-coder-1.5b") for n in names)
     assert not any(n.startswith(("synth/tests/", "tests/", "synth/examples/")) for n in names)
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

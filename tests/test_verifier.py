@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 
 from synth.agents.schemas import Evidence, Label
 from synth.agents.verifier import decide
@@ -75,50 +74,6 @@ def test_a_contradiction_from_the_claims_own_paper_does_not_count():
     evidence = offered(["local:a", "local:b"])
     label, ids, *_ = decide({"E1": "contradicts", "E2": "unrelated"}, evidence, "local:a")
     assert (label, ids) == (Label.INSUFFICIENT, [])
-
-
-def test_model_probability_from_token_logprobs():
-    from synth.agents.logprobs import choice_probability
-
-    options = ("unrelated", "supports", "contradicts")
-    tokens = [
-        {"token": '{"stances": {"E1": "', "logprob": 0.0},
-        {
-            "token": "supports",
-            "logprob": -0.1,
-            "top_logprobs": [
-                {"token": "supports", "logprob": -0.1},
-                {"token": "un", "logprob": -2.0},
-                {"token": "The", "logprob": -1.0},  # not a stance: left out
-            ],
-        },
-        {"token": '"}, "rationale": "x"}', "logprob": 0.0},
-    ]
-    p = choice_probability(tokens, "E1", "supports", options)
-    assert p == round(math.exp(-0.1) / (math.exp(-0.1) + math.exp(-2.0)), 4)
-    # A token that carries the opening quote: alternatives are read after the same lead.
-    merged = [
-        {"token": '{"stances": {"E1":', "logprob": 0.0},
-        {
-            "token": ' "contr',
-            "logprob": -0.5,
-            "top_logprobs": [
-                {"token": ' "contr', "logprob": -0.5},
-                {"token": ' "supp', "logprob": -0.5},
-            ],
-        },
-        {"token": 'adicts"}}', "logprob": 0.0},
-    ]
-    assert choice_probability(merged, "E1", "contradicts", options) == 0.5
-    # Pre-grammar log-probabilities (the chosen token is not among its own top choices):
-    # no probability is claimed.
-    pre_grammar = [
-        tokens[0],
-        {"token": "supports", "logprob": -4.9, "top_logprobs": [{"token": "The", "logprob": -1}]},
-        tokens[2],
-    ]
-    assert choice_probability(pre_grammar, "E1", "supports", options) is None
-    assert choice_probability(None, "E1", "supports", options) is None
 
 
 def test_the_models_doubt_lowers_the_score_and_certainty_changes_nothing():

@@ -1,0 +1,217 @@
+"""The judge: does one text support, contradict, or say nothing about another?
+
+Every check of one text against another goes through here: a claim against an evidence
+passage (the verifier), a finding the writer stated against the claims it rests on, and a
+claim against the research question (its stance: yes, no or depends). One judge, so that the
+report's sentences are held to the same standard as its claims.
+
+The question is asked without a grammar, and the answer is read from the probabilities of the
+model's first answer token ("True", "False" or "Unknown"), so a small model's doubt is measured
+rather than hidden behind the word it happens to write. A claim's stance on a yes/no question
+is the same question with the claim as the passage and "the answer to the question is yes" as
+the claim. (A prompt asking "yes, no or unclear?" directly was tried on the quick start's
+claims: it answered yes far more often, three times the opposite of the claim's paper.) For a
+model with a fitted head (a multinomial logistic regression over those log-probabilities,
+fitted on SciFact train by `bench/fit_judge.py` and shipped under `agents/judges/`), the
+probabilities are the head's; for any other model they are the token probabilities
+renormalised over the options. A server that gives no log-probabilities is asked the
+verifier's JSON question instead, and its stated stance counts as certain.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+
+from synth.agents import prompts
+from synth.agents.calibration import file_name, identity
+from synth.agents.llm import Model, NoLogprobs
+from synth.agents.logprobs import Choice
+from synth.agents.schemas import Strict
+from synth.store import paths
+
+Stance = Literal["supports", "contradicts", "unrelated"]
+Answer = Literal["yes", "no", "depends"]
+STANCES: tuple[Stance, ...] = ("supports", "contradicts", "unrelated")
+ANSWERS: tuple[Answer, ...] = ("yes", "no", "depends")
+# The answer words each prompt offers, and what they mean.
+ENTAILMENT_WORDS = {"True": "supports", "False": "contradicts", "Unknown": "unrelated"}
+SHIPPED = Path(__file__).resolve().parent / "judges"
+
+
+class Head(Strict):
+    """A fitted multinomial logistic regression from the options' log-probabilities (in the
+    order of `features`, each renormalised over the options) to the labels' probabilities."""
+
+    model: str  # identity: name@weights revision
+    prompt_hash: str  # the judge prompt it was fitted with; another prompt needs another fit
+    dataset: str
+    pairs: int = Field(ge=1)
+    features: list[str]
+    labels: list[str]
+    weights: list[list[float]]  # (features + 1 bias) x labels
+    fitted: str  # what the fit measured on its held-out pairs, for people
+    claim_ids: list[int] = Field(default_factory=list)  # SciFact claims it was fitted on
+    created: str = ""
+
+
+class Judged(Strict):
+    """One judgement: the probability of each outcome and where it came from."""
+
+    probabilities: dict[str, float]
+    source: Literal["head", "tokens", "stated"]
+
+    @property
+    def best(self) -> str:
+        return max(sorted(self.probabilities), key=lambda k: self.probabilities[k])
+
+    @property
+    def confidence(self) -> float:
+        return self.probabilities[self.best]
+
+
+def save_head(head: Head, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / file_name(head.model)
+    path.write_text(json.dumps(head.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
+    find_head.cache_clear()
+    return path
+
+
+@cache
+def find_head(model_identity: str, prompt_hash: str) -> Head | None:
+    """The head fitted for this model and prompt: the user's own fit first, then synth's."""
+    for folder in (paths.data_dir() / "judges", SHIPPED):
+        path = folder / file_name(model_identity)
+        if not path.is_file():
+            continue
+        try:
+            head = Head.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, ValidationError):
+            continue
+        if head.prompt_hash == prompt_hash:
+            return head
+    return None
+
+
+def features(choice: Choice, names: list[str]) -> list[float]:
+    """The options' log-probabilities renormalised over the options, in `names` order."""
+    top = max(choice.logprobs[n] for n in names)
+    total = sum(math.exp(choice.logprobs[n] - top) for n in names)
+    return [choice.logprobs[n] - top - math.log(total) for n in names]
+
+
+def apply_head(head: Head, choice: Choice) -> dict[str, float]:
+    x = [*features(choice, head.features), 1.0]
+    z = [
+        sum(xi * w[j] for xi, w in zip(x, head.weights, strict=True))
+        for j in range(len(head.labels))
+    ]
+    top = max(z)
+    mass = [math.exp(v - top) for v in z]
+    total = sum(mass)
+    return {label: round(m / total, 4) for label, m in zip(head.labels, mass, strict=True)}
+
+
+def describe(head: Head) -> str:
+    """The sentence the report gives on where the confidences come from."""
+    return (
+        f"The head was fitted for {head.model} on {head.pairs} claim-passage pairs of "
+        f"{head.dataset} ({head.fitted}); it says how often such a judgement was right there, "
+        "not on this question's papers."
+    )
+
+
+def model_identity(model: Model) -> str:
+    return identity(model.endpoint.model, model.endpoint.revision)
+
+
+def head_for(model: Model) -> Head | None:
+    return find_head(model_identity(model), prompts.load("judge").sha256)
+
+
+async def entailment_choice(
+    model: Model, *, item: str, premise: str, hypothesis: str
+) -> Choice | None:
+    """The answer-word log-probabilities for "does `premise` (paper text, fenced as data)
+    support `hypothesis`?"; None when the server gives no log-probabilities."""
+    template = prompts.load("judge")
+    return await _choose(
+        model,
+        template=template,
+        item=item,
+        options=ENTAILMENT_WORDS,
+        messages=template.messages(
+            passage=prompts.data_block("passage", premise), claim=hypothesis
+        ),
+    )
+
+
+async def entailment(model: Model, *, item: str, premise: str, hypothesis: str) -> Judged | None:
+    """Whether `premise` supports, contradicts or says nothing about `hypothesis`; None when
+    the server gives no log-probabilities (the caller then asks its own question)."""
+    choice = await entailment_choice(model, item=item, premise=premise, hypothesis=hypothesis)
+    if choice is None:
+        return None
+    head = head_for(model)
+    if head is not None:
+        return Judged(probabilities=apply_head(head, choice), source="head")
+    return Judged(probabilities=choice.probabilities, source="tokens")
+
+
+def as_hypothesis(question: str) -> str:
+    """A yes/no question as a statement the judge can hold a claim against."""
+    return f'The answer to the question "{question.strip()}" is yes.'
+
+
+async def stance(model: Model, *, item: str, question: str, claim: str) -> Judged | None:
+    """How `claim` answers a yes/no `question`: yes (it supports a yes), no (it contradicts
+    one) or depends (neither), by the same judge as every other check, with the same head;
+    None without log-probabilities."""
+    judged = await entailment(model, item=item, premise=claim, hypothesis=as_hypothesis(question))
+    if judged is None:
+        return None
+    answers = {"supports": "yes", "contradicts": "no", "unrelated": "depends"}
+    return Judged(
+        probabilities={answers[k]: v for k, v in judged.probabilities.items()},
+        source=judged.source,
+    )
+
+
+async def _choose(
+    model: Model,
+    *,
+    template: prompts.PromptTemplate,
+    item: str,
+    options: dict[str, str],
+    messages: list[dict[str, str]],
+) -> Choice | None:
+    try:
+        return await model.ask_choice(
+            agent="verifier",  # the verifier's model is the one judge of every check
+            item=item,
+            prompt=template,
+            messages=messages,
+            options=options,
+            untrusted=["passage", "claim"],
+        )
+    except NoLogprobs:
+        return None
+
+
+YES_NO_OPENINGS = (
+    "does", "do", "did", "is", "are", "was", "were", "can", "could", "should", "will", "would",
+    "has", "have", "had", "may", "might", "must",
+)  # fmt: skip
+
+
+def is_yes_no(question: str) -> bool:
+    """A question answered by yes or no: it opens with an auxiliary verb ("Does warmup …?",
+    "Is A better than B?")."""
+    words = question.strip().split()
+    return bool(words) and words[0].lower().strip("\"'(") in YES_NO_OPENINGS

@@ -1,0 +1,147 @@
+"""The planted disagreement (tests/disagreement/): two papers answer yes, two answer no. The
+report must name the disagreement with both sides quoted, never call a finding strong while a
+paper answers otherwise, and never state the opposite of a claim a finding rests on; a writer
+that inverts its claims is refused, and one that never stops inverting still leaves a report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+from synth.agents.schemas import Report
+from tests.conftest import only_run, run_cli, transcript
+from tests.fake_model import NEGATION, FakeModel
+
+PLANTED = Path(__file__).parent / "disagreement"
+GOLD = json.loads((PLANTED / "gold.json").read_text())
+
+
+def planted_run(capsys, fake: FakeModel, isolated: Path) -> tuple[int, str, Path]:
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        GOLD["question"],
+        "--corpus",
+        str(PLANTED / "papers"),
+        "--base-url",
+        fake.url,
+        "--model",
+        "m",
+        "--no-cache",
+    )
+    return code, err, only_run(isolated / "runs")
+
+
+def titles(report: Report) -> dict[int, str]:
+    return {r.n: r.title for r in report.references}
+
+
+def negated(text: str) -> bool:
+    return bool(NEGATION.search(text))
+
+
+def test_the_report_names_the_planted_disagreement_and_inverts_nothing(capsys, fake, isolated):
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    by_ref = titles(report)
+    # Each paper's answer, counted by code, is the gold one.
+    assert report.answer is not None
+    found = {by_ref[n]: side for side in ("yes", "no") for n in getattr(report.answer, side)}
+    assert found == GOLD["answers"]
+    # Both sides are quoted in the disagreement section.
+    markdown = (run / "report.md").read_text()
+    section = markdown.split("## 3. Agreement and contradictions")[1].split("## 4.")[0]
+    assert "The papers answer the research question differently" in section
+    assert re.search(r'- \*\*Yes\*\* \[\d+\], C\d+: "', section)
+    assert re.search(r'- \*\*No\*\* \[\d+\], C\d+: "', section)
+    # The gold contradictions between papers reach the report: every finding that rests on one
+    # side counts the papers of the other side against it, so none can be strong.
+    claims = {c.id: c for c in report.claims}
+    assert report.findings
+    for finding in report.findings:
+        assert not finding.strength.startswith("strong"), finding.strength
+        sides = {claims[c].stance.answer for c in finding.claim_ids if claims[c].stance}
+        assert len(sides) <= 1, finding  # no finding mixes yes and no
+        # Never the opposite of a claim it rests on (the fake judge's own test of opposites).
+        for cid in finding.claim_ids:
+            assert negated(finding.statement) == negated(claims[cid].text), (finding, cid)
+    contested = [f for f in report.findings if f.strength.startswith(("contested", "disputed"))]
+    assert contested or all("the other way" in f.strength for f in report.findings)
+    pairs = {frozenset(p) for p in GOLD["contradictions"]}
+    reported = set()
+    for c in report.contradictions:
+        for e in c.evidence:
+            reported.add(frozenset((by_ref[c.ref], by_ref[int(e["ref"])])))
+    assert reported & pairs, "no planted contradiction was quoted"
+    assert not reported - pairs - {frozenset((t,)) for t in GOLD["answers"]}
+
+
+def test_an_inverted_finding_is_refused_asked_again_and_listed(capsys, fake, isolated):
+    fake.invert_findings = "first"
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    claims = {c.id: c for c in report.claims}
+    for finding in report.findings:
+        for cid in finding.claim_ids:
+            assert negated(finding.statement) == negated(claims[cid].text)
+    assert report.unwritten and all("was refused because" in line for line in report.unwritten)
+    assert "the judge refused" in report.sections["limitations"]
+    again = [e for e in transcript(run) if e["agent"] == "writer" and "-again" in e["item"]]
+    assert again and all("was refused" in e["messages"][-1]["content"] for e in again)
+    # The checks are model calls like any other: the replay gives the same report.
+    code, _, err = run_cli(capsys, "replay", str(run))
+    assert code == 0, err
+
+
+def test_a_writer_that_always_inverts_leaves_a_report_without_findings(capsys, fake, isolated):
+    fake.invert_findings = "always"
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 1
+    assert "no valid finding" in err and "report.md lists the claims" in err
+    assert "Traceback" not in err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    assert report.findings == [] and report.claims
+    markdown = (run / "report.md").read_text()
+    assert "No finding could be written" in markdown and "## 7. Claims" in markdown
+    rows = list(csv.DictReader((run / "claims.csv").open()))
+    assert len(rows) == len(report.claims) and all(r["ref"] for r in rows)
+    assert (run / "references.bib").read_text().count("@") == len(report.references) > 0
+    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+
+
+def test_an_abstract_sentence_that_inverts_its_finding_is_sent_back_then_cut(
+    capsys, fake, isolated
+):
+    fake.invert_abstract = True
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    cut = [line for line in report.unwritten if line.startswith("the abstract sentence")]
+    assert cut and "was cut because" in cut[0]
+    sentence = cut[0].split('"')[1]
+    assert sentence not in report.sections["abstract"]
+    asked = [e for e in transcript(run) if e["agent"] == "writer" and e["item"].startswith("lint")]
+    assert asked and "was refused" in asked[0]["messages"][1]["content"]
+
+
+def test_a_writer_that_never_answers_validly_leaves_findings_in_the_claims_words(
+    capsys, fake, isolated
+):
+    fake.faults.fail_always["writer"] = "garbage"
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 1 and "no valid finding" in err and "Traceback" not in err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    claims = {c.id: c for c in report.claims}
+    assert report.findings and all(f.from_claim for f in report.findings)
+    for finding in report.findings:
+        assert finding.statement == claims[finding.from_claim].text
+        assert not finding.strength.startswith("strong")
+    markdown = (run / "report.md").read_text()
+    assert "No finding could be written" in markdown
+    assert "stated in the words of claim" in markdown
+    assert (run / "claims.csv").is_file() and (run / "references.bib").is_file()

@@ -1,0 +1,151 @@
+"""The judge's parts: reading a one-word answer from token log-probabilities, the fitted
+head, the stance counts per paper, strength with dissent, and quotes located in a draft."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from synth.agents import judge
+from synth.agents.calibration import expected_calibration_error
+from synth.agents.logprobs import read_choice
+from synth.agents.reviewer import located
+from synth.agents.schemas import Claim, Label, QuestionStance, Verdict
+from synth.report.agreement import dissenting_papers, finding_answer, paper_answers, strength
+
+
+def first_token(*alternatives: tuple[str, float]) -> list[dict]:
+    top = [{"token": t, "logprob": lp} for t, lp in alternatives]
+    return [{"token": top[0]["token"], "logprob": top[0]["logprob"], "top_logprobs": top}]
+
+
+def test_a_choice_is_read_from_the_top_tokens_and_renormalised():
+    tokens = first_token(("True", math.log(0.5)), (" false", math.log(0.2)), ("The", -3.0))
+    choice, error = read_choice(tokens, judge.ENTAILMENT_WORDS)
+    assert error == "" and choice is not None
+    # "Unknown" is not among the top tokens: it gets one below the lowest.
+    assert choice.logprobs["unrelated"] == pytest.approx(-4.0)
+    assert choice.probabilities["supports"] > choice.probabilities["contradicts"]
+    assert sum(choice.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+    # A piece of a word counts for it ("Tr" for True); the best piece wins.
+    choice, _ = read_choice(first_token(("Tr", -0.3), ("True", -1.0)), judge.ENTAILMENT_WORDS)
+    assert choice is not None and choice.logprobs["supports"] == pytest.approx(-0.3)
+
+
+def test_an_answer_without_any_option_is_no_choice():
+    choice, error = read_choice(first_token(("The", -0.1), ("We", -2.0)), judge.ENTAILMENT_WORDS)
+    assert choice is None and "True, False, Unknown" in error
+    assert read_choice(None, judge.ENTAILMENT_WORDS)[0] is None
+
+
+def test_the_head_turns_features_into_label_probabilities():
+    choice, _ = read_choice(
+        first_token(("True", math.log(0.6)), ("False", math.log(0.3)), ("Unknown", math.log(0.1))),
+        judge.ENTAILMENT_WORDS,
+    )
+    assert choice is not None
+    names = list(judge.STANCES)
+    feats = judge.features(choice, names)
+    assert sum(math.exp(f) for f in feats) == pytest.approx(1.0, abs=1e-3)
+    # Identity weights with no bias give back the token probabilities.
+    head = judge.Head(
+        model="m",
+        prompt_hash="h",
+        dataset="d",
+        pairs=3,
+        features=names,
+        labels=names,
+        weights=[[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]],
+        fitted="",
+    )
+    probabilities = judge.apply_head(head, choice)
+    assert probabilities["supports"] == pytest.approx(0.6, abs=1e-3)
+    # A bias toward "unrelated" moves probability there, and it stays a distribution.
+    biased = head.model_copy(update={"weights": [*head.weights[:3], [0, 0, 2.0]]})
+    moved = judge.apply_head(biased, choice)
+    assert moved["unrelated"] > probabilities["unrelated"]
+    assert sum(moved.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_no"),
+    [
+        ("Does warmup stabilise training?", True),
+        ("Is A better than B?", True),
+        ("How does warmup affect training?", False),
+        ("Which optimiser is best for small models?", False),
+    ],
+)
+def test_yes_no_questions_are_told_by_their_first_word(question, yes_no):
+    assert judge.is_yes_no(question) is yes_no
+
+
+def claims_with(answers: dict[str, tuple[str, str]]) -> tuple[dict, dict]:
+    """claim id → (paper, answer)."""
+    claims, verdicts = {}, {}
+    for cid, (paper, answer) in answers.items():
+        claims[cid] = Claim(
+            id=cid,
+            paper_id=paper,
+            passage_id=f"{paper}#001",
+            text=f"claim {cid}",
+            quote=f"claim {cid}",
+            quote_found=True,
+            kind="finding",
+        )
+        verdicts[cid] = Verdict(
+            claim_id=cid,
+            label=Label.SUPPORTED,
+            evidence=[],
+            quote_found=True,
+            confidence=0.7,
+            rationale="",
+            stance=QuestionStance(answer=answer, probability=0.8),
+        )
+    return claims, verdicts
+
+
+def test_each_paper_answers_by_its_claims_and_dissent_is_counted():
+    claims, verdicts = claims_with(
+        {
+            "C1": ("a", "yes"),
+            "C2": ("b", "yes"),
+            "C3": ("c", "no"),
+            "C4": ("d", "yes"),
+            "C5": ("d", "no"),
+            "C6": ("e", "depends"),
+        }
+    )
+    assert paper_answers(claims, verdicts) == {
+        "a": "yes",
+        "b": "yes",
+        "c": "no",
+        "d": "mixed",
+        "e": "depends",
+    }
+    assert finding_answer(["C1", "C2"], claims, verdicts) == "yes"
+    assert finding_answer(["C6"], claims, verdicts) is None
+    assert dissenting_papers(["C1", "C2"], claims, verdicts) == ["c", "d"]
+
+
+def test_no_finding_is_strong_while_a_paper_answers_otherwise():
+    assert strength(3, 0).startswith("strong")
+    dissented = strength(3, 0, dissent=2)
+    assert dissented.startswith("moderate") and "2 papers answer the question the other way" in (
+        dissented
+    )
+    assert strength(3, 1, dissent=1).startswith("contested")
+
+
+def test_a_quote_is_located_in_the_draft_whatever_its_spacing_and_case():
+    draft = "Abstract: Warmup prevents early divergence in post-norm models.\n\nFindings: ..."
+    assert located("warmup prevents  early divergence", draft)
+    assert located('"Warmup prevents early divergence."', draft)
+    assert not located("warmup prevents late divergence", draft)
+    assert not located("warmup", draft)  # too short to be about anything
+
+
+def test_expected_calibration_error_is_the_weighted_gap():
+    assert expected_calibration_error([(0.8, True)] * 8 + [(0.8, False)] * 2) == pytest.approx(0.0)
+    assert expected_calibration_error([(0.9, False), (0.1, True)]) == pytest.approx(0.9)
