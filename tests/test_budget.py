@@ -69,4 +69,5 @@ def test_dry_run_estimates_and_spends_nothing(capsys, corpus, fake, isolated, mo
     assert "screen" not in rows  # a local folder is not screened
     extract_calls = int(rows["extract"].split("│")[2])
     verify_calls = int(rows["verify"].split("│")[2])
-    assert verify_calls == extract_calls * 3 * 4  # claims per passage × evidence per claim
+    # claims per passage × (evidence per claim + the claim's answer to the question)
+    assert verify_calls == extract_calls * 3 * (4 + 1)

@@ -92,11 +92,11 @@ def test_findings_cite_only_offered_claims_in_plain_prose_and_say_something():
     schema = finding_schema(claims, "Does warmup stabilise small transformers?")
     good = "Linear warmup reduced early divergence in post-norm transformers."
     schema.model_validate({"statement": good, "claim_ids": ["C1"]})
-    schema.model_validate({"statement": good, "claim_ids": ["C1"], "disagreeing_ids": ["C2"]})
     with pytest.raises(ValidationError):
         schema.model_validate({"statement": good, "claim_ids": ["C7"]})
-    with pytest.raises(ValidationError, match="both support and disagree"):
-        schema.model_validate({"statement": good, "claim_ids": ["C1"], "disagreeing_ids": ["C1"]})
+    # Claims that disagree with a finding are found by the judge, not named by the writer.
+    with pytest.raises(ValidationError):
+        schema.model_validate({"statement": good, "claim_ids": ["C1"], "disagreeing_ids": ["C2"]})
     for bad in (
         "Warmup helps [2] in small models.",
         "C1 (SUPPORTED, confidence 0.8): warmup.",
@@ -138,7 +138,10 @@ def test_every_persona_has_a_rubric_and_scores_need_all_criteria():
         criteria = rubric(persona)
         assert len(criteria) >= 3 and all(criteria.values())
         schema = review_schema(criteria)
-        scores = {k: {"score": 7, "justification": "Finding 1 is vague."} for k in criteria}
+        scores = {
+            k: {"score": 7, "quote": "finding one", "justification": "Finding 1 is vague."}
+            for k in criteria
+        }
         schema.model_validate({"scores": scores, "requests": []})
         missing = dict(list(scores.items())[1:])
         with pytest.raises(ValidationError):
@@ -146,7 +149,10 @@ def test_every_persona_has_a_rubric_and_scores_need_all_criteria():
         with pytest.raises(ValidationError):
             schema.model_validate(
                 {
-                    "scores": {**scores, next(iter(criteria)): {"score": 11, "justification": "x"}},
+                    "scores": {
+                        **scores,
+                        next(iter(criteria)): {"score": 11, "quote": "q", "justification": "x"},
+                    },
                     "requests": [],
                 }
             )
@@ -257,7 +263,9 @@ def test_reviews_justify_from_the_draft_and_keep_only_finished_requests():
     own = "Finding 2 rests on one paper but is called strong."
     answer = schema.model_validate(
         {
-            "scores": {k: {"score": 5, "justification": own} for k in criteria},
+            "scores": {
+                k: {"score": 5, "quote": "finding 2", "justification": own} for k in criteria
+            },
             "requests": [
                 "Call the evidence for finding 2 limited.",
                 "Consider adding a section on the impact of warmup on small transformers可以",
@@ -266,9 +274,20 @@ def test_reviews_justify_from_the_draft_and_keep_only_finished_requests():
         }
     )
     assert answer.requests == ["Call the evidence for finding 2 limited."]
-    parroted = {k: {"score": 8, "justification": rule} for k, rule in criteria.items()}
+    parroted = {
+        k: {"score": 8, "quote": "finding 2", "justification": rule} for k, rule in criteria.items()
+    }
     with pytest.raises(ValidationError, match="repeats the criterion"):
         schema.model_validate({"scores": parroted, "requests": []})
+    # With the draft given, every quote must be words of the draft.
+    draft = "Findings: Finding 2 rests on one paper and is called strong."
+    quoting = reviewer.review_schema(criteria, draft)
+    cited = "rests on one paper"
+    quoted = {k: {"score": 5, "quote": cited, "justification": own} for k in criteria}
+    quoting.model_validate({"scores": quoted, "requests": []})
+    elsewhere = {k: {**v, "quote": "rests on three papers"} for k, v in quoted.items()}
+    with pytest.raises(ValidationError, match="not in the draft"):
+        quoting.model_validate({"scores": elsewhere, "requests": []})
 
 
 def test_a_review_that_only_restates_the_rubric_keeps_its_scores_and_says_so():
@@ -277,15 +296,25 @@ def test_a_review_that_only_restates_the_rubric_keeps_its_scores_and_says_so():
     from synth.agents import reviewer
 
     criteria = reviewer.rubric("editor")
-    scores = {k: {"score": 7, "justification": rule} for k, rule in criteria.items()}
-    scores["precision"] = {"score": 5, "justification": "Finding 2 says 'comprehensive'."}
-    kept = reviewer.salvage_review(json.dumps({"scores": scores, "requests": []}), criteria)
+    draft = "Abstract: Warmup helps. Findings: Finding 2 says 'comprehensive' about the runs."
+    quote = "Finding 2 says 'comprehensive'"
+    scores = {k: {"score": 7, "quote": quote, "justification": r} for k, r in criteria.items()}
+    own = "Finding 2 says 'comprehensive'."
+    scores["precision"] = {"score": 5, "quote": quote, "justification": own}
+    elsewhere = "words not there at all"
+    scores["structure"] = {"score": 6, "quote": elsewhere, "justification": "Sections are mixed."}
+    raw = json.dumps({"scores": scores, "requests": []})
+    kept = reviewer.salvage_review(raw, criteria, draft)
     assert kept is not None
-    dumped = kept.model_dump()["scores"]
+    value, checked = kept
+    dumped = value.model_dump()["scores"]
     assert dumped["precision"]["justification"] == "Finding 2 says 'comprehensive'."
-    assert dumped["answer_first"] == {"score": 7, "justification": reviewer.RESTATED}
-    assert reviewer.salvage_review("not json", criteria) is None
-    assert reviewer.salvage_review(json.dumps({"scores": {}, "requests": []}), criteria) is None
+    assert checked["precision"] and not checked["answer_first"] and not checked["structure"]
+    assert dumped["answer_first"]["justification"] == reviewer.RESTATED
+    assert dumped["structure"]["justification"] == reviewer.UNCHECKED
+    assert reviewer.salvage_review("not json", criteria, draft) is None
+    empty = json.dumps({"scores": {}, "requests": []})
+    assert reviewer.salvage_review(empty, criteria, draft) is None
 
 
 def test_salvage_drops_sentences_copied_from_the_abstract_and_falls_back_to_the_draft():
