@@ -25,28 +25,29 @@ SENTENCE_CLAIMS = 3  # claims each sentence of the abstract and discussion is ju
 class StatementCheck:
     """What the judge said of one statement against each claim it was held to."""
 
-    judged: dict[str, Judged] = field(default_factory=dict)  # claim id → judgement
+    judged: dict[str, Judged] = field(default_factory=dict)  # claim id → judgement, in order
 
     def contradicting(self, ids: list[str] | None = None) -> list[str]:
-        return sorted(
-            cid
-            for cid, j in self.judged.items()
-            if (ids is None or cid in ids) and j.best == "contradicts"
-        )
+        return self._judged_as("contradicts", ids)
 
     def supporting(self, ids: list[str] | None = None) -> list[str]:
-        return sorted(
+        return self._judged_as("supports", ids)
+
+    def _judged_as(self, stance: str, ids: list[str] | None) -> list[str]:
+        """The claims (of `ids`, default all) judged to take `stance`, in the claims' order."""
+        return [
             cid
             for cid, j in self.judged.items()
-            if (ids is None or cid in ids) and j.best == "supports"
-        )
+            if (ids is None or cid in ids) and j.best == stance
+        ]
 
 
 async def check_statement(
     model: Model, *, item: str, statement: str, claims: list[Claim]
 ) -> StatementCheck:
-    """Judge `statement` against every claim in `claims` (item `item|<claim id>` each). A
-    claim the judge could not read (no log-probabilities, no answer word) is left out."""
+    """Judge `statement` against every claim in `claims` (item `item|<claim id>` each), kept
+    in the order of `claims`. A claim the judge could not read (no log-probabilities, no
+    answer word) is left out."""
 
     async def one(claim: Claim) -> tuple[str, Judged | None]:
         try:
@@ -57,7 +58,7 @@ async def check_statement(
             judged = None
         return claim.id, judged
 
-    outcomes = await asyncio.gather(*(one(c) for c in sorted(claims, key=lambda c: c.id)))
+    outcomes = await asyncio.gather(*(one(c) for c in claims))
     return StatementCheck({cid: j for cid, j in outcomes if j is not None})
 
 

@@ -36,9 +36,7 @@ from synth.agents.schemas import Strict
 from synth.store import paths
 
 Stance = Literal["supports", "contradicts", "unrelated"]
-Answer = Literal["yes", "no", "depends"]
 STANCES: tuple[Stance, ...] = ("supports", "contradicts", "unrelated")
-ANSWERS: tuple[Answer, ...] = ("yes", "no", "depends")
 # The answer words each prompt offers, and what they mean.
 ENTAILMENT_WORDS = {"True": "supports", "False": "contradicts", "Unknown": "unrelated"}
 SHIPPED = Path(__file__).resolve().parent / "judges"
@@ -141,15 +139,19 @@ async def entailment_choice(
     """The answer-word log-probabilities for "does `premise` (paper text, fenced as data)
     support `hypothesis`?"; None when the server gives no log-probabilities."""
     template = prompts.load("judge")
-    return await _choose(
-        model,
-        template=template,
-        item=item,
-        options=ENTAILMENT_WORDS,
-        messages=template.messages(
-            passage=prompts.data_block("passage", premise), claim=hypothesis
-        ),
-    )
+    try:
+        return await model.ask_choice(
+            agent="verifier",  # the verifier's model is the one judge of every check
+            item=item,
+            prompt=template,
+            messages=template.messages(
+                passage=prompts.data_block("passage", premise), claim=hypothesis
+            ),
+            options=ENTAILMENT_WORDS,
+            untrusted=["passage"],
+        )
+    except NoLogprobs:
+        return None
 
 
 async def entailment(model: Model, *, item: str, premise: str, hypothesis: str) -> Judged | None:
@@ -181,27 +183,6 @@ async def stance(model: Model, *, item: str, question: str, claim: str) -> Judge
         probabilities={answers[k]: v for k, v in judged.probabilities.items()},
         source=judged.source,
     )
-
-
-async def _choose(
-    model: Model,
-    *,
-    template: prompts.PromptTemplate,
-    item: str,
-    options: dict[str, str],
-    messages: list[dict[str, str]],
-) -> Choice | None:
-    try:
-        return await model.ask_choice(
-            agent="verifier",  # the verifier's model is the one judge of every check
-            item=item,
-            prompt=template,
-            messages=messages,
-            options=options,
-            untrusted=["passage", "claim"],
-        )
-    except NoLogprobs:
-        return None
 
 
 YES_NO_OPENINGS = (

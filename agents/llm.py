@@ -565,15 +565,7 @@ class Model:
                     },
                 }
             )
-        answered = {
-            "raw": raw.content,
-            "finish_reason": raw.finish_reason,
-            "usage": {
-                "prompt_tokens": raw.usage.prompt_tokens,
-                "completion_tokens": raw.usage.completion_tokens,
-            },
-            "logprobs": raw.logprobs,
-        }
+        answered = {**answered_fields(raw), "logprobs": raw.logprobs}
         self._answered[request_hash] = answered
         if self.cache is not None:
             self.cache.put(cache_key, answered)

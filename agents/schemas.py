@@ -444,6 +444,11 @@ class QuestionAnswer(Strict):
     depends: list[int] = Field(default_factory=list)
     mixed: list[int] = Field(default_factory=list)
 
+    @property
+    def divided(self) -> bool:
+        """Whether some cited paper answers yes and some answers no (a mixed paper does both)."""
+        return bool(self.yes or self.mixed) and bool(self.no or self.mixed)
+
 
 class Stats(Strict):
     papers_found: int

@@ -273,12 +273,14 @@ class Session:
         LINT_ROUNDS times, and whatever still fails is stated in the report."""
         report = build_report(facts)
         by_id = {c.id: c for c in facts.claims}
+        texts = {c.id: c.text for c in facts.claims}
+        # The sentences of the current draft that its claims contradict, judged once per draft.
+        inverted = await self._inverted_sentences(facts.draft, by_id)
         for attempt in range(1, LINT_ROUNDS + 1):
             asks = [f"(report check) {a}" for a in writer_fixes(report, self.question)]
             asks += [
                 f"(report check) {checks.refusal(sentence, against, texts)}"
-                for _, sentence, against in await self._inverted_sentences(facts.draft, by_id)
-                for texts in [{c: by_id[c].text for c in against}]
+                for _, sentence, against in inverted
             ]
             if not asks:
                 break
@@ -306,7 +308,7 @@ class Session:
             ]
             facts.draft = fixed
             report = self._rebuilt(facts)
-        inverted = await self._inverted_sentences(facts.draft, by_id)
+            inverted = await self._inverted_sentences(facts.draft, by_id)
         if inverted:
             # Still the opposite of their claims after the writer's fixes: cut and listed.
             facts.draft = writer.without_sentences(facts.draft, [(n, x) for n, x, _ in inverted])
@@ -349,16 +351,22 @@ class Session:
             return []
         embed = self.library.embedder.embed
         statements = np.asarray(embed([f.statement for f in draft.findings]))
+        resting = {c for f in draft.findings for c in f.claim_ids if c in claims}
+        ids = sorted(resting, key=lambda c: int(c[1:]))
+        claim_vectors = dict(
+            zip(ids, np.asarray(embed([claims[c].text for c in ids])), strict=True)
+        )
         found = []
         for (name, sentence), vector in zip(
             sentences, embed([x for _, x in sentences]), strict=True
         ):
             nearest = draft.findings[int(np.argmax(statements @ np.asarray(vector)))]
-            rest = [claims[c] for c in nearest.claim_ids if c in claims]
+            rest = [c for c in nearest.claim_ids if c in claims]
             if not rest:
                 continue
-            near = np.asarray(embed([c.text for c in rest])) @ np.asarray(vector)
-            chosen = [rest[i] for i in np.argsort(-near, kind="stable")[: checks.SENTENCE_CLAIMS]]
+            near = np.asarray([claim_vectors[c] @ np.asarray(vector) for c in rest])
+            top = set(np.argsort(-near, kind="stable")[: checks.SENTENCE_CLAIMS].tolist())
+            chosen = [claims[c] for i, c in enumerate(rest) if i in top]  # in the claims' order
             key = hashlib.sha256(sentence.encode()).hexdigest()[:10]
             check = await checks.check_statement(
                 self.models["verifier"], item=f"{name}-{key}", statement=sentence, claims=chosen
@@ -973,11 +981,11 @@ class Session:
             )
             if finding.from_claim is not None:
                 others = [c.id for c in group if c.id != finding.from_claim]
-                rest = [finding.from_claim, *check.supporting(others)]
+                rest = {finding.from_claim, *check.supporting(others)}
                 return FindingResult(
                     finding=finding.model_copy(
                         update={
-                            "claim_ids": sorted(rest, key=lambda c: int(c[1:])),
+                            "claim_ids": [c.id for c in group if c.id in rest],
                             "disagreeing_ids": check.contradicting(others),
                         }
                     ),
@@ -1000,7 +1008,7 @@ class Session:
                 refused=refused,
             )
         others = [c.id for c in group if c.id not in kept]
-        disagreeing = sorted(set(check.contradicting(others)), key=lambda c: int(c[1:]))
+        disagreeing = check.contradicting(others)
         return FindingResult(
             finding=finding.model_copy(update={"claim_ids": kept, "disagreeing_ids": disagreeing}),
             refused=refused,

@@ -168,30 +168,25 @@ async def verify(
     if not answered:
         raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")
     offered = {e.passage_id: e for e, _ in answered}
-    stances = {e.passage_id: j.best for e, j in answered}
-    probabilities = {
-        e.passage_id: None if j.source == "stated" else j.confidence for e, j in answered
-    }
+    judged = {e.passage_id: j for e, j in answered}
+    stances = {e: j.best for e, j in judged.items()}
+    probabilities = {e: None if j.source == "stated" else j.confidence for e, j in judged.items()}
     decision = decide(stances, offered, claim.paper_id, claim.quote_found, probabilities)
     label, chosen = decision.label, decision.evidence
     confidence = calibrate(calibration, label, decision.score)
-    if all(j.source == "head" for _, j in answered):
-        confidence = judged_confidence(label, chosen, dict(answered_by_id(answered)))
+    if all(j.source == "head" for j in judged.values()):
+        confidence = judged_confidence(label, chosen, judged)
     return Verdict(
         claim_id=claim.id,
         label=label,
         evidence=chosen,
         quote_found=claim.quote_found,
         confidence=confidence,
-        rationale=rationale(decision.stances, dict(answered_by_id(answered)), chosen),
+        rationale=rationale(decision.stances, judged, chosen),
         judgements=decision.stances,
         signals=decision.signals,
         rule_score=decision.score,
     )
-
-
-def answered_by_id(answered: list[tuple[Evidence, Judged]]) -> list[tuple[str, Judged]]:
-    return [(e.passage_id, j) for e, j in answered]
 
 
 def judged_confidence(label: Label, chosen: list[str], judged: dict[str, Judged]) -> float:

@@ -112,6 +112,17 @@ def dissenting_papers(
     return sorted(p for p, a in paper_answers(claims, verdicts).items() if a in (other, "mixed"))
 
 
+def dissent_beyond(
+    taken: dict[str, set[str]],
+    claim_ids: list[str],
+    claims: dict[str, Claim],
+    verdicts: dict[str, Verdict],
+) -> list[str]:
+    """The papers answering the question the other way that take no side on the finding
+    itself (`taken`, from `sides`): the dissent its strength adds on top of its own counts."""
+    return [p for p in dissenting_papers(claim_ids, claims, verdicts) if p not in taken]
+
+
 def level(strength_text: str) -> str:
     """The one word of a strength ("strong", "contested", ...) without its counts."""
     return strength_text.split(":", 1)[0]
@@ -132,5 +143,4 @@ def finding_strength(
     verdicts: dict[str, Verdict],
 ) -> str:
     taken = sides(claim_ids, against_ids, claims, verdicts)
-    dissent = [p for p in dissenting_papers(claim_ids, claims, verdicts) if p not in taken]
-    return strength(*counts(taken), len(dissent))
+    return strength(*counts(taken), len(dissent_beyond(taken, claim_ids, claims, verdicts)))

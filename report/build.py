@@ -38,7 +38,7 @@ from synth.agents.verifier import CONFIDENCE_RULE, JUDGED_CONFIDENCE
 from synth.agents.writer import Draft
 from synth.report.agreement import (
     cell,
-    dissenting_papers,
+    dissent_beyond,
     finding_answer,
     paper_answers,
     paper_of,
@@ -125,9 +125,7 @@ def build_report(facts: RunFacts) -> Report:
             numbering.cite(paper_id)
         supporting = sorted(numbering.cite(p) for p, t in taken.items() if "supports" in t)
         disputing = sorted(numbering.cite(p) for p, t in taken.items() if "contradicts" in t)
-        dissent = [
-            p for p in dissenting_papers(f.claim_ids, claims, facts.verdicts) if p not in taken
-        ]
+        dissent = dissent_beyond(taken, f.claim_ids, claims, facts.verdicts)
         findings.append(
             Finding(
                 statement=f.statement,

@@ -38,9 +38,7 @@ def measured_review(report: Report, unwritten: list[str]) -> Review:
         ),
     )
     answer = report.answer
-    divided = (
-        answer is not None and bool(answer.yes or answer.mixed) and bool(answer.no or answer.mixed)
-    )
+    divided = answer is not None and answer.divided
     contradicted = [c.id for c in report.claims if c.label == Label.CONTRADICTED]
     disputed = [f for f in findings if f.disputing_refs or f.against_claim_ids]
     exists = divided or bool(contradicted)

@@ -244,7 +244,7 @@ def answer_lines(report: Report) -> list[str]:
     """Each side of a divided yes/no question in its papers' own words: for every paper that
     answered, the quote of its claim that gave the answer most surely."""
     answer = report.answer
-    if answer is None or not ((answer.yes or answer.mixed) and (answer.no or answer.mixed)):
+    if answer is None or not answer.divided:
         return []
     out = ["The papers answer the research question differently, each in its own words:", ""]
     for side in ("yes", "no"):
