@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
@@ -27,7 +27,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from synth.agents import tokens
 from synth.agents.budget import Budget
-from synth.agents.logprobs import CHOICE_LOGPROBS, TOP_LOGPROBS, Choice, compact, read_choice
+from synth.agents.logprobs import CHOICE_LOGPROBS, Choice, compact, read_choice
 from synth.agents.prompts import PromptTemplate
 from synth.errors import CheckFailed, Unreachable
 from synth.retrying import backoff_seconds, retry_after
@@ -174,14 +174,6 @@ class RawAnswer:
     logprobs: list[dict[str, Any]] | None = None  # compact token log-probabilities, if asked
 
 
-@dataclass
-class Answer(Generic[T]):
-    """A validated answer with the token log-probabilities of the text it was parsed from."""
-
-    value: T
-    logprobs: list[dict[str, Any]] | None
-
-
 # ---------------------------------------------------------------------------------------------
 
 
@@ -270,41 +262,13 @@ class Model:
         max_tokens: int,
         untrusted: list[str] | None = None,
         salvage: Callable[[str], T | None] | None = None,
+        _shrunk: int = 0,
     ) -> T:
         """Send, validate, re-ask on invalid answers; raise ItemDropped when re-asks run out.
 
         `salvage`, when given, may keep the valid part of the last answer (for example the
         valid claims of a list) before the item is given up.
         """
-        answer = await self.ask_scored(
-            agent=agent,
-            item=item,
-            prompt=prompt,
-            messages=messages,
-            schema=schema,
-            max_tokens=max_tokens,
-            untrusted=untrusted,
-            salvage=salvage,
-        )
-        return answer.value
-
-    async def ask_scored(
-        self,
-        *,
-        agent: str,
-        item: str,
-        prompt: PromptTemplate,
-        messages: list[dict[str, str]],
-        schema: type[T],
-        max_tokens: int,
-        untrusted: list[str] | None = None,
-        salvage: Callable[[str], T | None] | None = None,
-        logprobs: bool = False,
-        _shrunk: int = 0,
-    ) -> Answer[T]:
-        """`ask`, also returning the token log-probabilities of the valid answer when
-        `logprobs` is set and the server gives them (a server that refuses them is asked
-        without them from then on)."""
         json_schema = schema.model_json_schema()
         original = messages
         messages = list(messages)
@@ -317,8 +281,6 @@ class Model:
         last_error = ""
         for attempt in range(self.max_reasks + 1):
             params: dict[str, Any] = {"temperature": 0, "max_tokens": max_tokens, "seed": 0}
-            if logprobs and self._logprobs_accepted:
-                params |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
             fmt = response_format(dialect, agent, json_schema)
             request = {
                 "model": self.endpoint.model,
@@ -337,7 +299,7 @@ class Model:
                 schema=schema.__name__,
             )
             again = functools.partial(
-                self.ask_scored,
+                self.ask,
                 agent=agent,
                 item=item,
                 prompt=prompt,
@@ -345,7 +307,6 @@ class Model:
                 max_tokens=max_tokens,
                 untrusted=untrusted,
                 salvage=salvage,
-                logprobs=logprobs,
             )
             try:
                 raw = await self._answer(request, request_hash, cache_key, entry, dialect)
@@ -367,7 +328,7 @@ class Model:
             entry["error"] = last_error or None
             self.recorder.record(entry)
             if value is not None:
-                return Answer(value, raw.logprobs)
+                return value
             messages = [
                 *messages,
                 {"role": "assistant", "content": raw.content[:4000]},
@@ -375,7 +336,7 @@ class Model:
             ]
         kept = salvage(raw.content) if salvage is not None else None
         if kept is not None:
-            return Answer(kept, None)
+            return kept
         raise ItemDropped(agent, item, last_error)
 
     def _entry(

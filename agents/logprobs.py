@@ -17,9 +17,8 @@ from pydantic import Field
 
 from synth.agents.schemas import Strict
 
-TOP_LOGPROBS = 10
-# Choices are read near the start of an answer (schemas put them first); later tokens are not
-# kept, so that transcripts stay small.
+# A one-word answer is read at its first token; the rest of an answer's tokens are not kept,
+# so that transcripts stay small.
 KEPT_TOKENS = 32
 
 

@@ -221,7 +221,7 @@ async def stated(model: Model, claim: Claim, passage: Evidence, item: str) -> Ju
     certain, since nothing measures its doubt."""
     template = prompts.load("verifier")
     try:
-        answer = await model.ask_scored(
+        answer = await model.ask(
             agent="verifier",
             item=item,
             prompt=template,
@@ -234,5 +234,5 @@ async def stated(model: Model, claim: Claim, passage: Evidence, item: str) -> Ju
         )
     except ItemDropped:
         return None
-    chosen = answer.value.stances.E1
+    chosen = answer.stances.E1
     return Judged(probabilities={s: 1.0 if s == chosen else 0.0 for s in STANCES}, source="stated")

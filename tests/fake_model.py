@@ -154,8 +154,6 @@ class FakeModel:
                 }
                 if chosen is not None:
                     choice["logprobs"] = {"content": [chosen[1]]}
-                elif body.get("logprobs"):
-                    choice["logprobs"] = {"content": _token_logprobs(content)}
                 self._send(
                     200,
                     {
@@ -189,7 +187,6 @@ class FakeModel:
 
 # Answers ----------------------------------------------------------------------------------------
 
-STANCES = ("supports", "unrelated", "contradicts")
 DIMENSION = 64
 
 
@@ -203,21 +200,6 @@ def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
         norm = sum(x * x for x in vector) ** 0.5 or 1.0
         data.append({"object": "embedding", "index": i, "embedding": [x / norm for x in vector]})
     return {"object": "list", "data": data[::-1], "model": body["model"]}
-
-
-def _token_logprobs(content: str) -> list[dict[str, Any]]:
-    """Three tokens: the text before a stance value, the value, the rest. The stance's token
-    is sure (probability 0.90 among the stances); the text around it is certain."""
-    match = re.search(r'"E1": "(\w+)"', content)
-    if match is None:
-        return [{"token": content, "logprob": 0.0, "top_logprobs": []}]
-    chosen = match.group(1)
-    alternatives = [{"token": s, "logprob": -0.1 if s == chosen else -3.0} for s in STANCES]
-    return [
-        {"token": content[: match.start(1)], "logprob": 0.0, "top_logprobs": []},
-        {"token": chosen, "logprob": -0.1, "top_logprobs": alternatives},
-        {"token": content[match.end(1) :], "logprob": 0.0, "top_logprobs": []},
-    ]
 
 
 def _judge(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
