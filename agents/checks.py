@@ -33,6 +33,10 @@ class StatementCheck:
     def supporting(self, ids: list[str] | None = None) -> list[str]:
         return self._judged_as("supports", ids)
 
+    def read(self, ids: list[str]) -> list[str]:
+        """The claims of `ids` the judge could read, in the claims' order."""
+        return [cid for cid in self.judged if cid in ids]
+
     def _judged_as(self, stance: str, ids: list[str] | None) -> list[str]:
         """The claims (of `ids`, default all) judged to take `stance`, in the claims' order."""
         return [

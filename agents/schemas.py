@@ -124,6 +124,7 @@ _LEAD_IN = re.compile(
 _ID_LIST = re.compile(r"\s*\((?:claims?\s+)?[CF]\d+(?:\s*(?:,|and)\s*[CF]\d+)*\)")
 
 
+STATEMENT_CHARS = 400  # the longest finding statement the schema takes
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s|$)")
 
 
@@ -137,14 +138,20 @@ def whole_sentences(text: str, minimum: int = 40) -> str:
     return text[: ends[-1]] if ends and ends[-1] >= minimum else text
 
 
-def tidy_statement(text: str) -> str:
-    """Code fixes two habits of small models instead of re-asking: a lead-in about the
-    evidence ("The claims together suggest that …") and parenthesised claim ids."""
+def tidy_statement(text: str, bound: int | None = None) -> str:
+    """Code fixes three habits of small models instead of re-asking: a lead-in about the
+    evidence ("The claims together suggest that …"), parenthesised claim ids, and a last
+    sentence left without its full stop. A text shorter than its schema's `bound`
+    (STATEMENT_CHARS by default) was ended by the model, not cut off by the bound: a cut at
+    max_tokens is caught by the door, so only a text that reaches the bound can be a cut."""
     text = whole_sentences(_ID_LIST.sub("", text).strip())
     match = _LEAD_IN.match(text)
     if match and len(text) > match.end():
         rest = text[match.end() :]
         text = rest[0].upper() + rest[1:]
+    limit = STATEMENT_CHARS if bound is None else bound
+    if text and len(text) < limit - 1 and not re.search(r"[.!?][\"')\]]?$", text):
+        text = text.rstrip(",;: ") + "."
     return text
 
 
@@ -511,7 +518,9 @@ class CriterionDraft(Strict):
     justification: Short
 
 
-Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=400)]
+Statement = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=20, max_length=STATEMENT_CHARS)
+]
 
 
 class FrameDraft(Strict):
@@ -540,12 +549,35 @@ class FrameDraft(Strict):
     def _prose_rules(cls, value: str) -> str:
         return check_prose(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_copies(cls, data: object) -> object:
+        """The sentences a section copies from the abstract are dropped by code rather than
+        re-asked for (a small model asked again copies them again); a section that is
+        nothing but copies is left for the check below to refuse."""
+        if not isinstance(data, dict) or not isinstance(data.get("abstract"), str):
+            return data
+        cleaned = dict(data)
+        for name in ("introduction", "discussion", "limitations"):
+            value = data.get(name)
+            if isinstance(value, str) and without_repeats(data["abstract"], value):
+                cleaned[name] = without_repeats(data["abstract"], value)
+        return cleaned
+
     @model_validator(mode="after")
     def _sections_differ(self) -> FrameDraft:
         for name in ("introduction", "discussion", "limitations"):
             if repeats(self.abstract, getattr(self, name)):
                 raise ValueError(f"the {name} repeats the abstract: give it its own content")
         return self
+
+
+def without_repeats(abstract: str, text: str) -> str:
+    """`text` without the sentences it copies from the abstract (small models often open the
+    introduction or the discussion with the abstract again)."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    kept = [x for x in sentences if not repeats(abstract, x)]
+    return " ".join(kept)
 
 
 def repeats(source: str, text: str) -> bool:

@@ -163,18 +163,23 @@ class FindingResult(Strict):
 
 
 def in_own_words(group: list[Claim], verdicts: dict[str, Verdict]) -> writer.FindingOut:
-    """A finding that is one claim of the group in its own words: the first that states a
-    result and that other papers support or contradict, else the first that states a
-    result, else the first."""
-    ranked = sorted(
-        group,
-        key=lambda c: (
-            c.kind != "finding",
-            verdicts[c.id].label == Label.INSUFFICIENT,
+    """A finding that is one claim of the group in its own words: the claim that best answers
+    the question. A limitation or background claim comes last; before it, a claim that
+    answers the (yes/no) question either way, one that other papers support or contradict,
+    and then the likelier answer, in that order of weight."""
+
+    def rank(c: Claim) -> tuple[bool, bool, bool, float, int]:
+        verdict = verdicts[c.id]
+        answers = verdict.stance is not None and verdict.stance.answer in ("yes", "no")
+        return (
+            c.kind in ("limitation", "background"),
+            not answers,
+            verdict.label == Label.INSUFFICIENT,
+            -(verdict.stance.probability if answers and verdict.stance else 0.0),
             int(c.id[1:]),
-        ),
-    )
-    chosen = ranked[0]
+        )
+
+    chosen = min(group, key=rank)
     return writer.FindingOut(statement=chosen.text, claim_ids=[chosen.id], from_claim=chosen.id)
 
 
@@ -826,7 +831,7 @@ class Session:
                     f"({r.unwritten}); it is stated in the words of claim {r.finding.from_claim}"
                 )
         self.refused = [line for r in results for line in r.refused]
-        if not any(f.from_claim is None for f in findings):
+        if all(r.unwritten or r.finding is None for r in results):
             raise NoFinding(
                 "the writer produced no valid finding, so there is no answer to report",
                 "resume with a stronger --model (finished stages are kept)",
@@ -948,16 +953,17 @@ class Session:
     async def _finding(
         self, number: int, group: list[Claim], verdicts: dict[str, Verdict], titles: dict[str, str]
     ) -> FindingResult:
-        """One finding for a group, checked against its claims by the judge: a statement one
-        of its claims contradicts is refused and asked again once; claims that still
-        contradict it then count as disagreeing with it, and a statement that none of its
-        claims leaves standing is dropped. Claims of the group it does not rest on that
-        contradict it are the claims that disagree with it."""
+        """One finding for a group, checked against its claims by the judge. A statement must
+        be supported by at least one of the claims it rests on and contradicted by none. One
+        that a claim contradicts is refused and asked again once; one that fails again, or
+        that no claim supports, gives way to a claim of the group in its own words, which
+        cannot say the opposite of itself or more than its claim. Claims of the group it does
+        not rest on that contradict it are the claims that disagree with it."""
         texts = {c.id: c.text for c in group}
         refused: list[str] = []
         reason = ""
         unwritten = None
-        for attempt in range(2):
+        for suffix in ("", "-again"):
             try:
                 finding = await writer.write_finding(
                     self.models["writer"],
@@ -969,49 +975,64 @@ class Session:
                     refused=reason,
                 )
             except ItemDropped as dropped:
-                # The writer could not state it: the finding is one claim in its own words,
-                # which cannot say the opposite of itself.
                 unwritten = dropped.reason
-                finding = in_own_words(group, verdicts)
+                break
             check = await checks.check_statement(
                 self.models["verifier"],
-                item=f"finding-{number}" + ("-again" if attempt else ""),
+                item=f"finding-{number}{suffix}",
                 statement=finding.statement,
                 claims=group,
             )
-            if finding.from_claim is not None:
-                others = [c.id for c in group if c.id != finding.from_claim]
-                rest = {finding.from_claim, *check.supporting(others)}
+            against = check.contradicting(finding.claim_ids)
+            # A judge that read none of its claims (a server without log-probabilities)
+            # cannot back a statement, and does not refuse it for that.
+            backed = check.supporting(finding.claim_ids) or not check.read(finding.claim_ids)
+            if backed and not against:
+                others = [c.id for c in group if c.id not in finding.claim_ids]
                 return FindingResult(
                     finding=finding.model_copy(
-                        update={
-                            "claim_ids": [c.id for c in group if c.id in rest],
-                            "disagreeing_ids": check.contradicting(others),
-                        }
+                        update={"disagreeing_ids": check.contradicting(others)}
                     ),
                     refused=refused,
-                    unwritten=unwritten,
                 )
-            against = check.contradicting(finding.claim_ids)
             if not against:
+                # Stated, but none of its claims states it: asked again, a small model repeats
+                # the statement word for word (bench/RESULTS.md), so a claim's words stand.
+                ids = finding.claim_ids
+                said = (
+                    f"{ids[0]} does not state it"
+                    if len(ids) == 1
+                    else f"none of {', '.join(ids)} states it"
+                )
+                refused.append(
+                    f'finding {number}: "{finding.statement}" was not used because {said}'
+                )
                 break
             refused.append(
                 f'finding {number}: "{finding.statement}" was refused because '
                 f"{', '.join(against)} say{'s' if len(against) == 1 else ''} the opposite"
             )
             reason = checks.refusal(finding.statement, against, texts)
-        kept = [c for c in finding.claim_ids if c not in against]
-        if not kept:
-            return FindingResult(
-                finding=None,
-                dropped=f"every claim it rested on contradicts it ({', '.join(against)})",
-                refused=refused,
-            )
-        others = [c.id for c in group if c.id not in kept]
-        disagreeing = check.contradicting(others)
+        # The writer could not state it, or stated what its claims do not: the finding is one
+        # claim in its own words, resting also on the claims that support it.
+        own = in_own_words(group, verdicts)
+        check = await checks.check_statement(
+            self.models["verifier"],
+            item=f"finding-{number}-own",
+            statement=own.statement,
+            claims=group,
+        )
+        others = [c.id for c in group if c.id != own.from_claim]
+        rest = {own.from_claim, *check.supporting(others)}
         return FindingResult(
-            finding=finding.model_copy(update={"claim_ids": kept, "disagreeing_ids": disagreeing}),
+            finding=own.model_copy(
+                update={
+                    "claim_ids": [c.id for c in group if c.id in rest],
+                    "disagreeing_ids": check.contradicting(others),
+                }
+            ),
             refused=refused,
+            unwritten=unwritten,
         )
 
     def _groups(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[list[str]]:

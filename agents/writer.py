@@ -30,6 +30,7 @@ from synth.agents.schemas import (
     tidy_statement,
     whole_sentences,
     without_counts,
+    without_repeats,
 )
 from synth.report.agreement import level
 
@@ -274,14 +275,6 @@ async def write_frame(
         salvage=lambda raw: salvage_frame(raw, question),
     )
     return Draft(findings=findings, **answer.model_dump())
-
-
-def without_repeats(abstract: str, text: str) -> str:
-    """`text` without the sentences it copies from the abstract (small models often open the
-    introduction or the discussion with the abstract again)."""
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-    kept = [x for x in sentences if not repeats(abstract, x)]
-    return " ".join(kept)
 
 
 def salvage_frame(raw: str, question: str, fallback: FrameDraft | None = None) -> FrameDraft | None:

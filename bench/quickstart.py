@@ -67,8 +67,11 @@ def measure(run: Path) -> dict[str, object]:
     for e in entries:
         if e["attempt"] == 0:
             first[e["agent"]].append(e["parsed"] is not None)
+    reasked = [e for e in sent if e["attempt"] > 0]
     report = json.loads((run / "report.json").read_text())
     return {
+        "reasks": len(reasked),
+        "reasks_valid": sum(e["parsed"] is not None for e in reasked),
         "calls": len(sent),
         "tokens_in": in_tokens,
         "tokens_out": out_tokens,
@@ -102,9 +105,17 @@ def write_results(figures: dict[str, object], elapsed: float | None, quick: bool
         f"| claims (supported / contradicted / insufficient) | {stats['claims']} "
         f"({stats['supported']} / {stats['contradicted']} / {stats['insufficient']}) |",
         f"| items dropped | {stats['dropped']} |",
+        f"| re-asks (valid on re-asking) | {figures['reasks']} ({figures['reasks_valid']}) |",
     ]
     for agent, rate in figures["first_try_valid"].items():
         lines.append(f"| first-try schema-valid rate, {agent} | {rate:.2f} |")
+    lines += [
+        "",
+        "A re-ask is an answer asked for again after it failed validation, with the error; the "
+        "figure in brackets is how many came back valid. Where code can mend an answer (a "
+        "missing full stop, a section that copies the abstract, a review quote that is not "
+        "in the draft), it does so instead of asking again.",
+    ]
     return "\n".join(lines) + "\n"
 
 

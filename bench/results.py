@@ -75,7 +75,7 @@ def update_results(section: str, path: Path = RESULTS) -> None:
     if heading in text:
         start = text.index(heading)
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+        text = text[:start] + section + ("\n" + text[end + 1 :] if end != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)

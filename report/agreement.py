@@ -144,3 +144,20 @@ def finding_strength(
 ) -> str:
     taken = sides(claim_ids, against_ids, claims, verdicts)
     return strength(*counts(taken), len(dissent_beyond(taken, claim_ids, claims, verdicts)))
+
+
+def joined(items: list[str]) -> str:
+    """Items as prose: a; a and b; a, b and c."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def strength_summary(strengths: list[str]) -> str:
+    """Each level of evidence and the findings (numbered from 1) that have it: "contested for
+    findings 1 and 4; limited for finding 2"; empty for no findings."""
+    numbers: dict[str, list[int]] = {}
+    for i, strength in enumerate(strengths, start=1):
+        numbers.setdefault(level(strength), []).append(i)
+    return "; ".join(
+        f"{word} for finding{'s' if len(ids) > 1 else ''} {joined([str(i) for i in ids])}"
+        for word, ids in numbers.items()
+    )

@@ -44,6 +44,7 @@ from synth.report.agreement import (
     paper_of,
     sides,
     strength,
+    strength_summary,
 )
 from synth.report.cost import cost_of, is_sent, tokens_of
 from synth.report.measured import measured_review
@@ -239,7 +240,7 @@ def build_report(facts: RunFacts) -> Report:
         wall_s=round(facts.wall_s, 1),
     )
     sections = {
-        "abstract": facts.draft.abstract,
+        "abstract": with_strength(facts.draft.abstract, [f.strength for f in findings]),
         "introduction": facts.draft.introduction,
         "discussion": facts.draft.discussion,
         "method": method_text(facts, stats),
@@ -409,8 +410,10 @@ def limitations_text(facts: RunFacts, unpriced: list[str] | None = None) -> str:
         parts.append("Warnings: " + "; ".join(facts.warnings) + ".")
     if facts.unwritten:
         parts.append(
-            "Statements of the writer's that the judge refused because claims they rested on "
-            "say the opposite: " + "; ".join(facts.unwritten) + "."
+            "Statements of the writer's that the judge did not let stand, because claims they "
+            "rested on say the opposite or none of them states it: "
+            + "; ".join(facts.unwritten)
+            + "."
         )
     if unpriced:
         parts.append(
@@ -433,10 +436,21 @@ LINT_ROUNDS = 2  # times a draft failing the report checks goes back to the writ
 _SMALL = "zero one two three four five six seven eight nine ten eleven twelve"
 NUMBER_WORDS = {w: i for i, w in enumerate(_SMALL.split())} | {"fifteen": 15, "twenty": 20}
 STRENGTH_WORDS = re.compile(
+    # Not "few" or "single": "the first few hundred steps" says nothing of the evidence.
     r"\b(strong|moderate|limited|weak|contested|disputed|consistent|mixed|tentative|"
-    r"single|few|conflicting|agree|disagree)",
+    r"conflicting|agree|disagree)",
     re.IGNORECASE,
 )
+
+
+def with_strength(abstract: str, strengths: list[str]) -> str:
+    """The writer's abstract, and a sentence by code on how strong the evidence of each
+    finding is when the abstract says nothing of it: the strengths are the code's count, and
+    a small model asked again to state them seldom does (bench/RESULTS.md)."""
+    summary = strength_summary(strengths)
+    if not abstract.strip() or not summary or STRENGTH_WORDS.search(abstract):
+        return abstract
+    return f"{abstract.rstrip()} The evidence is {summary}."
 
 
 @dataclass(frozen=True)

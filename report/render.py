@@ -20,7 +20,7 @@ from synth.agents.schemas import (
     Review,
     Revision,
 )
-from synth.report.agreement import level
+from synth.report.agreement import strength_summary
 from synth.report.build import cite_text
 
 CSV_COLUMNS = [
@@ -87,7 +87,10 @@ def evidence_line(finding: Finding) -> str:
         )
     line += f". Rests on claims {', '.join(finding.claim_ids)}"
     if finding.from_claim:
-        line += f" (stated in the words of claim {finding.from_claim}: the writer's failed)"
+        line += (
+            f" (stated in the words of claim {finding.from_claim}, because the writer's own "
+            "statement failed its checks)"
+        )
     if finding.against_claim_ids:
         line += f"; disputed by claim{'s' if len(finding.against_claim_ids) > 1 else ''} "
         line += ", ".join(finding.against_claim_ids)
@@ -199,23 +202,10 @@ def review_summary(report: Report) -> list[str]:
     return out
 
 
-def joined(items: list[str]) -> str:
-    """Items as prose: a; a and b; a, b and c."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def strengths_text(report: Report) -> str:
     """The strength of each finding's evidence, as counted by code, for the opening lines."""
-    if not report.findings:
-        return ""
-    numbers: dict[str, list[int]] = {}
-    for i, finding in enumerate(report.findings, start=1):
-        numbers.setdefault(level(finding.strength), []).append(i)
-    parts = [
-        f"{word} for finding{'s' if len(ids) > 1 else ''} {joined([str(i) for i in ids])}"
-        for word, ids in numbers.items()
-    ]
-    return f" Evidence: {'; '.join(parts)}."
+    summary = strength_summary([f.strength for f in report.findings])
+    return f" Evidence: {summary}." if summary else ""
 
 
 ANSWER_WORDS = {

@@ -63,7 +63,9 @@ class FakeModel:
         self.faults = Faults()
         self.delay = 0.0  # seconds before each answer, to leave time for an interruption
         self.vague_abstract = ""  # "first" or "always": see _write
-        self.invert_findings = ""  # "first" or "always": findings that say the opposite
+        # "first" or "always": findings that say the opposite; "unbacked": findings that say
+        # something none of their claims states
+        self.invert_findings = ""
         self.invert_abstract = False  # True: the abstract states the opposite of finding 1
         self.harsh_reviews = False  # True: revisions never satisfy the reviewers (see _review)
         self.unquoted_reviews = False  # True: justifications quote words not in the draft
@@ -343,7 +345,8 @@ def _write(
 ) -> dict[str, Any]:
     """`vague_abstract`: "first" leaves the first draft's abstract without the answer (a
     revision gives it), "always" never gives it. `invert`: "first" states a finding as the
-    opposite of its claims until told it was refused, "always" every time."""
+    opposite of its claims until told it was refused, "always" every time, "unbacked" states
+    what none of its claims says."""
     schema = _schema(body)
     properties = schema["properties"]
     if "claim_ids" in properties:  # one finding for a group of claims
@@ -358,6 +361,10 @@ def _write(
         told = "was refused" in _user(body)
         if invert == "always" or (invert == "first" and not told):
             first = _opposite(first)
+        elif invert == "unbacked":
+            # Two of the claim's words, so that it validates; too few for the judge to back it.
+            shared = sorted(_words(first) - {"with", "that", "than", "from", "were"})[:2]
+            first = f"The choice of tokenizer mattered more than {' or '.join(shared)}"
         answer = {
             "statement": f"In the reported settings, {first[0].lower()}{first[1:]}.",
             "claim_ids": [i for i in ids if i not in against][:3],

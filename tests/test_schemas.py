@@ -274,25 +274,15 @@ def test_reviews_justify_from_the_draft_and_keep_only_finished_requests():
         }
     )
     assert answer.requests == ["Call the evidence for finding 2 limited."]
+    # Restating the rubric or quoting words the draft lacks is no schema error (asking a
+    # small model again repeats the answer): code marks such a score unchecked.
     parroted = {
         k: {"score": 8, "quote": "finding 2", "justification": rule} for k, rule in criteria.items()
     }
-    with pytest.raises(ValidationError, match="repeats the criterion"):
-        schema.model_validate({"scores": parroted, "requests": []})
-    # With the draft given, every quote must be words of the draft.
-    draft = "Findings: Finding 2 rests on one paper and is called strong."
-    quoting = reviewer.review_schema(criteria, draft)
-    cited = "rests on one paper"
-    quoted = {k: {"score": 5, "quote": cited, "justification": own} for k in criteria}
-    quoting.model_validate({"scores": quoted, "requests": []})
-    elsewhere = {k: {**v, "quote": "rests on three papers"} for k, v in quoted.items()}
-    with pytest.raises(ValidationError, match="not in the draft"):
-        quoting.model_validate({"scores": elsewhere, "requests": []})
+    schema.model_validate({"scores": parroted, "requests": []})
 
 
-def test_a_review_that_only_restates_the_rubric_keeps_its_scores_and_says_so():
-    import json
-
+def test_a_score_counts_only_with_a_quote_of_the_draft_and_a_reason_of_its_own():
     from synth.agents import reviewer
 
     criteria = reviewer.rubric("editor")
@@ -303,18 +293,29 @@ def test_a_review_that_only_restates_the_rubric_keeps_its_scores_and_says_so():
     scores["precision"] = {"score": 5, "quote": quote, "justification": own}
     elsewhere = "words not there at all"
     scores["structure"] = {"score": 6, "quote": elsewhere, "justification": "Sections are mixed."}
-    raw = json.dumps({"scores": scores, "requests": []})
-    kept = reviewer.salvage_review(raw, criteria, draft)
-    assert kept is not None
-    value, checked = kept
-    dumped = value.model_dump()["scores"]
-    assert dumped["precision"]["justification"] == "Finding 2 says 'comprehensive'."
-    assert checked["precision"] and not checked["answer_first"] and not checked["structure"]
-    assert dumped["answer_first"]["justification"] == reviewer.RESTATED
-    assert dumped["structure"]["justification"] == reviewer.UNCHECKED
-    assert reviewer.salvage_review("not json", criteria, draft) is None
-    empty = json.dumps({"scores": {}, "requests": []})
-    assert reviewer.salvage_review(empty, criteria, draft) is None
+    marked = reviewer.checked_scores(scores, criteria, draft)
+    assert marked["precision"].checked and marked["precision"].justification == own
+    assert not marked["answer_first"].checked and not marked["structure"].checked
+    assert marked["answer_first"].justification == reviewer.RESTATED
+    assert marked["structure"].justification == reviewer.UNCHECKED
+    assert marked["structure"].score == 6  # kept for the reader, counted nowhere
+
+
+def test_a_quote_is_located_by_a_run_of_the_draft_s_words():
+    from synth.agents.reviewer import located
+
+    draft = (
+        "Findings: Reports that warmup stabilises small transformers may mostly reflect the "
+        "post-norm layout. (evidence limited: 1 paper supports it)"
+    )
+    assert located("reports that WARMUP stabilises small", draft)  # short: all of it
+    # A long quote that strays at its end (a paraphrase, a cut) still copied a run of eight.
+    strayed = "Reports that warmup stabilises small transformers may mostly reflect a layout"
+    assert located(strayed, draft)
+    assert not located("warmup stabilizes small transformers", draft)  # its own spelling
+    assert not located("the post-norm", draft)  # two words speak of nothing in particular
+    mixed = "Reports that warmup stabilizes small transformers may mostly reflect the layout"
+    assert not located(mixed, draft)  # no eight words in a row
 
 
 def test_salvage_drops_sentences_copied_from_the_abstract_and_falls_back_to_the_draft():
