@@ -115,20 +115,17 @@ def checked_scores(
     reader, with its justification replaced by a line that says why it does not count."""
     marked = {}
     for key, value in scores.items():
-        justification = str(value["justification"])
-        quote = str(value["quote"])
+        justification, quote = str(value["justification"]), str(value["quote"])
         if restates(justification, criteria[key]):
-            marked[key] = CriterionScore(
-                score=value["score"], quote=quote, justification=RESTATED, checked=False
-            )
-        elif not located(quote, draft):
-            marked[key] = CriterionScore(
-                score=value["score"], quote=quote, justification=UNCHECKED, checked=False
-            )
+            unchecked: str | None = RESTATED
         else:
-            marked[key] = CriterionScore(
-                score=value["score"], quote=quote, justification=justification
-            )
+            unchecked = None if located(quote, draft) else UNCHECKED
+        marked[key] = CriterionScore(
+            score=value["score"],
+            quote=quote,
+            justification=unchecked or justification,
+            checked=unchecked is None,
+        )
     return marked
 
 
