@@ -11,12 +11,28 @@ writer.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 from synth.agents import judge
 from synth.agents.judge import Judged
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import Claim
+from synth.agents.schemas import Claim, QuestionAnswer
+
+# A sentence that says the papers agree ("the studies consistently show", "there is a
+# consensus"), unless it denies or hedges it ("no consensus", "do not agree", "mostly agree").
+AGREEMENT = re.compile(
+    r"\b(agree[sd]?|agreement|consensus|consistent(ly)?|unanimous(ly)?|"
+    r"all (of )?the (studies|papers|findings|evidence))\b",
+    re.IGNORECASE,
+)
+DENIED = re.compile(
+    r"(\bno|\bnot|\blittle|\black|\bwithout|n't|\bmostly|\blargely|\bbroadly|\bgenerally|"
+    r"\bpartly|\bpartially|\bmost|\bsome)\W+(\w+\W+){0,3}?"
+    r"(agree|consensus|consistent|unanimous)",
+    re.IGNORECASE,
+)
 
 SENTENCE_CLAIMS = 3  # claims each sentence of the abstract and discussion is judged against
 
@@ -73,3 +89,38 @@ def refusal(statement: str, contradicting: list[str], texts: dict[str, str]) -> 
         f'Your earlier statement "{statement}" was refused: it says the opposite of {said}. '
         "State only what the claims themselves report, with the setting each holds in."
     )
+
+
+def says_papers_agree(sentence: str) -> bool:
+    return bool(AGREEMENT.search(sentence)) and not DENIED.search(sentence)
+
+
+def agreement_sentences(sections: dict[str, str], answer: QuestionAnswer) -> list[str]:
+    """The sentences of `sections` that say the papers agree while they answer the question
+    both ways: code knows each paper's answer, so it needs no judge for this."""
+    if not answer.divided:
+        return []
+    return [
+        sentence
+        for text in sections.values()
+        for sentence in re.split(r"(?<=[.!?])\s+", text.strip())
+        if says_papers_agree(sentence)
+    ]
+
+
+async def title_answer(model: Model, *, title: str, question: str) -> str | None:
+    """How the title answers the yes/no question ("yes", "no" or "depends"), by the judge's
+    stance; None where it cannot say."""
+    key = hashlib.sha256(title.encode()).hexdigest()[:10]
+    try:
+        judged = await judge.stance(model, item=f"title-{key}", question=question, claim=title)
+    except ItemDropped:
+        return None
+    return judged.best if judged is not None else None
+
+
+def answered_otherwise(side: str | None, answer: QuestionAnswer) -> list[int]:
+    """The cited papers (reference numbers) that answer the question other than `side`."""
+    if side not in ("yes", "no"):
+        return []
+    return sorted((answer.no if side == "yes" else answer.yes) + answer.mixed)

@@ -537,7 +537,11 @@ class FrameDraft(Strict):
     @field_validator("abstract", "introduction", "discussion", "limitations", mode="before")
     @classmethod
     def _drop_fragment(cls, value: object) -> object:
-        return without_counts(whole_sentences(value)) if isinstance(value, str) else value
+        return (
+            without_echoes(without_counts(whole_sentences(value)))
+            if isinstance(value, str)
+            else value
+        )
 
     @field_validator("title")
     @classmethod
@@ -578,6 +582,27 @@ def without_repeats(abstract: str, text: str) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     kept = [x for x in sentences if not repeats(abstract, x)]
     return " ".join(kept)
+
+
+ECHO_OVERLAP = 0.9  # share of the shorter sentence's words that makes it a repeat
+ECHO_WORDS = 6  # shorter sentences ("Results vary.") may honestly recur
+NEGATIONS = {"not", "no", "never", "without", "nor", "neither", "none", "t"}  # "t" of "didn't"
+
+
+def without_echoes(text: str) -> str:
+    """`text` less each sentence that says again, in nearly the same words, what an earlier
+    sentence of it said: small models loop, writing one sentence or two over and over."""
+    kept: list[tuple[str, set[str]]] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        words = set(re.findall(r"[a-z0-9]+", sentence.lower()))
+        if len(words) >= ECHO_WORDS and any(
+            len(words & seen) >= ECHO_OVERLAP * min(len(words), len(seen))
+            and not (words ^ seen) & NEGATIONS  # "did not improve" is no echo of "did improve"
+            for _, seen in kept
+        ):
+            continue
+        kept.append((sentence, words))
+    return " ".join(sentence for sentence, _ in kept)
 
 
 def repeats(source: str, text: str) -> bool:

@@ -41,6 +41,7 @@ from synth.agents.schemas import (
     PaperText,
     Passage,
     Plan,
+    QuestionAnswer,
     QuestionStance,
     Report,
     Review,
@@ -54,7 +55,7 @@ from synth.agents.schemas import (
 from synth.errors import BudgetReached, CheckFailed, Unreachable
 from synth.report import render
 from synth.report.agreement import finding_strength
-from synth.report.build import LINT_ROUNDS, RunFacts, build_report, writer_fixes
+from synth.report.build import LINT_ROUNDS, RunFacts, build_report, cite_text, writer_fixes
 from synth.report.partial import partial_report
 from synth.sources.http import SourceError
 from synth.sources.literature import NETWORK_SOURCES, SOURCE_NAMES, Literature, needs_metadata
@@ -325,8 +326,46 @@ class Session:
                     for name, sentence, against in inverted
                 ),
             ]
+        if report.answer is not None:
+            facts.draft, notes = await self._one_sided(facts.draft, report.answer)
+            facts.unwritten = [*facts.unwritten, *notes]
         # Built once more, so that its counts include the calls of the last checks.
         return self._rebuilt(facts)
+
+    async def _one_sided(
+        self, draft: writer.Draft, answer: QuestionAnswer
+    ) -> tuple[writer.Draft, list[str]]:
+        """The draft less what it says of the papers' answers to a yes/no question that the
+        counted answers deny, and the notes saying so: a sentence that says the papers agree
+        while they divide is cut; a title that answers the question one way while a cited
+        paper answers it the other gives way to the question itself."""
+        notes = []
+        names = ("abstract", "introduction", "discussion")
+        sections = {name: getattr(draft, name) for name in names}
+        agreeing = checks.agreement_sentences(sections, answer)
+        if agreeing:
+            draft = writer.without_sentences(
+                draft, [(n, x) for n in names for x in agreeing if x in sections[n]]
+            )
+            yes, no = sorted(answer.yes + answer.mixed), sorted(answer.no + answer.mixed)
+            sides = f"yes {cite_text(yes)}, no {cite_text(no)}"
+            notes += [
+                f'"{x}" was cut because it says the papers agree, and they answer the question '
+                f"both ways ({sides})"
+                for x in agreeing
+            ]
+        side = await checks.title_answer(
+            self.models["verifier"], title=draft.title, question=self.question
+        )
+        otherwise = checks.answered_otherwise(side, answer)
+        if otherwise and draft.title.strip() != self.question.strip():
+            notes.append(
+                f'the title "{draft.title}" gave way to the question, because it answers '
+                f"{side} and {cite_text(otherwise)} answer{'s' if len(otherwise) == 1 else ''} "
+                "otherwise"
+            )
+            draft = draft.model_copy(update={"title": self.question})
+        return draft, notes
 
     def _rebuilt(self, facts: RunFacts) -> Report:
         """The report again, with the calls and warnings the writer's work added."""

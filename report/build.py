@@ -410,10 +410,9 @@ def limitations_text(facts: RunFacts, unpriced: list[str] | None = None) -> str:
         parts.append("Warnings: " + "; ".join(facts.warnings) + ".")
     if facts.unwritten:
         parts.append(
-            "Statements of the writer's that the judge did not let stand, because claims they "
-            "rested on say the opposite or none of them states it: "
-            + "; ".join(facts.unwritten)
-            + "."
+            "Statements of the writer's that code did not let stand, because the claims they "
+            "rested on say the opposite or none of them states it, or the papers' counted "
+            "answers deny them: " + "; ".join(facts.unwritten) + "."
         )
     if unpriced:
         parts.append(

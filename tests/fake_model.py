@@ -70,6 +70,7 @@ class FakeModel:
         self.harsh_reviews = False  # True: revisions never satisfy the reviewers (see _review)
         self.unquoted_reviews = False  # True: justifications quote words not in the draft
         self.idle_revisions = False  # True: a revision gives back the draft unchanged
+        self.one_sided = False  # True: title and discussion say every paper answers yes
         self.logprobs = "give"  # or "refuse": a 400 for requests that ask for log-probabilities
         self.embedded = 0  # texts sent to /v1/embeddings
         self._lock = threading.Lock()
@@ -266,7 +267,7 @@ def answer(agent: str, body: dict[str, Any], fake: FakeModel | None = None) -> d
         if fake is None:
             return _write(body)
         modes = (fake.vague_abstract, fake.invert_findings)
-        return _write(body, *modes, fake.invert_abstract, fake.idle_revisions)
+        return _write(body, *modes, fake.invert_abstract, fake.idle_revisions, fake.one_sided)
     if agent == "reviewer":
         if fake is None:
             return _review(body)
@@ -342,6 +343,7 @@ def _write(
     invert: str = "",
     invert_abstract: bool = False,
     idle: bool = False,
+    one_sided: bool = False,
 ) -> dict[str, Any]:
     """`vague_abstract`: "first" leaves the first draft's abstract without the answer (a
     revision gives it), "always" never gives it. `invert`: "first" states a finding as the
@@ -388,6 +390,10 @@ def _write(
         "discussion": "The papers mostly agree; the disagreement concerns small batch sizes.",
         "limitations": "The evidence comes from short training runs on small models.",
     }
+    if one_sided:  # "Does X improve Y?" answered yes for every paper
+        asked = re.search(r"^Research question: (\w+) (.*?)\?", _user(body), re.M)
+        frame["title"] = f"Yes, {asked.group(2)}"
+        frame["discussion"] = f"All the studies agree that {asked.group(2)}."
     if revising:  # a revision restates every finding
         n = properties["findings"]["minItems"]
         frame["title"] = frame["title"] if idle else "Revised: " + frame["title"]

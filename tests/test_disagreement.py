@@ -89,7 +89,7 @@ def test_an_inverted_finding_is_refused_asked_again_and_listed(capsys, fake, iso
         for cid in finding.claim_ids:
             assert negated(finding.statement) == negated(claims[cid].text)
     assert report.unwritten and all("was refused because" in line for line in report.unwritten)
-    assert "the judge did not let stand" in report.sections["limitations"]
+    assert "code did not let stand" in report.sections["limitations"]
     again = [e for e in transcript(run) if e["agent"] == "writer" and "-again" in e["item"]]
     assert again and all("was refused" in e["messages"][-1]["content"] for e in again)
     # The checks are model calls like any other: the replay gives the same report.
@@ -161,3 +161,19 @@ def test_a_writer_that_never_answers_validly_leaves_findings_in_the_claims_words
     assert "No finding could be written" in markdown
     assert "stated in the words of claim" in markdown
     assert (run / "claims.csv").is_file() and (run / "references.bib").is_file()
+
+
+def test_a_title_and_a_sentence_that_deny_the_divided_answer_do_not_stand(capsys, fake, isolated):
+    fake.one_sided = True
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    assert report.answer is not None and report.answer.divided
+    # The title answered yes while two papers answer no: the question stands in its place.
+    assert report.title == GOLD["question"]
+    assert "All the studies agree" not in report.sections["discussion"]
+    notes = " ".join(report.unwritten)
+    assert "gave way to the question, because it answers yes" in notes
+    assert "was cut because it says the papers agree" in notes
+    code, _, err = run_cli(capsys, "replay", str(run))
+    assert code == 0, err

@@ -7,11 +7,11 @@ import math
 
 import pytest
 
-from synth.agents import judge
+from synth.agents import checks, judge
 from synth.agents.calibration import expected_calibration_error
 from synth.agents.logprobs import read_choice
 from synth.agents.reviewer import located
-from synth.agents.schemas import Claim, Label, QuestionStance, Verdict
+from synth.agents.schemas import Claim, Label, QuestionAnswer, QuestionStance, Verdict
 from synth.report.agreement import dissenting_papers, finding_answer, paper_answers, strength
 
 
@@ -149,3 +149,27 @@ def test_a_quote_is_located_in_the_draft_whatever_its_spacing_and_case():
 def test_expected_calibration_error_is_the_weighted_gap():
     assert expected_calibration_error([(0.8, True)] * 8 + [(0.8, False)] * 2) == pytest.approx(0.0)
     assert expected_calibration_error([(0.9, False), (0.1, True)]) == pytest.approx(0.9)
+
+
+def test_a_sentence_saying_the_papers_agree_is_found_only_while_they_divide():
+    sections = {
+        "abstract": "The studies consistently show that warmup helps. There is no consensus "
+        "on its length.",
+        "discussion": "The papers disagree on small batches. Most papers agree on post-norm "
+        "models. All the studies agree that warmup helps.",
+    }
+    divided = QuestionAnswer(yes=[1, 2], no=[3])
+    assert checks.agreement_sentences(sections, divided) == [
+        "The studies consistently show that warmup helps.",
+        "All the studies agree that warmup helps.",
+    ]
+    assert checks.agreement_sentences(sections, QuestionAnswer(yes=[1, 2], depends=[3])) == []
+    assert checks.agreement_sentences(sections, QuestionAnswer(yes=[1], mixed=[2]))
+
+
+def test_the_papers_answering_other_than_a_side_include_the_mixed_ones():
+    answer = QuestionAnswer(yes=[2, 1], no=[4], mixed=[3], depends=[5])
+    assert checks.answered_otherwise("yes", answer) == [3, 4]
+    assert checks.answered_otherwise("no", answer) == [1, 2, 3]
+    assert checks.answered_otherwise("depends", answer) == []
+    assert checks.answered_otherwise(None, answer) == []

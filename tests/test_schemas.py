@@ -123,6 +123,18 @@ def test_frame_and_revision_rules():
     with pytest.raises(ValidationError, match="repeats the abstract"):
         FrameDraft.model_validate({**frame, "introduction": frame["abstract"]})
     revision = revision_schema(2)
+    looping = (
+        "The evidence in this synthesis is limited to a small number of studies of warmup. "
+        "Warmup did improve stability for small models. "
+        "The evidence is limited to a small number of studies of warmup. "
+        "Warmup did not improve stability for small models. "
+        "Warmup did improve stability for small models."
+    )
+    assert FrameDraft.model_validate({**frame, "limitations": looping}).limitations == (
+        "The evidence in this synthesis is limited to a small number of studies of warmup. "
+        "Warmup did improve stability for small models. "
+        "Warmup did not improve stability for small models."
+    )
     revision.model_validate(
         {**frame, "findings": ["Warmup helps post-norm models.", "Pre-norm models need no warmup."]}
     )
