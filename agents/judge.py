@@ -171,18 +171,61 @@ def as_hypothesis(question: str) -> str:
     return f'The answer to the question "{question.strip()}" is yes.'
 
 
-async def stance(model: Model, *, item: str, question: str, claim: str) -> Judged | None:
-    """How `claim` answers a yes/no `question`: yes (it supports a yes), no (it contradicts
-    one) or depends (neither), by the same judge as every other check, with the same head;
-    None without log-probabilities."""
-    judged = await entailment(model, item=item, premise=claim, hypothesis=as_hypothesis(question))
-    if judged is None:
+def as_statement(question: str) -> str | None:
+    """A do-question as the statement it asks about ("Does X improve Y?" reads "X improve
+    Y.", grammar aside); None for other questions, whose subject code cannot find."""
+    words = question.strip().rstrip("?").split()
+    if len(words) < 3 or words[0].lower() not in ("does", "do", "did"):
         return None
-    answers = {"supports": "yes", "contradicts": "no", "unrelated": "depends"}
+    rest = " ".join(words[1:])
+    return f"{rest[0].upper()}{rest[1:]}."
+
+
+ANSWERS = {"supports": "yes", "contradicts": "no", "unrelated": "depends"}
+
+
+def as_answers(judged: Judged) -> Judged:
     return Judged(
-        probabilities={answers[k]: v for k, v in judged.probabilities.items()},
+        probabilities={ANSWERS[k]: v for k, v in judged.probabilities.items()},
         source=judged.source,
     )
+
+
+def agreed(first: Judged, second: Judged | None) -> Judged:
+    """One answer from two readings of a claim's stance: yes or no only where both readings
+    give it, with the lower of their two probabilities for it; where they differ, depends
+    at 0.5 (the readings disagree; nothing more is known). A small judge reads the side of
+    a claim wrongly often enough that one reading alone put a third of the labelled yes/no
+    sentences on the wrong side (bench/RESULTS.md, "Stance on a yes/no question")."""
+    if second is None:
+        return first
+    side = first.best
+    if side != "depends" and second.best == side:
+        low = min(first.probabilities[side], second.probabilities[side])
+        others = (1.0 - low) / 2
+    else:
+        side, low, others = "depends", 0.5, 0.25
+    return Judged(
+        probabilities={a: low if a == side else others for a in ("yes", "no", "depends")},
+        source=first.source,
+    )
+
+
+async def stance(model: Model, *, item: str, question: str, claim: str) -> Judged | None:
+    """How `claim` answers a yes/no `question`: yes, no or depends, by the same judge as
+    every other check, with the same head; None without log-probabilities. Two readings:
+    does the claim support "the answer is yes", and (for a do-question) does it support the
+    statement the question asks about; a side is taken only where both give it. The second
+    reading is asked only when the first takes a side, right after it, so that the server
+    can reuse the claim's part of the prompt."""
+    first = await entailment(model, item=item, premise=claim, hypothesis=as_hypothesis(question))
+    if first is None:
+        return None
+    said = as_statement(question)
+    if as_answers(first).best == "depends" or said is None:
+        return as_answers(first)
+    second = await entailment(model, item=f"{item}-says", premise=claim, hypothesis=said)
+    return agreed(as_answers(first), as_answers(second) if second is not None else None)
 
 
 YES_NO_OPENINGS = (

@@ -173,3 +173,19 @@ def test_the_papers_answering_other_than_a_side_include_the_mixed_ones():
     assert checks.answered_otherwise("no", answer) == [1, 2, 3]
     assert checks.answered_otherwise("depends", answer) == []
     assert checks.answered_otherwise(None, answer) == []
+
+
+def test_a_side_is_taken_only_where_both_readings_of_the_stance_give_it():
+    def reading(yes: float, no: float) -> judge.Judged:
+        return judge.Judged(
+            probabilities={"yes": yes, "no": no, "depends": round(1 - yes - no, 4)},
+            source="head",
+        )
+
+    both = judge.agreed(reading(0.7, 0.2), reading(0.5, 0.1))
+    assert both.best == "yes" and both.confidence == 0.5
+    assert judge.agreed(reading(0.7, 0.2), reading(0.2, 0.6)).best == "depends"
+    assert judge.agreed(reading(0.1, 0.2), reading(0.8, 0.1)).best == "depends"
+    assert judge.agreed(reading(0.1, 0.6), None).best == "no"
+    assert judge.as_statement("Does dropout improve accuracy?") == "Dropout improve accuracy."
+    assert judge.as_statement("Is pre-norm better than post-norm?") is None
