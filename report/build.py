@@ -40,6 +40,7 @@ from synth.report.agreement import (
     cell,
     dissent_beyond,
     finding_answer,
+    joined,
     paper_answers,
     paper_of,
     sides,
@@ -240,9 +241,11 @@ def build_report(facts: RunFacts) -> Report:
         wall_s=round(facts.wall_s, 1),
     )
     sections = {
-        "abstract": with_strength(facts.draft.abstract, [f.strength for f in findings]),
+        "abstract": with_answers(
+            with_strength(facts.draft.abstract, [f.strength for f in findings]), answer
+        ),
         "introduction": facts.draft.introduction,
-        "discussion": facts.draft.discussion,
+        "discussion": facts.draft.discussion or NO_DISCUSSION,
         "method": method_text(facts, stats),
         "limitations": limitations_text(facts, unpriced),
         "confidence": (
@@ -450,6 +453,37 @@ def with_strength(abstract: str, strengths: list[str]) -> str:
     if not abstract.strip() or not summary or STRENGTH_WORDS.search(abstract):
         return abstract
     return f"{abstract.rstrip()} The evidence is {summary}."
+
+
+NO_DISCUSSION = (
+    "The writer gave no discussion that passed its checks; the limitations say what is "
+    "missing and why."
+)
+
+
+DIVIDED_WORDS = re.compile(
+    r"\b(disagree|divide|both ways|conflict|contest|disput|mixed|inconsistent|contradict)",
+    re.IGNORECASE,
+)
+
+
+def with_answers(abstract: str, answer: QuestionAnswer | None) -> str:
+    """The abstract, and a sentence by code on how the cited papers answer a yes/no question
+    when they answer it both ways and the abstract does not say they disagree: an abstract
+    that gives one side of a divided answer misleads a reader who stops there."""
+    if not abstract.strip() or answer is None or not answer.divided:
+        return abstract
+    if DIVIDED_WORDS.search(abstract):
+        return abstract
+    counted = (("yes", answer.yes), ("no", answer.no), ("both ways", answer.mixed))
+    parts = [
+        f"{len(refs)} answer{'s' if len(refs) == 1 else ''} {side}"
+        for side, refs in counted
+        if refs
+    ]
+    return (
+        f"{abstract.rstrip()} The papers divide on the question: of those cited, {joined(parts)}."
+    )
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from synth.agents import checks, judge
 from synth.agents.calibration import expected_calibration_error
 from synth.agents.logprobs import read_choice
 from synth.agents.reviewer import located
-from synth.agents.schemas import Claim, Label, QuestionAnswer, QuestionStance, Verdict
+from synth.agents.schemas import Claim, Label, QuestionAnswer, QuestionStance, Verdict, restates
 from synth.report.agreement import dissenting_papers, finding_answer, paper_answers, strength
+from synth.report.build import with_answers
 
 
 def first_token(*alternatives: tuple[str, float]) -> list[dict]:
@@ -189,3 +190,34 @@ def test_a_side_is_taken_only_where_both_readings_of_the_stance_give_it():
     assert judge.agreed(reading(0.1, 0.6), None).best == "no"
     assert judge.as_statement("Does dropout improve accuracy?") == "Dropout improve accuracy."
     assert judge.as_statement("Is pre-norm better than post-norm?") is None
+
+
+def test_an_abstract_silent_on_a_divided_answer_gets_the_count_by_code():
+    one_sided = "The question is whether warmup helps. Warmup stabilises training."
+    divided = QuestionAnswer(yes=[1, 2], no=[3], depends=[4])
+    assert with_answers(one_sided, divided).endswith(
+        "The papers divide on the question: of those cited, 2 answer yes and 1 answers no."
+    )
+    told = "Warmup helps post-norm models, but the papers disagree on pre-norm ones."
+    assert with_answers(told, divided) == told
+    assert with_answers(one_sided, QuestionAnswer(yes=[1, 2], depends=[3])) == one_sided
+    assert with_answers(one_sided, None) == one_sided
+
+
+def test_a_sentence_that_restates_its_claim_is_supported_without_the_judge():
+    claim = (
+        "For post-norm transformers with 2 to 4 layers and up to 8 million parameters, "
+        "learning-rate warmup did not improve training stability: all 36 runs without warmup "
+        "converged at the default learning rate of 0.0005."
+    )
+    # The embedded judge called this near-copy the opposite of its claim in a quick start.
+    assert restates(
+        claim,
+        "However, for post-norm transformers with 2 to 4 layers and up to 8 million "
+        "parameters, warmup did not improve training stability.",
+    )
+    setting = "For post-norm transformers with 2 to 4 layers and up to 8 million parameters, "
+    assert not restates(claim, setting + "warmup did improve training stability.")
+    assert not restates(claim, setting + "warmup did not fail to improve training stability.")
+    assert not restates(claim, "Warmup did not improve stability in models of 2 billion weights.")
+    assert not restates(claim, "Warmup did not help.")  # too short to tell
