@@ -2,8 +2,9 @@
 Scientific Claims"; train split; claims CC BY 4.0, abstracts ODC-By 1.0).
 
 The abstracts are indexed in a Chroma library with synth's embedder (cached between runs).
-For every claim: recall@k of its gold abstracts among the k nearest passages (k = 1, 3, 8),
-then synth's verifier judges the claim against the retrieved passages. Its labels are scored
+For every claim: recall@k of its gold abstracts among the k best passages (k = 1, 3, 8) as a
+run retrieves them (the dense ranking fused with BM25's) and by the dense ranking alone, then
+synth's verifier judges the claim against the retrieved passages. Its labels are scored
 against SciFact's (SUPPORT → SUPPORTED, CONTRADICT → CONTRADICTED, no evidence → INSUFFICIENT):
 accuracy, macro-F1, the confusion matrix, and a calibration table of confidence against
 accuracy.
@@ -12,10 +13,15 @@ The full mode indexes the whole corpus and ranks every claim. Verifying all 809 
 the local model hours on two cores, so `--claims N` verifies N of them, drawn with a fixed seed;
 the claims a calibration in use was fitted on are never scored. Answers are kept in a response
 cache, so a run that stops early (or a later run with a larger N) picks up where it was.
+`--fit-verdicts` fits the judge head's verdict calibration (per label, judged probability to
+the chance the verdict is right) on the verified claims and reports it cross-fitted: each
+claim's confidence comes from the curves fitted on the other half. Later runs never score the
+claims it was fitted on.
 
     python bench/scifact.py --quick --fake          # CI: the harness, with the fake model
     python bench/scifact.py --quick                 # the embedded local model
     python bench/scifact.py --claims 300            # full corpus, 300 claims verified
+    python bench/scifact.py --claims 300 --fit-verdicts --ship   # and calibrate verdicts
     python bench/scifact.py --base-url URL --model NAME [--data DIR]
 """
 
@@ -40,7 +46,7 @@ from results import SCIFACT, fake_model, machine, options, publish
 from synth.agents import calibration, judge, local_model, verifier
 from synth.agents.calibration import Calibration, brier, expected_calibration_error
 from synth.agents.llm import Endpoint, Model
-from synth.agents.schemas import Claim, Label, Paper, PaperText, Section
+from synth.agents.schemas import Claim, Evidence, Label, Paper, PaperText, Section
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.chunking import chunk_paper
@@ -52,6 +58,8 @@ LABELS = [Label.SUPPORTED, Label.CONTRADICTED, Label.INSUFFICIENT]
 GOLD = {"SUPPORT": Label.SUPPORTED, "CONTRADICT": Label.CONTRADICTED}
 KS = (1, 3, 8)
 BINS = [(0.0, 0.5), (0.5, 0.65), (0.65, 0.8), (0.8, 1.01)]
+FOLDS = 2  # verdict calibration: fitted on one half of the claims, measured on the other
+FOLD_SEED = 17
 
 
 def load(data: Path) -> tuple[list[dict], dict[int, dict]]:
@@ -144,11 +152,12 @@ async def judge_all(
 
     async def one(item: dict) -> dict:
         hits = library.search(item["claim"], paper_ids=papers, k=max(KS))
-        ranked = list(dict.fromkeys(int(h.paper_id.split(":")[1]) for h in hits))
+        dense = library.search(item["claim"], paper_ids=papers, k=max(KS), hybrid=False)
         row = {
             "id": item["id"],
             "gold_docs": sorted(int(d) for d in item["evidence"]),
-            "ranked": ranked,
+            "ranked": papers_of(hits),
+            "ranked_dense": papers_of(dense),
             "gold": gold_label(item).value,
             "label": None,
         }
@@ -171,9 +180,15 @@ async def judge_all(
             "label": verdict.label.value,
             "confidence": verdict.confidence,
             "score": verdict.rule_score,
+            "judged": verdict.judged,
         }
 
     return await asyncio.gather(*(one(c) for c in claims))
+
+
+def papers_of(hits: list[Evidence]) -> list[int]:
+    """The SciFact abstracts of ranked passages, each once, in rank order."""
+    return list(dict.fromkeys(int(h.paper_id.split(":")[1]) for h in hits))
 
 
 class Progress:
@@ -198,11 +213,14 @@ def scores(rows: list[dict]) -> dict:
     with_gold = [r for r in rows if r["gold_docs"]]
     ranked = len(rows)
     rows = [r for r in rows if r["label"] is not None]
-    recall = {
-        k: sum(bool(set(r["ranked"][:k]) & set(r["gold_docs"])) for r in with_gold)
-        / max(1, len(with_gold))
-        for k in KS
-    }
+
+    def recall(key: str) -> dict[int, float]:
+        return {
+            k: sum(bool(set(r[key][:k]) & set(r["gold_docs"])) for r in with_gold)
+            / max(1, len(with_gold))
+            for k in KS
+        }
+
     confusion = Counter((r["gold"], r["label"]) for r in rows)
     f1s = []
     for label in (x.value for x in LABELS):
@@ -225,7 +243,8 @@ def scores(rows: list[dict]) -> dict:
         "ranked": ranked,
         "claims": len(rows),
         "with_gold_abstracts": len(with_gold),
-        "recall": recall,
+        "recall": recall("ranked"),
+        "recall_dense": recall("ranked_dense"),
         "accuracy": sum(r["gold"] == r["label"] for r in rows) / max(1, len(rows)),
         "macro_f1": sum(f1s) / len(f1s),
         "contradiction_recall": confusion[(contradicted, contradicted)] / max(1, actual_c),
@@ -237,6 +256,61 @@ def scores(rows: list[dict]) -> dict:
         "calibration": calibration,
         "brier": brier([(r["confidence"], r["gold"] == r["label"]) for r in rows]),
     }
+
+
+def verdict_curves(rows: list[dict]) -> dict[str, list[tuple[float, float]]]:
+    """Per predicted label, the isotonic curve from the judged confidence to rightness."""
+    return {
+        label: calibration.fit_curve(
+            [(r["judged"], r["gold"] == r["label"]) for r in rows if r["label"] == label]
+        )
+        for label in sorted({r["label"] for r in rows})
+    }
+
+
+def cross_fitted(rows: list[dict], folds: int = FOLDS) -> list[dict]:
+    """The verified rows with each confidence taken from verdict curves fitted on the other
+    folds (claims dealt to folds in a fixed random order), so that no claim's confidence was
+    fitted on its own outcome."""
+    order = sorted(rows, key=lambda r: r["id"])
+    random.Random(FOLD_SEED).shuffle(order)
+    fold_of = {r["id"]: i % folds for i, r in enumerate(order)}
+    curves = [verdict_curves([r for r in rows if fold_of[r["id"]] != f]) for f in range(folds)]
+    return [
+        r
+        | {
+            "confidence": judge.verdict_confidence(
+                curves[fold_of[r["id"]]], r["label"], r["judged"]
+            )
+        }
+        for r in rows
+    ]
+
+
+def fit_verdicts(
+    rows: list[dict], head: judge.Head, quick_ids: set[int]
+) -> tuple[dict, judge.Head]:
+    """Scores with cross-fitted verdict confidences, and the head with verdict curves fitted
+    on all the verified claims (none of the quick sample's, so it stays held out)."""
+    usable = [
+        r
+        for r in rows
+        if r["label"] is not None and r["judged"] is not None and r["id"] not in quick_ids
+    ]
+    raw = scores([r | {"confidence": r["judged"]} for r in usable])
+    fitted = scores(cross_fitted(usable))
+    note = (
+        f"cross-fitted in {FOLDS} folds: ECE {raw['ece']:.3f} before, {fitted['ece']:.3f} "
+        f"after; Brier {raw['brier']:.3f} before, {fitted['brier']:.3f} after"
+    )
+    head = head.model_copy(
+        update={
+            "verdicts": verdict_curves(usable),
+            "verdict_claim_ids": sorted(r["id"] for r in usable),
+            "verdict_fit": note,
+        }
+    )
+    return fitted | {"raw_ece": raw["ece"], "raw_brier": raw["brier"]}, head
 
 
 def section(
@@ -263,13 +337,22 @@ def section(
     added, seconds = ingest
     if added:
         lines.append(f"| passages embedded per second | {added / seconds:.1f} |")
-    lines += [f"| recall@{k} of a gold abstract | {v:.2f} |" for k, v in s["recall"].items()]
+    lines += [
+        f"| recall@{k} of a gold abstract, hybrid (dense alone) | {v:.2f} "
+        f"({s['recall_dense'][k]:.2f}) |"
+        for k, v in s["recall"].items()
+    ]
     lines += [
         f"| label accuracy | {s['accuracy']:.2f} |",
         f"| macro-F1 (S, C, I) | {s['macro_f1']:.2f} |",
         f"| contradiction recall | {s['contradiction_recall']:.2f} "
         f"({s['contradictions'][0]} of {s['contradictions'][1]}) |",
         f"| expected calibration error (10 bins) | {s['ece']:.3f} |",
+        *(
+            [f"| expected calibration error before the verdict calibration | {s['raw_ece']:.3f} |"]
+            if "raw_ece" in s
+            else []
+        ),
         f"| Brier score of confidence (lower is better) | {s['brier']:.3f} |",
         "",
         "Confusion (rows: SciFact's label, columns: synth's):",
@@ -364,7 +447,12 @@ async def run(args: argparse.Namespace) -> str:
                 in_use = calibration.find(calibration.identity(endpoint.model, endpoint.revision))
             same_data = data_name(args.data)
             fitted_on = in_use.claims if in_use and in_use.dataset == same_data else 0
-            head_ids = set(head.claim_ids) if head and head.dataset == same_data else set()
+            head_ids = set()
+            if head is not None and head.dataset == same_data:
+                # Claims a fit used are never scored; a refit of the verdict curves may
+                # draw on the claims of the last one.
+                head_ids = set(head.claim_ids)
+                head_ids |= set() if args.fit_verdicts else set(head.verdict_claim_ids)
             verify, verified = None, ""
             if not args.quick:
                 scored = scored_claims(chosen, fitted_on, args.claims, head_ids)
@@ -379,9 +467,21 @@ async def run(args: argparse.Namespace) -> str:
             name = model_name(args, model)
     if head is not None:
         name += f", judged by a head fitted on {head.pairs} pairs of other claims"
+        if head.verdicts and not args.fit_verdicts:
+            name += f", verdicts calibrated on {len(head.verdict_claim_ids)} other claims"
     if in_use is not None:
         name += f", calibrated on {in_use.claims} other claims"
-    return section(scores(rows), name, mode, passages, ingest, data_name(args.data), verified)
+    measured = scores(rows)
+    if args.fit_verdicts:
+        if head is None or args.quick:
+            raise SystemExit("--fit-verdicts needs the full mode and a model with a judge head")
+        quick_ids = {c["id"] for c in quick_claims(claims)}
+        measured, head = fit_verdicts(rows, head, quick_ids)
+        name += f", verdicts calibrated by {FOLDS}-fold cross-fitting on the same claims"
+        mode += ", verdict calibration fitted"
+        if args.write:
+            judge.save_head(head, judge.SHIPPED if args.ship else paths.data_dir() / "judges")
+    return section(measured, name, mode, passages, ingest, data_name(args.data), verified)
 
 
 def parser_for(doc: str, quick: str, write_help: str) -> argparse.ArgumentParser:
@@ -413,6 +513,16 @@ def main() -> int:
     )
     parser.add_argument(
         "--claims", type=int, help="full mode: verify this many claims (default: all)"
+    )
+    parser.add_argument(
+        "--fit-verdicts",
+        dest="fit_verdicts",
+        action="store_true",
+        help="full mode: fit the judge head's verdict calibration on the verified claims "
+        "(figures cross-fitted) and save it with the head in the user data folder",
+    )
+    parser.add_argument(
+        "--ship", action="store_true", help="with --fit-verdicts: save among synth's own heads"
     )
     return main_with(parser, run)
 

@@ -15,11 +15,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from synth.agents.schemas import Evidence, Passage
 from synth.errors import BadInput
 from synth.store.embeddings import Embedder
+from synth.store.lexical import Bm25, fused
+
+POOL = 20  # candidates each ranking offers the fusion
 
 
 def collection_name(embedder_name: str) -> str:
@@ -36,6 +40,7 @@ class Library:
         self.location = str(location)
         self._lock: FileLock | None = None
         self._query_vectors: dict[str, list[float]] = {}
+        self._lexical: dict[tuple[str, ...] | None, Bm25] = {}
         settings = Settings(anonymized_telemetry=False)
         if self.location.startswith(("http://", "https://")):
             from urllib.parse import urlsplit
@@ -149,6 +154,8 @@ class Library:
         its abstract once and from its full text later); return how many were embedded."""
         todo = self.stale(passages)
         new = [p for p in passages if p.id in todo]
+        if new:
+            self._lexical.clear()
         for i in range(0, len(new), batch_size):
             batch = new[i : i + batch_size]
             vectors = self.embedder.embed([p.text for p in batch])
@@ -197,27 +204,25 @@ class Library:
         paper_ids: list[str] | None,
         k: int,
         exclude: Iterable[str] = (),
+        hybrid: bool = True,
     ) -> list[Evidence]:
-        """The k passages nearest to `text`, among `paper_ids` (None: the whole library)."""
+        """The k passages that best match `text` among `paper_ids` (None: the whole library):
+        the dense ranking fused with BM25's when `hybrid`, the dense one alone otherwise.
+        Each passage's score is its embedding similarity to `text`."""
         excluded = set(exclude)
-        where: dict[str, Any] | None = None
-        if paper_ids is not None:
-            if not paper_ids:
-                return []
-            where = (
-                {"paper_id": paper_ids[0]}
-                if len(paper_ids) == 1
-                else {"paper_id": {"$in": sorted(paper_ids)}}
-            )
+        where = self._where(paper_ids)
+        if where == {}:
+            return []
         vector = self._query_vector(text)
+        pool = max(k, POOL) + len(excluded)
         with self._same_dimension():
             result = self._collection.query(
                 query_embeddings=[vector],
-                n_results=k + len(excluded),
+                n_results=pool,
                 where=where,
                 include=["documents", "metadatas", "distances"],
             )
-        hits: list[Evidence] = []
+        found: dict[str, Evidence] = {}
         for pid, doc, meta, dist in zip(
             result["ids"][0],
             result["documents"][0],
@@ -225,16 +230,58 @@ class Library:
             result["distances"][0],
             strict=True,
         ):
-            if pid in excluded:
-                continue
-            hits.append(
-                Evidence(
+            if pid not in excluded:
+                found[pid] = Evidence(
                     passage_id=pid,
                     paper_id=str(meta["paper_id"]),
                     text=doc,
                     score=round(1.0 - float(dist), 4),
                 )
+        # Ties in similarity are ordered by id so every run sees the same evidence order.
+        dense = sorted(found, key=lambda i: (-found[i].score, i))
+        if not hybrid:
+            return [found[i] for i in dense[:k]]
+        lexical = [
+            i for i, _ in self._lexical_index(paper_ids).top(text, pool) if i not in excluded
+        ]
+        chosen = fused([dense, lexical], k)
+        found.update(self._evidence([i for i in chosen if i not in found], vector))
+        return [found[i] for i in chosen]
+
+    @staticmethod
+    def _where(paper_ids: list[str] | None) -> dict[str, Any] | None:
+        """Chroma's filter for passages of `paper_ids`: None for all, {} for none."""
+        if paper_ids is None:
+            return None
+        if not paper_ids:
+            return {}
+        if len(paper_ids) == 1:
+            return {"paper_id": paper_ids[0]}
+        return {"paper_id": {"$in": sorted(paper_ids)}}
+
+    def _lexical_index(self, paper_ids: list[str] | None) -> Bm25:
+        """BM25 over the passages of `paper_ids`, built once per set of papers (a run asks
+        every claim among the same papers) and again after passages are added."""
+        key = None if paper_ids is None else tuple(sorted(paper_ids))
+        if key not in self._lexical:
+            got = self._collection.get(where=self._where(paper_ids), include=["documents"])
+            self._lexical[key] = Bm25(dict(zip(got["ids"], got["documents"], strict=True)))
+        return self._lexical[key]
+
+    def _evidence(self, ids: list[str], vector: list[float]) -> dict[str, Evidence]:
+        """Passages found by their words alone, with their embedding similarity to the
+        query computed from the stored vectors (cosine, as the collection measures it)."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        query = np.asarray(vector, dtype=np.float64)
+        out = {}
+        for pid, doc, meta, stored in zip(
+            got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+        ):
+            row = np.asarray(stored, dtype=np.float64)
+            cosine = float(row @ query / max(np.linalg.norm(row) * np.linalg.norm(query), 1e-12))
+            out[pid] = Evidence(
+                passage_id=pid, paper_id=str(meta["paper_id"]), text=doc, score=round(cosine, 4)
             )
-        # Ties in distance are ordered by id so every run sees the same evidence order.
-        hits.sort(key=lambda e: (-e.score, e.passage_id))
-        return hits[:k]
+        return out

@@ -39,11 +39,14 @@ def test_without_a_calibration_every_claim_is_scored() -> None:
     assert {c["id"] for c in scifact.scored_claims(claims(50), 0, None, {3, 7})}.isdisjoint({3, 7})
 
 
-def row(gold: str, label: str | None, ranked: list[int], gold_docs: list[int]) -> dict:
+def row(
+    gold: str, label: str | None, ranked: list[int], gold_docs: list[int], dense: list[int] = ()
+) -> dict:
     return {
         "gold": gold,
         "label": label,
         "ranked": ranked,
+        "ranked_dense": list(dense),
         "gold_docs": gold_docs,
         "confidence": 0.7,
         "score": 0.7,
@@ -52,7 +55,7 @@ def row(gold: str, label: str | None, ranked: list[int], gold_docs: list[int]) -
 
 def test_recall_counts_every_ranked_claim_and_labels_only_the_verified() -> None:
     rows = [
-        row("SUPPORTED", "SUPPORTED", [1, 2], [1]),
+        row("SUPPORTED", "SUPPORTED", [1, 2], [1], dense=[2, 1]),
         row("CONTRADICTED", "SUPPORTED", [5, 3], [3]),
         row("SUPPORTED", None, [9, 8, 7], [4]),  # ranked only
         row("INSUFFICIENT", None, [2], []),  # ranked only, no gold abstract
@@ -64,6 +67,7 @@ def test_recall_counts_every_ranked_claim_and_labels_only_the_verified() -> None
         3: pytest.approx(2 / 3),
         8: pytest.approx(2 / 3),
     }
+    assert s["recall_dense"] == {1: 0.0, 3: pytest.approx(1 / 3), 8: pytest.approx(1 / 3)}
     assert s["accuracy"] == 0.5
     assert s["confusion"][("CONTRADICTED", "SUPPORTED")] == 1
     # F1: SUPPORTED 2/3, CONTRADICTED 0, INSUFFICIENT 0.
@@ -77,3 +81,39 @@ def test_the_results_say_how_the_verified_claims_were_chosen() -> None:
     )
     assert scifact.verified_text(809, 120, None) == ", all but the 120 that a fit used"
     assert scifact.verified_text(809, 0, 900) == ", all"
+
+
+def test_verdict_calibration_is_cross_fitted_and_keeps_the_quick_claims_out() -> None:
+    # Supported verdicts judged at 0.9 are right half the time: the curve must say so.
+    rows = [
+        {
+            "id": i,
+            "gold": "SUPPORTED" if i % 2 else "CONTRADICTED",
+            "label": "SUPPORTED",
+            "judged": 0.9,
+            "confidence": 0.9,
+            "ranked": [],
+            "ranked_dense": [],
+            "gold_docs": [],
+        }
+        for i in range(40)
+    ]
+    head = scifact.judge.Head(
+        model="m@x",
+        prompt_hash="p",
+        dataset="d",
+        pairs=1,
+        features=["supports", "contradicts", "unrelated"],
+        labels=["supports", "contradicts", "unrelated"],
+        weights=[[0.0] * 3] * 4,
+        fitted="",
+    )
+    measured, fitted = scifact.fit_verdicts(rows, head, quick_ids={0, 1})
+    assert measured["claims"] == 38 and measured["raw_ece"] == pytest.approx(0.4)
+    assert measured["ece"] < 0.1
+    assert 0 not in fitted.verdict_claim_ids and len(fitted.verdict_claim_ids) == 38
+    (point,) = fitted.verdicts["SUPPORTED"]
+    assert point == (0.9, 0.5)
+    assert scifact.judge.verdict_confidence(fitted.verdicts, "SUPPORTED", 0.95) == 0.5
+    assert scifact.judge.verdict_confidence(fitted.verdicts, "CONTRADICTED", 0.95) == 0.95
+    assert "verdict confidences were then calibrated on 38" in scifact.judge.describe(fitted)
