@@ -38,7 +38,12 @@ def file_name(model_identity: str) -> str:
 def calibrate(calibration: Calibration | None, label: Label, score: float) -> float:
     """The probability the curve gives at `score` (linear between its points), or the score
     itself when there is no calibration or no curve for the label."""
-    points = calibration.curves.get(label) if calibration is not None else None
+    return on_curve(calibration.curves.get(label) if calibration is not None else None, score)
+
+
+def on_curve(points: list[tuple[float, float]] | None, score: float) -> float:
+    """The curve's value at `score`, linear between its points and flat beyond them; the
+    score itself without a curve."""
     if not points:
         return score
     if score <= points[0][0]:

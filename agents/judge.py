@@ -29,7 +29,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from synth.agents import prompts
-from synth.agents.calibration import file_name, identity
+from synth.agents.calibration import file_name, identity, on_curve
 from synth.agents.llm import Model, NoLogprobs
 from synth.agents.logprobs import Choice
 from synth.agents.schemas import Strict
@@ -56,13 +56,19 @@ class Head(Strict):
     fitted: str  # what the fit measured on its held-out pairs, for people
     claim_ids: list[int] = Field(default_factory=list)  # SciFact claims it was fitted on
     created: str = ""
+    # Per verdict label: an isotonic curve from the verifier's judged confidence to the
+    # chance the verdict is right, fitted on whole claims (`bench/scifact.py --fit-verdicts`):
+    # the head is fitted on single pairs, and a verdict over retrieved passages is not one.
+    verdicts: dict[str, list[tuple[float, float]]] = Field(default_factory=dict)
+    verdict_claim_ids: list[int] = Field(default_factory=list)
+    verdict_fit: str = ""  # what cross-fitting measured, for people
 
 
 class Judged(Strict):
     """One judgement: the probability of each outcome and where it came from."""
 
     probabilities: dict[str, float]
-    source: Literal["head", "tokens", "stated"]
+    source: Literal["head", "tokens", "stated", "restated"]
 
     @property
     def best(self) -> str:
@@ -118,11 +124,27 @@ def apply_head(head: Head, choice: Choice) -> dict[str, float]:
 
 def describe(head: Head) -> str:
     """The sentence the report gives on where the confidences come from."""
-    return (
+    text = (
         f"The head was fitted for {head.model} on {head.pairs} claim-passage pairs of "
-        f"{head.dataset} ({head.fitted}); it says how often such a judgement was right there, "
-        "not on this question's papers."
+        f"{head.dataset} ({head.fitted})"
     )
+    if head.verdicts:
+        text += (
+            f"; verdict confidences were then calibrated on {len(head.verdict_claim_ids)} "
+            f"whole claims of the same data ({head.verdict_fit})"
+        )
+    return (
+        f"{text}; it says how often such a judgement was right there, not on this "
+        "question's papers."
+    )
+
+
+def verdict_confidence(
+    curves: dict[str, list[tuple[float, float]]], label: str, judged: float
+) -> float:
+    """A verdict's confidence from its judged probability: through the verdict curve for
+    its label where there is one (`Head.verdicts`)."""
+    return round(min(0.99, max(0.01, on_curve(curves.get(label), judged))), 2)
 
 
 def model_identity(model: Model) -> str:

@@ -174,8 +174,11 @@ async def verify(
     decision = decide(stances, offered, claim.paper_id, claim.quote_found, probabilities)
     label, chosen = decision.label, decision.evidence
     confidence = calibrate(calibration, label, decision.score)
-    if all(j.source == "head" for j in judged.values()):
-        confidence = judged_confidence(label, chosen, judged)
+    raw = None
+    head = judge.head_for(model)
+    if head is not None and all(j.source == "head" for j in judged.values()):
+        raw = judged_confidence(label, chosen, judged)
+        confidence = judge.verdict_confidence(head.verdicts, label.value, raw)
     return Verdict(
         claim_id=claim.id,
         label=label,
@@ -186,6 +189,7 @@ async def verify(
         judgements=decision.stances,
         signals=decision.signals,
         rule_score=decision.score,
+        judged=raw,
     )
 
 
