@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from synth.agents import judge
 from synth.agents.judge import Judged
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import Claim, QuestionAnswer
+from synth.agents.schemas import Claim, QuestionAnswer, restates
 
 # A sentence that says the papers agree ("the studies consistently show", "there is a
 # consensus"), unless it denies or hedges it ("no consensus", "do not agree", "mostly agree").
@@ -34,6 +34,9 @@ DENIED = re.compile(
     re.IGNORECASE,
 )
 
+RESTATED = Judged(
+    probabilities={"supports": 1.0, "contradicts": 0.0, "unrelated": 0.0}, source="restated"
+)
 SENTENCE_CLAIMS = 3  # claims each sentence of the abstract and discussion is judged against
 
 
@@ -66,10 +69,13 @@ async def check_statement(
     model: Model, *, item: str, statement: str, claims: list[Claim]
 ) -> StatementCheck:
     """Judge `statement` against every claim in `claims` (item `item|<claim id>` each), kept
-    in the order of `claims`. A claim the judge could not read (no log-probabilities, no
+    in the order of `claims`. A statement that restates a claim in its words is supported by
+    it without asking the judge. A claim the judge could not read (no log-probabilities, no
     answer word) is left out."""
 
     async def one(claim: Claim) -> tuple[str, Judged | None]:
+        if restates(claim.text, statement):
+            return claim.id, RESTATED
         try:
             judged = await judge.entailment(
                 model, item=f"{item}|{claim.id}", premise=claim.text, hypothesis=statement

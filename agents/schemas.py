@@ -8,6 +8,8 @@ validators carry the quality rules (no meta-claims, no fragments, no invented nu
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
 from enum import Enum
 from typing import Annotated, Literal
@@ -319,6 +321,8 @@ class Verdict(Strict):
     signals: Signals | None = None
     rule_score: float | None = None  # the uncalibrated score; `confidence` when uncalibrated
     stance: QuestionStance | None = None  # for a yes/no question: the claim's answer to it
+    # With a fitted judge: its probability behind the label, before the verdict calibration.
+    judged: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class CriterionScore(Strict):
@@ -589,12 +593,44 @@ ECHO_WORDS = 6  # shorter sentences ("Results vary.") may honestly recur
 NEGATIONS = {"not", "no", "never", "without", "nor", "neither", "none", "t"}  # "t" of "didn't"
 
 
+def plain_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+RESTATED = 0.85  # share of a sentence's words in runs shared with its source
+RESTATED_RUN = 3  # words in a row that count as shared
+# Words that turn a statement into its opposite when added or dropped.
+REVERSING = NEGATIONS | {"cannot", "fail", "failed", "fails", "lack", "lacked", "lacks", "unable"}
+
+
+def restates(source: str, sentence: str) -> bool:
+    """Whether `sentence` says again what `source` says, in its words: nearly all of its
+    words lie in runs of three or more that `source` has in the same order, and no negation
+    was dropped or added on the way ("did improve" does not restate "did not improve").
+    A small judge has been seen to call a near-copy of a claim its opposite; code can tell a
+    copy from an inversion without asking it."""
+    said, src = plain_words(sentence), plain_words(source)
+    if len(said) < ECHO_WORDS:
+        return False
+    blocks = [
+        b
+        for b in difflib.SequenceMatcher(None, src, said, autojunk=False).get_matching_blocks()
+        if b.size >= RESTATED_RUN
+    ]
+    if sum(b.size for b in blocks) < RESTATED * len(said):
+        return False
+    covered = {i for b in blocks for i in range(b.b, b.b + b.size)}
+    added = {w for i, w in enumerate(said) if i not in covered}
+    dropped = {w for a, b in itertools.pairwise(blocks) for w in src[a.a + a.size : b.a]}
+    return not (added | dropped) & REVERSING
+
+
 def without_echoes(text: str) -> str:
     """`text` less each sentence that says again, in nearly the same words, what an earlier
     sentence of it said: small models loop, writing one sentence or two over and over."""
     kept: list[tuple[str, set[str]]] = []
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-        words = set(re.findall(r"[a-z0-9]+", sentence.lower()))
+        words = set(plain_words(sentence))
         if len(words) >= ECHO_WORDS and any(
             len(words & seen) >= ECHO_OVERLAP * min(len(words), len(seen))
             and not (words ^ seen) & NEGATIONS  # "did not improve" is no echo of "did improve"

@@ -172,8 +172,18 @@ def sentences(text: str) -> list[str]:
     return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
 
 
+PROSE = ("abstract", "introduction", "discussion", "limitations")
+
+
 def without_sentences(draft: Draft, cut: list[tuple[str, str]]) -> Draft:
-    """The draft less the (section, sentence) pairs in `cut`."""
+    """The draft less the (section, sentence) pairs in `cut`, and less the same sentences
+    wherever else the prose repeats them (a small model copies one sentence into several
+    sections; a sentence cut from one must not stand in another)."""
+    gone_anywhere = {x for _, x in cut}
+    cut = [
+        *cut,
+        *((n, x) for n in PROSE for x in sentences(getattr(draft, n)) if x in gone_anywhere),
+    ]
     update = {}
     for name in {n for n, _ in cut}:
         gone = {x for n, x in cut if n == name}

@@ -13,8 +13,12 @@ from synth.agents.schemas import Label, Passage, Reference, Report, ReportClaim
 from synth.report import figures
 from synth.report.figures import Chart
 from synth.report.render import (
+    ANSWERS_HEADING,
     MARKS,
     REVIEW_NOTE,
+    SIDES_INTRO,
+    answer_sides,
+    answer_tally,
     as_sentence,
     authors_text,
     justified,
@@ -209,6 +213,11 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
         f"<p><b>At a glance:</b> {s.papers_included} papers read, {s.claims} claims checked "
         f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
         f"insufficient), {s.papers_cited} papers cited.{escape(strengths_text(report))}</p>",
+        *(
+            [f"<p><b>{ANSWERS_HEADING}</b> {escape(answer_tally(report))}</p>"]
+            if report.answer is not None
+            else []
+        ),
         '<h2 id="abstract">Abstract</h2>',
         _paragraphs(report.sections["abstract"]),
         '<h2 id="introduction">1. Introduction</h2>',
@@ -231,6 +240,15 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
         )
     out.append("</ol>")
     out.append('<h2 id="contradictions">3. Agreement and contradictions</h2>')
+    sides = answer_sides(report)
+    if sides:
+        out.append(f"<p>{SIDES_INTRO}</p><ul>")
+        out += [
+            f"<li><b>{side.capitalize()}</b> {_cite([ref])}, {_claim_links([c.id])}: "
+            f"“{escape(c.quote)}”</li>"
+            for side, ref, c in sides
+        ]
+        out.append("</ul>")
     out += _agreement(report)
     if not report.contradictions:
         out.append(

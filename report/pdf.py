@@ -23,7 +23,11 @@ from synth.agents.schemas import Report
 from synth.report import figures
 from synth.report.build import CITATION
 from synth.report.render import (
+    ANSWERS_HEADING,
     REVIEW_NOTE,
+    SIDES_INTRO,
+    answer_sides,
+    answer_tally,
     evidence_line,
     justified,
     reference_line,
@@ -171,6 +175,12 @@ def to_pdf(report: Report) -> bytes:
     )
     doc.set_text_color(0)
     doc.ln(2)
+    if report.answer is not None:
+        doc.set_font(FONT, "B", BODY)
+        doc.write(LINE, f"{ANSWERS_HEADING} ")
+        doc.set_font(FONT, "", BODY)
+        doc.linked(answer_tally(report), LINE)
+        doc.ln(LINE + 2)
 
     doc.heading("Abstract", numbered=False)
     doc.prose(report.sections["abstract"])
@@ -192,6 +202,15 @@ def to_pdf(report: Report) -> bytes:
         doc.ln(6.5)
 
     doc.heading("Agreement and contradictions")
+    sides = answer_sides(report)
+    if sides:
+        doc.prose(SIDES_INTRO, size=SMALL + 1)
+        for side, ref, c in sides:
+            doc.set_x(doc.l_margin + 6)
+            doc.set_font(FONT, "", SMALL + 0.5)
+            doc.linked(f'{side.capitalize()} [{ref}], {c.id}: "{c.quote}"', 4.4)
+            doc.ln(5.5)
+        doc.ln(1)
     if report.agreement.rows:
         doc.prose(
             "Where each cited paper stands on each finding (+ supports, − contradicts, ± both, "

@@ -216,9 +216,10 @@ ANSWER_WORDS = {
 }
 
 
-def answer_text(report: Report) -> str:
+def answer_tally(report: Report) -> str:
     """For a yes/no question: the cited papers by the answer their claims give, counted by
-    code from each claim's stance."""
+    code from each claim's stance ("yes: 2 papers [1, 2]; no: …"); empty for another
+    question."""
     if report.answer is None:
         return ""
     parts = []
@@ -227,16 +228,20 @@ def answer_text(report: Report) -> str:
         if refs:
             papers = f"{len(refs)} paper{'s' if len(refs) != 1 else ''}"
             parts.append(f"{words}: {papers} {cite_text(refs)}")
-    return "**Answers to the question, paper by paper:** " + "; ".join(parts) + "."
+    return "; ".join(parts) + "."
 
 
-def answer_lines(report: Report) -> list[str]:
-    """Each side of a divided yes/no question in its papers' own words: for every paper that
-    answered, the quote of its claim that gave the answer most surely."""
+ANSWERS_HEADING = "Answers to the question, paper by paper:"
+SIDES_INTRO = "The papers answer the research question differently, each in its own words:"
+
+
+def answer_sides(report: Report) -> list[tuple[str, int, ReportClaim]]:
+    """Each side of a divided yes/no question in its papers' own words: (side, reference,
+    claim) for every paper that answered, with the claim that gave the answer most surely."""
     answer = report.answer
     if answer is None or not answer.divided:
         return []
-    out = ["The papers answer the research question differently, each in its own words:", ""]
+    out = []
     for side in ("yes", "no"):
         best: dict[int, ReportClaim] = {}
         for c in report.claims:
@@ -244,8 +249,19 @@ def answer_lines(report: Report) -> list[str]:
                 continue
             if c.ref not in best or c.stance.probability > best[c.ref].stance.probability:  # type: ignore[union-attr]
                 best[c.ref] = c
-        for ref, c in sorted(best.items()):
-            out.append(f'- **{side.capitalize()}** {cite_text([ref])}, {c.id}: "{c.quote}"')
+        out += [(side, ref, c) for ref, c in sorted(best.items())]
+    return out
+
+
+def answer_lines(report: Report) -> list[str]:
+    sides = answer_sides(report)
+    if not sides:
+        return []
+    out = [SIDES_INTRO, ""]
+    out += [
+        f'- **{side.capitalize()}** {cite_text([ref])}, {c.id}: "{c.quote}"'
+        for side, ref, c in sides
+    ]
     return [*out, ""]
 
 
@@ -262,7 +278,7 @@ def to_markdown(report: Report) -> str:
         "",
     ]
     if report.answer is not None:
-        out += [answer_text(report), ""]
+        out += [f"**{ANSWERS_HEADING}** {answer_tally(report)}", ""]
     out += ["## Abstract", "", report.sections["abstract"], ""]
     out += ["## 1. Introduction", "", report.sections["introduction"], ""]
 

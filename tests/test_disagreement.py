@@ -77,6 +77,12 @@ def test_the_report_names_the_planted_disagreement_and_inverts_nothing(capsys, f
             reported.add(frozenset((by_ref[c.ref], by_ref[int(e["ref"])])))
     assert reported & pairs, "no planted contradiction was quoted"
     assert not reported - pairs - {frozenset((t,)) for t in GOLD["answers"]}
+    # The HTML export carries the count of answers and both sides' quotes too.
+    code, _, err = run_cli(capsys, "export", str(run), "--format", "html")
+    assert code == 0, err
+    html = (run / "report.html").read_text()
+    assert "Answers to the question, paper by paper:" in html
+    assert "The papers answer the research question differently" in html
 
 
 def test_an_inverted_finding_is_refused_asked_again_and_listed(capsys, fake, isolated):

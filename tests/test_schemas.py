@@ -397,3 +397,21 @@ def test_a_finding_about_the_evidence_instead_of_the_world_is_refused():
                 "claim_ids": ["C1"],
             }
         )
+
+
+def test_a_cut_sentence_goes_from_every_section_that_repeats_it():
+    from synth.agents.writer import Draft, without_sentences
+
+    wrong = "Warmup always stabilises training of small transformers."
+    draft = Draft(
+        title="T",
+        abstract="Warmup was studied. " + wrong,
+        introduction="Warmup is common.",
+        findings=[],
+        discussion=wrong + " Batch size matters.",
+        limitations=wrong,
+    )
+    cut = without_sentences(draft, [("discussion", wrong)])
+    assert cut.discussion == "Batch size matters."
+    assert cut.limitations == "" and cut.abstract == "Warmup was studied."
+    assert cut.introduction == "Warmup is common."
