@@ -60,6 +60,10 @@ class Head(Strict):
     # chance the verdict is right, fitted on whole claims (`bench/scifact.py --fit-verdicts`):
     # the head is fitted on single pairs, and a verdict over retrieved passages is not one.
     verdicts: dict[str, list[tuple[float, float]]] = Field(default_factory=dict)
+    # Per stance: a log-odds shift of the head's probabilities for the verifier's passages,
+    # fitted with the verdict curves. The head's pairs were balanced across stances; the
+    # passages a run retrieves are mostly unrelated to the claim.
+    offsets: dict[str, float] = Field(default_factory=dict)
     verdict_claim_ids: list[int] = Field(default_factory=list)
     verdict_fit: str = ""  # what cross-fitting measured, for people
 
@@ -129,13 +133,25 @@ def describe(head: Head) -> str:
         f"{head.dataset} ({head.fitted})"
     )
     if head.verdicts:
+        shift = "the verifier's stance odds were shifted and " if head.offsets else ""
         text += (
-            f"; verdict confidences were then calibrated on {len(head.verdict_claim_ids)} "
-            f"whole claims of the same data ({head.verdict_fit})"
+            f"; {shift}verdict confidences calibrated on {len(head.verdict_claim_ids)} whole "
+            f"claims of the same data ({head.verdict_fit})"
         )
     return (
         f"{text}; it says how often such a judgement was right there, not on this "
         "question's papers."
+    )
+
+
+def shifted(judged: Judged, offsets: dict[str, float]) -> Judged:
+    """`judged` with each stance's probability scaled by exp(its offset), renormalised."""
+    if not offsets:
+        return judged
+    mass = {k: p * math.exp(offsets.get(k, 0.0)) for k, p in judged.probabilities.items()}
+    total = sum(mass.values()) or 1.0
+    return Judged(
+        probabilities={k: round(m / total, 4) for k, m in mass.items()}, source=judged.source
     )
 
 

@@ -323,6 +323,8 @@ class Verdict(Strict):
     stance: QuestionStance | None = None  # for a yes/no question: the claim's answer to it
     # With a fitted judge: its probability behind the label, before the verdict calibration.
     judged: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Per passage: the judge's probability of each stance (none for stated judgements).
+    probabilities: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 class CriterionScore(Strict):

@@ -41,11 +41,12 @@ JUDGED_CONFIDENCE = (
     "Each passage was judged by the model's probabilities for the answers True, False and "
     'Unknown to "does the passage support the claim?", turned into the probability that '
     "the passage supports, contradicts or is unrelated to the claim by a head fitted on "
-    "labelled SciFact pairs. A verdict's confidence is that probability: for SUPPORTED or "
+    "labelled SciFact pairs. A verdict rests on that probability: for SUPPORTED or "
     "CONTRADICTED, the highest probability of that stance among the passages the verdict "
-    "rests on; for INSUFFICIENT, the lowest probability that a passage is unrelated. The label "
-    "follows the papers counted on each side (a passage from the claim's own paper never "
-    "contradicts it)."
+    "rests on; for INSUFFICIENT, the lowest probability that a passage is unrelated. Where the "
+    "head was also fitted on whole SciFact claims, that probability is mapped to how often "
+    "such a verdict was right there, and the confidence is that rate. The label follows the "
+    "papers counted on each side (a passage from the claim's own paper never contradicts it)."
 )
 
 
@@ -148,12 +149,18 @@ async def verify(
             rule_score=score,
         )
 
+    head = judge.head_for(model)
+
     async def one(passage: Evidence) -> Judged | None:
         item = f"{claim.id}|{passage.passage_id}"
         judged = await judge.entailment(
             model, item=item, premise=passage.text, hypothesis=claim.text
         )
-        return judged if judged is not None else await stated(model, claim, passage, item)
+        if judged is None:
+            return await stated(model, claim, passage, item)
+        if head is not None and judged.source == "head":
+            judged = judge.shifted(judged, head.offsets)
+        return judged
 
     # Every judgement is awaited before an error is raised: a call already sent is paid for,
     # and its answer must reach the transcript even when a sibling stops the run.
@@ -175,7 +182,6 @@ async def verify(
     label, chosen = decision.label, decision.evidence
     confidence = calibrate(calibration, label, decision.score)
     raw = None
-    head = judge.head_for(model)
     if head is not None and all(j.source == "head" for j in judged.values()):
         raw = judged_confidence(label, chosen, judged)
         confidence = judge.verdict_confidence(head.verdicts, label.value, raw)
@@ -190,6 +196,9 @@ async def verify(
         signals=decision.signals,
         rule_score=decision.score,
         judged=raw,
+        probabilities={
+            e: j.probabilities for e, j in sorted(judged.items()) if j.source != "stated"
+        },
     )
 
 

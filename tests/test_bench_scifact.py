@@ -83,21 +83,31 @@ def test_the_results_say_how_the_verified_claims_were_chosen() -> None:
     assert scifact.verified_text(809, 0, 900) == ", all"
 
 
-def test_verdict_calibration_is_cross_fitted_and_keeps_the_quick_claims_out() -> None:
-    # Supported verdicts judged at 0.9 are right half the time: the curve must say so.
-    rows = [
-        {
+def test_stance_offsets_and_verdict_curves_are_cross_fitted_without_the_quick_claims() -> None:
+    # The judge leans to "unrelated": supported claims' passages read 0.4 supports against
+    # 0.5 unrelated. A shift of the supports odds sorts them from the unsupported ones.
+    def row(i: int) -> dict:
+        supported = i % 2 == 0
+        p = (
+            {"supports": 0.4, "contradicts": 0.1, "unrelated": 0.5}
+            if supported
+            else {"supports": 0.2, "contradicts": 0.1, "unrelated": 0.7}
+        )
+        passages = {f"scifact:{i}#0": {"paper": f"scifact:{i}", "p": p}}
+        label, judged = "INSUFFICIENT", 0.5 if supported else 0.7
+        return {
             "id": i,
-            "gold": "SUPPORTED" if i % 2 else "CONTRADICTED",
-            "label": "SUPPORTED",
-            "judged": 0.9,
-            "confidence": 0.9,
+            "gold": "SUPPORTED" if supported else "INSUFFICIENT",
+            "label": label,
+            "judged": judged,
+            "confidence": judged,
+            "passages": passages,
             "ranked": [],
             "ranked_dense": [],
             "gold_docs": [],
         }
-        for i in range(40)
-    ]
+
+    rows = [row(i) for i in range(40)]
     head = scifact.judge.Head(
         model="m@x",
         prompt_hash="p",
@@ -107,13 +117,18 @@ def test_verdict_calibration_is_cross_fitted_and_keeps_the_quick_claims_out() ->
         labels=["supports", "contradicts", "unrelated"],
         weights=[[0.0] * 3] * 4,
         fitted="",
+        offsets={"contradicts": -0.5},
     )
     measured, fitted = scifact.fit_verdicts(rows, head, quick_ids={0, 1})
-    assert measured["claims"] == 38 and measured["raw_ece"] == pytest.approx(0.4)
-    assert measured["ece"] < 0.1
+    assert measured["claims"] == 38
+    # Every label right (no claim is contradicted, so macro-F1 tops out at two thirds).
+    assert measured["before"]["macro_f1"] < 0.5
+    assert measured["macro_f1"] == pytest.approx(2 / 3) and measured["accuracy"] == 1.0
+    assert measured["ece"] < measured["before"]["ece"]
     assert 0 not in fitted.verdict_claim_ids and len(fitted.verdict_claim_ids) == 38
-    (point,) = fitted.verdicts["SUPPORTED"]
-    assert point == (0.9, 0.5)
-    assert scifact.judge.verdict_confidence(fitted.verdicts, "SUPPORTED", 0.95) == 0.5
+    assert fitted.offsets["supports"] > 0
+    assert fitted.offsets["contradicts"] <= -0.5  # added to the shift the head had
+    decided = scifact.relabelled(rows[2], {"supports": fitted.offsets["supports"]})
+    assert decided["label"] == "SUPPORTED"
     assert scifact.judge.verdict_confidence(fitted.verdicts, "CONTRADICTED", 0.95) == 0.95
-    assert "verdict confidences were then calibrated on 38" in scifact.judge.describe(fitted)
+    assert "stance odds were shifted" in scifact.judge.describe(fitted)
