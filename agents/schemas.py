@@ -383,6 +383,7 @@ class Contradiction(Strict):
     ref: int
     evidence: list[dict[str, str | int]]
     finding: int | None = None  # set when the disagreement is one the writer named in a finding
+    confidence: float | None = None  # the CONTRADICTED verdict's, for one found by the verifier
 
 
 AgreementCell = Literal["supports", "contradicts", "mixed", "silent"]

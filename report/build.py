@@ -176,6 +176,7 @@ def build_report(facts: RunFacts) -> Report:
                     }
                     for passage_id in verdict.evidence
                 ],
+                confidence=verdict.confidence,
             )
         )
     # Disagreements the writer named inside a finding: the disagreeing claim against the

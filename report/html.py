@@ -26,6 +26,7 @@ from synth.report.render import (
     revision_outcome,
     score_table,
     strengths_text,
+    sureness,
 )
 
 STYLE = """
@@ -265,7 +266,7 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
             out.append(f"<p><b>{escape(captions.pop(kind))}</b></p>")
         against = sorted({int(e["ref"]) for e in c.evidence})
         if c.finding is None:
-            head = f"contradicted by {_cite(against)}"
+            head = f"contradicted by {_cite(against)}{escape(sureness(c))}"
             side = "Evidence"
         else:
             head = f"disagrees with finding {c.finding}, which rests on {_cite(against)}"

@@ -35,6 +35,7 @@ from synth.report.render import (
     revision_outcome,
     score_table,
     strengths_text,
+    sureness,
 )
 
 FONT = "DejaVu"
@@ -232,7 +233,7 @@ def to_pdf(report: Report) -> bytes:
         against = sorted({int(e["ref"]) for e in c.evidence})
         cites = ", ".join(str(r) for r in against)
         head = (
-            f"{c.claim_id} {c.statement} [{c.ref}], contradicted by [{cites}]."
+            f"{c.claim_id} {c.statement} [{c.ref}], contradicted by [{cites}]{sureness(c)}."
             if c.finding is None
             else f"{c.claim_id} (against finding {c.finding}) {c.statement} [{c.ref}]"
         )

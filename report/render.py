@@ -97,12 +97,20 @@ def evidence_line(finding: Finding) -> str:
     return line + "."
 
 
+def sureness(c: Contradiction) -> str:
+    """How sure the verifier was that the passages contradict the claim, for the reader who
+    sees only the quotes."""
+    return "" if c.confidence is None else f" (verdict confidence {c.confidence:.2f})"
+
+
 def contradiction_lines(c: Contradiction) -> list[str]:
     """One disagreement, each side in its own words: a claim against the passages that
     contradict it, or against the claims of the finding it disputes."""
     if c.finding is None:
         refs = sorted({int(e["ref"]) for e in c.evidence})
-        head = f"{c.statement} {cite_text([c.ref])}, contradicted by {cite_text(refs)}."
+        head = (
+            f"{c.statement} {cite_text([c.ref])}, contradicted by {cite_text(refs)}{sureness(c)}."
+        )
         side = "Evidence"
     else:
         head = f"(against finding {c.finding}) {c.statement} {cite_text([c.ref])}"

@@ -267,3 +267,20 @@ def test_agreement_matrix_and_disagreements_from_claims_and_judgements():
     assert "disputed by claim C2" in md
     assert "Evidence: contested for finding 1; disputed for finding 2." in md
     assert all(line.startswith("pass") for line in report.lint), report.lint
+
+
+def test_a_contradiction_found_by_the_verifier_says_how_sure_it_was():
+    from synth.agents.schemas import Contradiction
+    from synth.report.render import contradiction_lines
+
+    found = Contradiction(
+        claim_id="C5",
+        statement="Small batches were equally stable with and without warmup.",
+        quote="Small batches were equally stable with and without warmup.",
+        ref=2,
+        evidence=[{"passage_id": "p#1", "ref": 3, "text": "Warmup cut the loss variance."}],
+        confidence=0.19,
+    )
+    assert contradiction_lines(found)[0].endswith("contradicted by [3] (verdict confidence 0.19).")
+    named = found.model_copy(update={"finding": 1, "confidence": None})
+    assert "confidence" not in contradiction_lines(named)[0]
