@@ -600,7 +600,7 @@ def plain_words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
-RESTATED = 0.85  # share of a sentence's words in runs shared with its source
+RESTATED_SHARE = 0.85  # share of a sentence's words in runs shared with its source
 RESTATED_RUN = 3  # words in a row that count as shared
 # Words that turn a statement into its opposite when added or dropped.
 REVERSING = NEGATIONS | {"cannot", "fail", "failed", "fails", "lack", "lacked", "lacks", "unable"}
@@ -620,7 +620,7 @@ def restates(source: str, sentence: str) -> bool:
         for b in difflib.SequenceMatcher(None, src, said, autojunk=False).get_matching_blocks()
         if b.size >= RESTATED_RUN
     ]
-    if sum(b.size for b in blocks) < RESTATED * len(said):
+    if sum(b.size for b in blocks) < RESTATED_SHARE * len(said):
         return False
     covered = {i for b in blocks for i in range(b.b, b.b + b.size)}
     added = {w for i, w in enumerate(said) if i not in covered}

@@ -179,15 +179,13 @@ def without_sentences(draft: Draft, cut: list[tuple[str, str]]) -> Draft:
     """The draft less the (section, sentence) pairs in `cut`, and less the same sentences
     wherever else the prose repeats them (a small model copies one sentence into several
     sections; a sentence cut from one must not stand in another)."""
-    gone_anywhere = {x for _, x in cut}
-    cut = [
-        *cut,
-        *((n, x) for n in PROSE for x in sentences(getattr(draft, n)) if x in gone_anywhere),
-    ]
-    update = {}
-    for name in {n for n, _ in cut}:
-        gone = {x for n, x in cut if n == name}
-        update[name] = " ".join(x for x in sentences(getattr(draft, name)) if x not in gone)
+    gone = {x for _, x in cut}
+    named = {n for n, _ in cut}
+    repeating = {n for n in PROSE if gone & set(sentences(getattr(draft, n)))}
+    update = {
+        name: " ".join(x for x in sentences(getattr(draft, name)) if x not in gone)
+        for name in named | repeating
+    }
     return draft.model_copy(update=update)
 
 

@@ -313,11 +313,17 @@ def best_offsets(rows: list[dict]) -> dict[str, float]:
     return max(candidates, key=worth)
 
 
+def fitted_on(rows: list[dict]) -> tuple[dict[str, float], dict[str, list[tuple[float, float]]]]:
+    """The stance offsets fitted on `rows`, and the verdict curves fitted on them as the
+    verifier decides them under those offsets."""
+    offsets = best_offsets(rows)
+    return offsets, verdict_curves([relabelled(r, offsets) for r in rows])
+
+
 def calibrated(rows: list[dict], fit_on: list[dict]) -> list[dict]:
     """`rows` decided and calibrated by what `fit_on` gives: the stance offsets fitted on
     it, then verdict curves fitted on it under those offsets."""
-    offsets = best_offsets(fit_on)
-    curves = verdict_curves([relabelled(r, offsets) for r in fit_on])
+    offsets, curves = fitted_on(fit_on)
     out = []
     for r in rows:
         mine = relabelled(r, offsets)
@@ -354,7 +360,7 @@ def fit_verdicts(
     ]
     before = scores([r | {"confidence": r["judged"]} for r in usable])
     fitted = scores(cross_fitted(usable))
-    offsets = best_offsets(usable)
+    offsets, curves = fitted_on(usable)
     note = (
         f"cross-fitted in {FOLDS} folds: macro-F1 {before['macro_f1']:.2f} before, "
         f"{fitted['macro_f1']:.2f} after; ECE {before['ece']:.3f} before, "
@@ -366,7 +372,7 @@ def fit_verdicts(
                 k: round(head.offsets.get(k, 0.0) + offsets.get(k, 0.0), 4)
                 for k in ("supports", "contradicts", "unrelated")
             },
-            "verdicts": verdict_curves([relabelled(r, offsets) for r in usable]),
+            "verdicts": curves,
             "verdict_claim_ids": sorted(r["id"] for r in usable),
             "verdict_fit": note,
         }
@@ -517,7 +523,8 @@ async def run(args: argparse.Namespace) -> str:
                 # Claims a fit used are never scored; a refit of the verdict curves may
                 # draw on the claims of the last one.
                 head_ids = set(head.claim_ids)
-                head_ids |= set() if args.fit_verdicts else set(head.verdict_claim_ids)
+                if not args.fit_verdicts:
+                    head_ids |= set(head.verdict_claim_ids)
             verify, verified = None, ""
             if not args.quick:
                 scored = scored_claims(chosen, fitted_on, args.claims, head_ids)

@@ -63,9 +63,6 @@ class Bm25:
             norm = k1 * (1.0 - b + b * lengths[where] / max(average, 1e-9))
             self._postings[term] = (where, idf * tf * (k1 + 1.0) / (tf + norm))
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def top(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k best-scoring passages with a score above zero, best first (ties by id)."""
         scores = np.zeros(len(self.ids), dtype=np.float64)
