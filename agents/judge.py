@@ -5,17 +5,21 @@ passage (the verifier), a finding the writer stated against the claims it rests 
 claim against the research question (its stance: yes, no or depends). One judge, so that the
 report's sentences are held to the same standard as its claims.
 
-The question is asked without a grammar, and the answer is read from the probabilities of the
-model's first answer token ("True", "False" or "Unknown"), so a small model's doubt is measured
-rather than hidden behind the word it happens to write. A claim's stance on a yes/no question
-is the same question with the claim as the passage and "the answer to the question is yes" as
-the claim. (A prompt asking "yes, no or unclear?" directly was tried on the quick start's
-claims: it answered yes far more often, three times the opposite of the claim's paper.) For a
-model with a fitted head (a multinomial logistic regression over those log-probabilities,
-fitted on SciFact train by `bench/fit_judge.py` and shipped under `agents/judges/`), the
-probabilities are the head's; for any other model they are the token probabilities
-renormalised over the options. A server that gives no log-probabilities is asked the
-verifier's JSON question instead, and its stated stance counts as certain.
+The question is asked without a grammar, and the answer is read from what the model holds
+where its answer begins, so a small model's doubt is measured rather than hidden behind the
+word it happens to write: the probabilities of its first answer token ("True", "False" or
+"Unknown"), read by a multinomial logistic regression over them. The verifier (a claim
+against a paper's passage) reads more where it can: the embedded model's hidden state at the
+last token of the prompt (served by a second llama.cpp server of the same weights), read by a
+linear probe. Both heads are fitted on SciFact train by `bench/fit_judge.py` and shipped under
+`agents/judges/`. The probe measured well above the answer words as a verifier, and below
+them on a claim's stance on a question (bench/RESULTS.md), so only the verifier uses it.
+A model with no head gets the token probabilities renormalised over the options, and a
+server that gives no log-probabilities is asked the verifier's JSON question instead, its
+stated stance counting as certain. A claim's stance on a yes/no question is the same
+question with the claim as the passage and "the answer to the question is yes" as the
+claim. (A prompt asking "yes, no or unclear?" directly was tried on the quick start's
+claims: it answered yes far more often, three times the opposite of the claim's paper.)
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, ValidationError
 
 from synth.agents import prompts
 from synth.agents.calibration import file_name, identity, on_curve
-from synth.agents.llm import Model, NoLogprobs
+from synth.agents.llm import Model, NoLogprobs, NoStates
 from synth.agents.logprobs import Choice
 from synth.agents.schemas import Strict
 from synth.store import paths
@@ -43,16 +48,19 @@ SHIPPED = Path(__file__).resolve().parent / "judges"
 
 
 class Head(Strict):
-    """A fitted multinomial logistic regression from the options' log-probabilities (in the
-    order of `features`, each renormalised over the options) to the labels' probabilities."""
+    """A fitted multinomial logistic regression to the labels' probabilities, from either
+    the answer words' log-probabilities (in the order of `features`, each renormalised over
+    the options) or the model's hidden state at the last token of the judge prompt (a linear
+    probe; the standardisation of the state is folded into the weights)."""
 
     model: str  # identity: name@weights revision
     prompt_hash: str  # the judge prompt it was fitted with; another prompt needs another fit
     dataset: str
     pairs: int = Field(ge=1)
-    features: list[str]
+    input: Literal["answer_logprobs", "hidden_state"] = "answer_logprobs"
+    features: list[str]  # the answer words' stances; empty for a hidden-state probe
     labels: list[str]
-    weights: list[list[float]]  # (features + 1 bias) x labels
+    weights: list[list[float]]  # (inputs + 1 bias) x labels
     fitted: str  # what the fit measured on its held-out pairs, for people
     claim_ids: list[int] = Field(default_factory=list)  # SciFact claims it was fitted on
     created: str = ""
@@ -72,7 +80,7 @@ class Judged(Strict):
     """One judgement: the probability of each outcome and where it came from."""
 
     probabilities: dict[str, float]
-    source: Literal["head", "tokens", "stated", "restated"]
+    source: Literal["probe", "head", "tokens", "stated", "restated"]
 
     @property
     def best(self) -> str:
@@ -83,26 +91,34 @@ class Judged(Strict):
         return self.probabilities[self.best]
 
 
+def head_file(model_identity: str, input: str) -> str:
+    """A model's heads, one per input: `NAME.json` reads the answer words, `NAME.probe.json`
+    the hidden state."""
+    name = file_name(model_identity)
+    return name.removesuffix(".json") + ".probe.json" if input == "hidden_state" else name
+
+
 def save_head(head: Head, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / file_name(head.model)
+    path = folder / head_file(head.model, head.input)
     path.write_text(json.dumps(head.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
     find_head.cache_clear()
     return path
 
 
 @cache
-def find_head(model_identity: str, prompt_hash: str) -> Head | None:
-    """The head fitted for this model and prompt: the user's own fit first, then synth's."""
+def find_head(model_identity: str, prompt_hash: str, input: str = "answer_logprobs") -> Head | None:
+    """The head fitted for this model, prompt and input: the user's own fit first, then
+    synth's."""
     for folder in (paths.data_dir() / "judges", SHIPPED):
-        path = folder / file_name(model_identity)
+        path = folder / head_file(model_identity, input)
         if not path.is_file():
             continue
         try:
             head = Head.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, ValidationError):
             continue
-        if head.prompt_hash == prompt_hash:
+        if head.prompt_hash == prompt_hash and head.input == input:
             return head
     return None
 
@@ -114,23 +130,36 @@ def features(choice: Choice, names: list[str]) -> list[float]:
     return [choice.logprobs[n] - top - math.log(total) for n in names]
 
 
-def apply_head(head: Head, choice: Choice) -> dict[str, float]:
-    x = [*features(choice, head.features), 1.0]
-    z = [
-        sum(xi * w[j] for xi, w in zip(x, head.weights, strict=True))
-        for j in range(len(head.labels))
-    ]
-    top = max(z)
-    mass = [math.exp(v - top) for v in z]
-    total = sum(mass)
-    return {label: round(m / total, 4) for label, m in zip(head.labels, mass, strict=True)}
+def apply_head(head: Head, inputs: list[float]) -> dict[str, float]:
+    """The labels' probabilities for `inputs`: the answer words' features, or a hidden state."""
+    weights = _weights(head)
+    if len(inputs) + 1 != len(weights):
+        raise ValueError(f"the head takes {len(weights) - 1} inputs, not {len(inputs)}")
+    z = np.append(np.asarray(inputs, dtype=float), 1.0) @ weights
+    mass = np.exp(z - z.max())
+    mass /= mass.sum()
+    return {label: round(float(m), 4) for label, m in zip(head.labels, mass, strict=True)}
+
+
+@cache
+def _weights_of(rows: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    return np.array(rows, dtype=float)
+
+
+def _weights(head: Head) -> np.ndarray:
+    return _weights_of(tuple(tuple(r) for r in head.weights))
 
 
 def describe(head: Head) -> str:
     """The sentence the report gives on where the confidences come from."""
+    reads = (
+        "the model's hidden state where its answer begins"
+        if head.input == "hidden_state"
+        else "the answer words' probabilities"
+    )
     text = (
-        f"The head was fitted for {head.model} on {head.pairs} claim-passage pairs of "
-        f"{head.dataset} ({head.fitted})"
+        f"The head reads {reads}; it was fitted for {head.model} on {head.pairs} "
+        f"claim-passage pairs of {head.dataset} ({head.fitted})"
     )
     if head.verdicts:
         shift = "the verifier's stance odds were shifted and " if head.offsets else ""
@@ -167,8 +196,17 @@ def model_identity(model: Model) -> str:
     return identity(model.endpoint.model, model.endpoint.revision)
 
 
-def head_for(model: Model) -> Head | None:
-    return find_head(model_identity(model), prompts.load("judge").sha256)
+def head_for(model: Model, input: str = "answer_logprobs") -> Head | None:
+    return find_head(model_identity(model), prompts.load("judge").sha256, input)
+
+
+def verifier_head(model: Model) -> Head | None:
+    """The head the verifier judges with: the hidden-state probe where the model has one and
+    its states can be read (a state server, or a replay of one), else the answer words'."""
+    probe = head_for(model, "hidden_state")
+    if probe is not None and (model.endpoint.states_url or model.replay is not None):
+        return probe
+    return head_for(model)
 
 
 async def entailment_choice(
@@ -192,15 +230,46 @@ async def entailment_choice(
         return None
 
 
-async def entailment(model: Model, *, item: str, premise: str, hypothesis: str) -> Judged | None:
+async def entailment_state(
+    model: Model, *, item: str, premise: str, hypothesis: str
+) -> list[float] | None:
+    """The model's hidden state at the end of the same question the answer words are read
+    from (where its answer would begin); None without a hidden-state server."""
+    template = prompts.load("judge")
+    try:
+        return await model.ask_state(
+            agent="verifier",
+            item=item,
+            prompt=template,
+            messages=template.messages(
+                passage=prompts.data_block("passage", premise), claim=hypothesis
+            ),
+            untrusted=["passage"],
+        )
+    except NoStates:
+        return None
+
+
+async def entailment(
+    model: Model, *, item: str, premise: str, hypothesis: str, probe: bool = False
+) -> Judged | None:
     """Whether `premise` supports, contradicts or says nothing about `hypothesis`; None when
-    the server gives no log-probabilities (the caller then asks its own question)."""
+    the server gives no log-probabilities (the caller then asks its own question). With
+    `probe` (the verifier: a claim against a paper's passage, what the probe was fitted on)
+    the model's hidden state is read by its probe where it has one; every other check reads
+    the answer words, on which the probe measured worse (bench/RESULTS.md, "Stance")."""
+    head = verifier_head(model) if probe else head_for(model)
+    if head is not None and head.input == "hidden_state":
+        state = await entailment_state(model, item=item, premise=premise, hypothesis=hypothesis)
+        if state is not None:
+            return Judged(probabilities=apply_head(head, state), source="probe")
+        head = head_for(model)  # no state to read after all: the answer words
     choice = await entailment_choice(model, item=item, premise=premise, hypothesis=hypothesis)
     if choice is None:
         return None
-    head = head_for(model)
     if head is not None:
-        return Judged(probabilities=apply_head(head, choice), source="head")
+        inputs = features(choice, head.features)
+        return Judged(probabilities=apply_head(head, inputs), source="head")
     return Judged(probabilities=choice.probabilities, source="tokens")
 
 

@@ -10,6 +10,7 @@ attempt and the response cache. It is handed the recorder and the cache; it owns
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import functools
 import hashlib
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+import numpy as np
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
@@ -57,6 +60,9 @@ class Endpoint:
     dialect: Dialect = "auto"
     revision: str = ""
     label: str = ""  # a stable name for the cache key (the local server's port changes per run)
+    # A llama.cpp server of the same weights that serves the last token's hidden state
+    # (embeddings on, pooling "last"); the embedded local model has one beside it.
+    states_url: str = ""
 
     def public(self) -> dict[str, str]:
         return {
@@ -139,12 +145,19 @@ def _hash(payload: Any) -> str:
 
 
 def _status(error: BaseException) -> int | None:
-    return getattr(error, "status_code", None)
+    response = getattr(error, "response", None)  # httpx's errors keep the code there
+    return getattr(error, "status_code", None) or getattr(response, "status_code", None)
 
 
 class NotACompletion(Exception):
     """The server answered 200 with something that is not a chat completion (an HTML page from
     a proxy, or a base URL that points at the wrong service)."""
+
+
+def _transient_http(error: BaseException) -> bool:
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code in RETRYABLE_STATUS
+    return isinstance(error, httpx.TransportError)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -218,6 +231,7 @@ class Model:
             max_retries=0,
             timeout=timeout,
         )
+        self._http = httpx.AsyncClient(timeout=timeout)  # the hidden-state server's
 
     @property
     def _dialect(self) -> str:
@@ -250,6 +264,7 @@ class Model:
 
     async def close(self) -> None:
         await self._client.close()
+        await self._http.aclose()
 
     async def ask(
         self,
@@ -437,6 +452,53 @@ class Model:
             raise ItemDropped(agent, item, error)
         return choice
 
+    async def ask_state(
+        self,
+        *,
+        agent: str,
+        item: str,
+        prompt: PromptTemplate,
+        messages: list[dict[str, str]],
+        untrusted: list[str] | None = None,
+    ) -> list[float]:
+        """The model's hidden state at the last token of the prompt, where its answer would
+        begin: what a probe fitted on such states reads. Recorded, cached and replayed like
+        any call; its answer is the state as `encode_state` writes it, and the state returned
+        is always the decoded one, so that a replay reads exactly what the run read. Raises
+        NoStates when the endpoint has no hidden-state server."""
+        if self.replay is None and not self.endpoint.states_url:
+            raise NoStates(self.endpoint.model)
+        request: dict[str, Any] = {
+            "model": self.endpoint.model,
+            "messages": messages,
+            "hidden_state": "last_token",
+            "max_tokens": 0,
+        }
+        request_hash, cache_key, entry = self._entry(
+            agent=agent,
+            item=item,
+            attempt=0,
+            prompt=prompt,
+            request=request,
+            dialect="state",
+            untrusted=untrusted,
+            schema="HiddenState",
+        )
+        try:
+            raw = await self._answer(request, request_hash, cache_key, entry, "state")
+        except _ContextTooLong:
+            raise ItemDropped(
+                agent, item, "the input is longer than the model's context window"
+            ) from None
+        entry.update(answered_fields(raw))
+        state = decode_state(raw.content)
+        entry["parsed"] = {"dimensions": len(state)}
+        entry["error"] = None if state else "the server returned no hidden state"
+        self.recorder.record(entry)
+        if not state:
+            raise ItemDropped(agent, item, "the server returned no hidden state")
+        return state
+
     def _validate(self, raw: RawAnswer, schema: type[T]) -> tuple[T | None, str]:
         if raw.finish_reason == "length":
             return None, "the answer was cut off at max_tokens: answer more briefly"
@@ -533,6 +595,8 @@ class Model:
         return raw
 
     async def _send(self, request: dict[str, Any], dialect: str) -> RawAnswer:
+        if dialect == "state":
+            return await self._send_state(request)
         retries = 0
 
         def wait(state: Any) -> float:
@@ -592,6 +656,43 @@ class Model:
             compact(getattr(scored, "content", None)),
         )
 
+    async def _send_state(self, request: dict[str, Any]) -> RawAnswer:
+        """Ask the hidden-state server: the chat template applied by the server itself (so the
+        prompt is the one the chat server would see), then the last token's state."""
+        base = self.endpoint.states_url.rstrip("/")
+        retries = 0
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.max_retries + 1),
+                wait=lambda state: backoff_seconds(None, state.attempt_number, self.retry_max_wait),
+                retry=retry_if_exception(_transient_http),
+                reraise=True,
+            ):
+                with attempt:
+                    retries = attempt.retry_state.attempt_number - 1
+                    templated = await self._http.post(
+                        f"{base}/apply-template", json={"messages": request["messages"]}
+                    )
+                    templated.raise_for_status()
+                    answer = await self._http.post(
+                        f"{base}/v1/embeddings",
+                        json={"input": templated.json()["prompt"], "model": request["model"]},
+                    )
+                    answer.raise_for_status()
+        except httpx.HTTPStatusError as error:
+            if any(sign in error.response.text.lower() for sign in CONTEXT_SIGNS):
+                raise _ContextTooLong() from error
+            if _transient_http(error):
+                raise self._unreachable(error) from None
+            raise self._refused(error) from None
+        except httpx.TransportError as error:
+            raise self._unreachable(error) from None
+        body = answer.json()
+        used = (body.get("usage") or {}).get("prompt_tokens", 0)
+        return RawAnswer(
+            encode_state(body["data"][0]["embedding"]), "stop", Usage(used, 0), retries
+        )
+
     def _unreachable(self, error: BaseException) -> Unreachable:
         where = strip_credentials(self.endpoint.base_url)
         status = _status(error)
@@ -614,6 +715,23 @@ class Model:
             f"the model server at {where} refused the request (HTTP {status})",
             hints.get(status or 0, "check --model and --base-url"),
         )
+
+
+class NoStates(Exception):
+    """The endpoint has no hidden-state server beside it."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        super().__init__(f"{model} has no hidden-state server")
+
+
+def encode_state(vector: list[float]) -> str:
+    """A hidden state as the text a transcript records: float16 bytes in base64."""
+    return base64.b64encode(np.asarray(vector, dtype="<f2").tobytes()).decode("ascii")
+
+
+def decode_state(text: str) -> list[float]:
+    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(float).tolist()
 
 
 class NoLogprobs(Exception):

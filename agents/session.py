@@ -776,7 +776,7 @@ class Session:
         if saved is None:
             endpoint = self.models["verifier"].endpoint
             model = calibration.identity(endpoint.model, endpoint.revision)
-            head = judge.head_for(self.models["verifier"])
+            head = judge.verifier_head(self.models["verifier"])
             if head is not None:
                 # The head's probabilities are the confidences; a calibration fitted on the
                 # older stated judgements does not apply to them.

@@ -38,10 +38,12 @@ CONFIDENCE_RULE = (
 
 
 JUDGED_CONFIDENCE = (
-    "Each passage was judged by the model's probabilities for the answers True, False and "
-    'Unknown to "does the passage support the claim?", turned into the probability that '
-    "the passage supports, contradicts or is unrelated to the claim by a head fitted on "
-    "labelled SciFact pairs. A verdict rests on that probability: for SUPPORTED or "
+    'Each passage was judged by asking the model "does the passage support the claim?" and '
+    "turning what the model holds at its answer into the probability that the passage "
+    "supports, contradicts or is unrelated to the claim, by a head fitted on labelled SciFact "
+    "pairs: for the embedded model a linear probe on its hidden state where the answer begins, "
+    "for another model its probabilities for the answers True, False and Unknown. A verdict "
+    "rests on that probability: for SUPPORTED or "
     "CONTRADICTED, the highest probability of that stance among the passages the verdict "
     "rests on; for INSUFFICIENT, the lowest probability that a passage is unrelated. Where the "
     "head was also fitted on whole SciFact claims, that probability is mapped to how often "
@@ -149,18 +151,17 @@ async def verify(
             rule_score=score,
         )
 
-    head = judge.head_for(model)
+    heads = {"probe": judge.head_for(model, "hidden_state"), "head": judge.head_for(model)}
 
     async def one(passage: Evidence) -> Judged | None:
         item = f"{claim.id}|{passage.passage_id}"
         judged = await judge.entailment(
-            model, item=item, premise=passage.text, hypothesis=claim.text
+            model, item=item, premise=passage.text, hypothesis=claim.text, probe=True
         )
         if judged is None:
             return await stated(model, claim, passage, item)
-        if head is not None and judged.source == "head":
-            judged = judge.shifted(judged, head.offsets)
-        return judged
+        head = heads.get(judged.source)
+        return judge.shifted(judged, head.offsets) if head is not None else judged
 
     # Every judgement is awaited before an error is raised: a call already sent is paid for,
     # and its answer must reach the transcript even when a sibling stops the run.
@@ -182,7 +183,9 @@ async def verify(
     label, chosen = decision.label, decision.evidence
     confidence = calibrate(calibration, label, decision.score)
     raw = None
-    if head is not None and all(j.source == "head" for j in judged.values()):
+    sources = {j.source for j in judged.values()}
+    head = heads.get(sources.pop()) if len(sources) == 1 else None
+    if head is not None:
         raw = judged_confidence(label, chosen, judged)
         confidence = judge.verdict_confidence(head.verdicts, label.value, raw)
     return Verdict(

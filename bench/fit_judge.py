@@ -2,20 +2,28 @@
 CC BY 4.0, abstracts ODC-By 1.0).
 
 Each pair is one claim and one passage, asked through synth's own judge (agents/judge.py),
-so the features are exactly those a run reads: the log-probabilities of the answer words
-"True", "False" and "Unknown" at the model's first answer token. Pairs:
+so the inputs are exactly those a run reads. For the embedded local model they are the
+model's hidden state at the last token of the judge prompt, where its answer would begin (a
+second llama.cpp server of the same weights serves it); for a model without one, or with
+`--answer-words`, the log-probabilities of the answer words "True", "False" and "Unknown" at
+its first answer token. (The shipped answer-word head of the embedded model was fitted before
+the retrieved pairs below were added: on the first two kinds only, 210 pairs.) Pairs:
 - a SUPPORT or CONTRADICT claim with the passage of its gold abstract that holds its first
   rationale sentence (label supports or contradicts);
 - a claim without evidence with the passage of an abstract it cites that shares the most
-  words with it (label unrelated: on topic, but saying nothing on the claim).
+  words with it (label unrelated: on topic, but saying nothing on the claim);
+- every claim with the best-ranked passage, as a run retrieves them, of an abstract it
+  neither cites nor rests on (label unrelated): most passages a verifier is offered are such.
 The claims are drawn with a fixed seed from those that `bench/scifact.py --quick` does not
-score, the same number per label. A multinomial logistic regression (numpy, L2) is fitted on
-four fifths of the pairs and measured on the rest, then refitted on all of them and saved
-under the model's identity (name and weights revision) in the user data folder, or with
-`--ship` among the heads that come with synth. The claims it was fitted on are listed in the
-file, and `bench/scifact.py` never scores them.
+score, the same number per label. A multinomial logistic regression (numpy, L2; for hidden
+states on standardised inputs, the penalty chosen by 5-fold cross-validation) is fitted on four
+fifths of the pairs and measured on the rest, then refitted on all of them and saved under the
+model's identity (name and weights revision) in the user data folder, or with `--ship` among
+the heads that come with synth. The claims it was fitted on are listed in the file, and
+`bench/scifact.py` never scores them.
 
-    python bench/fit_judge.py --pairs-per-label 70          # the embedded local model
+    python bench/fit_judge.py --pairs-per-label 70          # the embedded model's probe
+    python bench/fit_judge.py --pairs-per-label 70 --answer-words   # its answer-word head
     python bench/fit_judge.py --base-url URL --model NAME
     python bench/fit_judge.py --quick --fake --no-write     # CI: the harness only
 """
@@ -35,12 +43,15 @@ from results import machine
 from scifact import (
     data_name,
     gold_label,
+    index,
+    library_folder,
     load,
     main_with,
     model_name,
     paper_text,
     parser_for,
     quick_claims,
+    sample,
     verifier_model,
 )
 
@@ -51,6 +62,8 @@ from synth.agents.llm import ItemDropped, Model
 from synth.agents.schemas import Label
 from synth.store import paths
 from synth.store.chunking import chunk_paper
+from synth.store.embeddings import MiniLM
+from synth.store.library import Library
 from synth.store.transcript import read_transcript
 
 STANCE_OF = {
@@ -59,6 +72,7 @@ STANCE_OF = {
     Label.INSUFFICIENT: "unrelated",
 }
 L2 = 1.0
+L2_GRID = (30.0, 100.0, 300.0, 1000.0, 3000.0)  # hidden states: chosen by cross-validation
 SEED = 17
 
 
@@ -99,17 +113,69 @@ def pair_for(claim: dict, corpus: dict[int, dict]) -> tuple[str, str] | None:
     return found.text, STANCE_OF[label]
 
 
+def retrieved_pair(claim: dict, library: Library, papers: list[str]) -> tuple[str, str] | None:
+    """The best-ranked passage of an abstract the claim neither cites nor rests on, with the
+    label unrelated; None when every passage found is its own abstracts'."""
+    own = {f"scifact:{d}" for d in [*claim["evidence"], *claim["cited_doc_ids"]]}
+    hits = library.search(claim["claim"], paper_ids=papers, k=8)
+    other = next((h for h in hits if h.paper_id not in own), None)
+    return None if other is None else (other.text, "unrelated")
+
+
+def fit_probe(x: np.ndarray, y: np.ndarray, classes: int) -> np.ndarray:
+    """A probe on hidden states: standardised inputs, the L2 penalty of L2_GRID with the best
+    5-fold cross-validated macro-F1 (`probe_penalty`), and the standardisation folded into
+    the weights so that the head reads the raw state."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    l2, _ = probe_penalty(x, y, classes)
+    w = fit((x - mean) / scale, y, classes, l2)
+    raw = w[:-1] / scale[:, None]
+    return np.vstack([raw, w[-1] - mean @ raw])
+
+
+def probe_penalty(x: np.ndarray, y: np.ndarray, classes: int) -> tuple[float, float]:
+    """The penalty of L2_GRID whose 5-fold cross-validated macro-F1 is best, and that F1
+    (each fold standardised by its own training part)."""
+    if len(y) < 25:
+        return L2_GRID[0], 0.0
+    folds = np.array_split(np.random.default_rng(SEED).permutation(len(y)), 5)
+
+    def cross_validated(l2: float) -> float:
+        guess = np.zeros(len(y), dtype=int)
+        for held in folds:
+            kept = np.setdiff1d(np.arange(len(y)), held)
+            mean, scale = x[kept].mean(axis=0), x[kept].std(axis=0) + 1e-6
+            w = fit((x[kept] - mean) / scale, y[kept], classes, l2)
+            guess[held] = predict(w, (x[held] - mean) / scale).argmax(axis=1)
+        return macro_f1(y, guess, classes)[0]
+
+    scored = {l2: cross_validated(l2) for l2 in L2_GRID}
+    best = max(L2_GRID, key=lambda l2: scored[l2])
+    return best, scored[best]
+
+
 def fit(x: np.ndarray, y: np.ndarray, classes: int, l2: float = L2) -> np.ndarray:
-    """Multinomial logistic regression by gradient descent; weights (features + bias) x
-    classes. The bias is not penalised."""
+    """Multinomial logistic regression by accelerated gradient descent (Nesterov), its step
+    the inverse of the loss's smoothness bound, so it converges for any scale and number of
+    inputs; weights (inputs + bias) x classes. The bias is not penalised."""
     xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros((xb.shape[1], classes))
     target = np.eye(classes)[y]
-    for _ in range(4000):
-        p = softmax(xb @ w)
-        grad = xb.T @ (p - target) / len(x)
-        grad[:-1] += l2 * w[:-1] / len(x)
-        w -= 0.2 * grad
+    # The softmax loss's Hessian is bounded by a half of X'X/n (plus the penalty).
+    v = np.random.default_rng(SEED).standard_normal(xb.shape[1])
+    for _ in range(50):
+        v = xb.T @ (xb @ v)
+        v /= np.linalg.norm(v)
+    smooth = 0.5 * float(v @ (xb.T @ (xb @ v))) / len(x) + l2 / len(x)
+    step = 1.0 / smooth
+    w = np.zeros((xb.shape[1], classes))
+    ahead, t = w.copy(), 1.0
+    for _ in range(3000):
+        grad = xb.T @ (softmax(xb @ ahead) - target) / len(x)
+        grad[:-1] += l2 * ahead[:-1] / len(x)
+        nxt = ahead - step * grad
+        t_next = (1 + (1 + 4 * t * t) ** 0.5) / 2
+        ahead = nxt + (t - 1) / t_next * (nxt - w)
+        w, t = nxt, t_next
     return w
 
 
@@ -132,16 +198,17 @@ def macro_f1(y: np.ndarray, guess: np.ndarray, classes: int) -> tuple[float, lis
     return sum(f1s) / classes, f1s
 
 
-async def features_of(model: Model, pairs: list[tuple[int, str, str, str]]) -> list:
-    """The judge's features for each (claim id, claim, passage, stance); None for a pair
-    whose answer held none of the words."""
+async def features_of(model: Model, pairs: list[tuple[int, str, str, str]], states: bool) -> list:
+    """The judge's inputs for each (claim id, claim, passage, stance): the hidden state, or
+    the answer words' features; None for a pair the model gave neither for."""
 
     async def one(pair: tuple[int, str, str, str]) -> list[float] | None:
         claim_id, claim, passage, _ = pair
+        asked = {"item": f"scifact-{claim_id}", "premise": passage, "hypothesis": claim}
         try:
-            choice = await judge.entailment_choice(
-                model, item=f"scifact-{claim_id}", premise=passage, hypothesis=claim
-            )
+            if states:
+                return await judge.entailment_state(model, **asked)
+            choice = await judge.entailment_choice(model, **asked)
         except ItemDropped:
             return None
         return None if choice is None else judge.features(choice, list(STANCES))
@@ -149,26 +216,71 @@ async def features_of(model: Model, pairs: list[tuple[int, str, str, str]]) -> l
     return await asyncio.gather(*(one(p) for p in pairs))
 
 
+def pairs_for(args: argparse.Namespace, claims: list[dict], corpus: dict[int, dict]) -> list:
+    """(claim id, claim, passage, stance) for the head's claims, as the module docstring
+    says; the retrieved passages come from the library `bench/scifact.py` searches."""
+    per_label = 4 if args.quick else args.pairs_per_label
+    chosen = head_claims(claims, per_label)
+    _, doc_ids = sample(claims, corpus, args.quick)
+    papers = [f"scifact:{d}" for d in doc_ids]
+    pairs = []
+    mode = "quick" if args.quick else "full"
+    with Library(library_folder(args.data, mode), MiniLM()) as library:
+        index(library, corpus, doc_ids)
+        for c in chosen:
+            for made in (pair_for(c, corpus), retrieved_pair(c, library, papers)):
+                if made is not None:
+                    pairs.append((c["id"], c["claim"], made[0], made[1]))
+    return pairs
+
+
 def section(head: Head, name: str, held: dict, where: str) -> str:
     f1 = ", ".join(f"{s} {v:.2f}" for s, v in zip(STANCES, held["f1s"], strict=True))
     return (
         "\n".join(
             [
-                "## Judge head (bench/fit_judge.py)",
+                "## Judge head, hidden-state probe (bench/fit_judge.py)"
+                if held["states"]
+                else "## Judge head (bench/fit_judge.py)",
                 "",
                 f"Machine: {machine()}; model: {name}. {head.pairs} claim-passage pairs of "
                 f"{head.dataset} ({held['per_label']} per label), none of the quick SciFact "
                 f"sample's claims. Saved to {where}.",
                 "",
-                "On the fifth of the pairs held out from the fit (pair level, gold passages):",
+                "On the fifth of the pairs held out from the fit (pair level):",
                 "",
-                "| measure | token probabilities alone | fitted head |",
-                "|---|---|---|",
-                f"| macro-F1 | {held['raw_f1']:.2f} | {held['f1']:.2f} |",
-                f"| accuracy | {held['raw_accuracy']:.2f} | {held['accuracy']:.2f} |",
-                f"| contradiction recall | {held['raw_c_recall']:.2f} | {held['c_recall']:.2f} |",
-                f"| expected calibration error | {held['raw_ece']:.3f} | {held['ece']:.3f} |",
+                *(
+                    [
+                        "| measure | hidden-state probe |",
+                        "|---|---|",
+                        f"| macro-F1 | {held['f1']:.2f} |",
+                        f"| accuracy | {held['accuracy']:.2f} |",
+                        f"| contradiction recall | {held['c_recall']:.2f} |",
+                        f"| expected calibration error | {held['ece']:.3f} |",
+                    ]
+                    if held["states"]
+                    else [
+                        "| measure | token probabilities alone | fitted head |",
+                        "|---|---|---|",
+                        f"| macro-F1 | {held['raw_f1']:.2f} | {held['f1']:.2f} |",
+                        f"| accuracy | {held['raw_accuracy']:.2f} | {held['accuracy']:.2f} |",
+                        f"| contradiction recall | {held['raw_c_recall']:.2f} | "
+                        f"{held['c_recall']:.2f} |",
+                        f"| expected calibration error | {held['raw_ece']:.3f} | "
+                        f"{held['ece']:.3f} |",
+                    ]
+                ),
                 "",
+                *(
+                    [
+                        f"5-fold cross-validated on all {head.pairs} pairs: macro-F1 "
+                        f"{held['cv_f1']:.2f}, at the L2 penalty the fit chose "
+                        f"({held['penalty']:g}).",
+                        "",
+                    ]
+                    if held["states"]
+                    else []
+                ),
                 f"Head F1 per stance: {f1}. "
                 + (
                     f"Seconds per pair asked: {held['seconds']:.1f} (two at a time)."
@@ -183,17 +295,13 @@ def section(head: Head, name: str, held: dict, where: str) -> str:
 
 async def run(args: argparse.Namespace) -> str:
     claims, corpus = load(args.data)
+    pairs = pairs_for(args, claims, corpus)
     per_label = 4 if args.quick else args.pairs_per_label
-    chosen = head_claims(claims, per_label)
-    pairs = []
-    for c in chosen:
-        made = pair_for(c, corpus)
-        if made is not None:
-            pairs.append((c["id"], c["claim"], made[0], made[1]))
     with tempfile.TemporaryDirectory() as tmp:
         transcript = Path(tmp) / "transcript.jsonl"
         async with verifier_model(args, transcript) as model:
-            found = await features_of(model, pairs)
+            states = bool(model.endpoint.states_url) and not args.answer_words
+            found = await features_of(model, pairs, states)
             name = model_name(args, model)
             endpoint = model.endpoint
         sent = [e for e in read_transcript(transcript) if not e.get("cache_hit")]
@@ -203,12 +311,15 @@ async def run(args: argparse.Namespace) -> str:
     y = np.array([STANCES.index(p[3]) for _, p in kept])
     order = np.random.default_rng(SEED).permutation(len(y))
     held_idx, fit_idx = order[: len(y) // 5], order[len(y) // 5 :]
-    w = fit(x[fit_idx], y[fit_idx], len(STANCES))
+    fitter = fit_probe if states else fit
+    w = fitter(x[fit_idx], y[fit_idx], len(STANCES))
     prob = predict(w, x[held_idx])
-    raw = np.exp(x[held_idx])
     truth = y[held_idx]
-    held = {"per_label": per_label, "seconds": seconds}
-    for prefix, p in (("raw_", raw), ("", prob)):
+    held = {"per_label": per_label, "seconds": seconds, "states": states}
+    if states:
+        held["penalty"], held["cv_f1"] = probe_penalty(x, y, len(STANCES))
+    measured = [("", prob)] if states else [("raw_", np.exp(x[held_idx])), ("", prob)]
+    for prefix, p in measured:
         guess = p.argmax(axis=1)
         f1, f1s = macro_f1(truth, guess, len(STANCES))
         c = STANCES.index("contradicts")
@@ -227,14 +338,15 @@ async def run(args: argparse.Namespace) -> str:
         prompt_hash=prompts.load("judge").sha256,
         dataset=data_name(args.data),
         pairs=len(kept),
-        features=list(STANCES),
+        input="hidden_state" if states else "answer_logprobs",
+        features=[] if states else list(STANCES),
         labels=list(STANCES),
-        weights=[[round(float(v), 5) for v in row] for row in fit(x, y, len(STANCES))],
+        weights=[[float(f"{v:.5g}") for v in row] for row in fitter(x, y, len(STANCES))],
         fitted=(
             f"held-out pairs: macro-F1 {held['f1']:.2f}, contradiction recall "
             f"{held['c_recall']:.2f}, ECE {held['ece']:.3f}"
         ),
-        claim_ids=sorted(p[0] for _, p in kept),
+        claim_ids=sorted({p[0] for _, p in kept}),
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     if args.fake or not args.write:
@@ -250,6 +362,13 @@ def main() -> int:
     parser.add_argument("--pairs-per-label", dest="pairs_per_label", type=int, default=70)
     parser.add_argument(
         "--ship", action="store_true", help="save among the heads that come with synth"
+    )
+    parser.add_argument(
+        "--answer-words",
+        dest="answer_words",
+        action="store_true",
+        help="fit the head on the answer words even where a hidden-state server is there "
+        "(the head every check but the verifier reads)",
     )
     return main_with(parser, run)
 

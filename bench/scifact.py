@@ -455,7 +455,8 @@ async def verifier_model(args: argparse.Namespace, transcript: Path) -> AsyncIte
     async with contextlib.AsyncExitStack() as stack:
         if args.fake:
             fake = stack.enter_context(fake_model())
-            endpoint = Endpoint(fake.url, "fake")
+            root = fake.url.removesuffix("/v1")
+            endpoint = Endpoint(fake.url, "fake", states_url=root)
         elif args.base_url:
             endpoint = Endpoint(args.base_url, args.model)
         else:
@@ -510,7 +511,7 @@ async def run(args: argparse.Namespace) -> str:
         passages = sum(len(chunk_paper(paper_text(corpus[d]), min_words=1)) for d in doc_ids)
         async with verifier_model(args, Path(tmp) / "transcript.jsonl") as model:
             endpoint = model.endpoint
-            head = judge.head_for(model)
+            head = judge.verifier_head(model)
             # As in a run: a fitted judge's probabilities are the confidences, and a
             # calibration of the older stated judgements does not apply to them.
             in_use = None

@@ -71,6 +71,13 @@ class Bm25:
             if posting is not None:
                 np.add.at(scores, posting[0], posting[1])
         hit = np.flatnonzero(scores > 0)
+        if k <= 0:
+            return []
+        if len(hit) > k:
+            # Only passages scoring at least the k-th best can be among the k; every tie with
+            # it stays, so that ties still go by id.
+            kth = np.partition(scores[hit], len(hit) - k)[len(hit) - k]
+            hit = hit[scores[hit] >= kth]
         best = sorted(hit.tolist(), key=lambda r: (-scores[r], self.ids[r]))[:k]
         return [(self.ids[r], float(scores[r])) for r in best]
 

@@ -105,6 +105,16 @@ class FakeModel:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path.endswith("/apply-template"):
+                    # llama.cpp's: the chat template applied, as one prompt string.
+                    self._send(200, {"prompt": _templated(body["messages"])})
+                    return
+                if self.path.endswith("/embeddings") and isinstance(body["input"], str):
+                    # A hidden-state server (llama.cpp, embeddings on, pooling "last").
+                    with fake._lock:
+                        fake.calls["state"] += 1
+                    self._send(200, _state(body["input"]))
+                    return
                 if self.path.endswith("/embeddings"):
                     with fake._lock:
                         fake.calls["embeddings"] += 1
@@ -203,6 +213,29 @@ def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
         norm = sum(x * x for x in vector) ** 0.5 or 1.0
         data.append({"object": "embedding", "index": i, "embedding": [x / norm for x in vector]})
     return {"object": "list", "data": data[::-1], "model": body["model"]}
+
+
+def _templated(messages: list[dict[str, str]]) -> str:
+    return "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in messages) + "<|assistant|>\n"
+
+
+STATE_DIMENSION = 8
+
+
+def _state(prompt: str) -> dict[str, Any]:
+    """A judge prompt's "hidden state": the fake judge's answer one-hot in the first three
+    places (True, False, Unknown), then word counts hashed into the rest, so that a probe
+    fitted on such states can read the answer from them."""
+    chosen, _ = _judge({"messages": [{"role": "user", "content": prompt}]})
+    vector = [3.0 if w == chosen else 0.0 for w in ("True", "False", "Unknown")]
+    vector += [0.0] * (STATE_DIMENSION - 3)
+    for word in _words(prompt):
+        vector[3 + sum(map(ord, word)) % (STATE_DIMENSION - 3)] += 0.1
+    return {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": vector}],
+        "usage": {"prompt_tokens": len(prompt.split()), "total_tokens": len(prompt.split())},
+    }
 
 
 def _judge(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -9,6 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
+import fit_judge
+import numpy as np
 import scifact
 
 
@@ -132,3 +134,15 @@ def test_stance_offsets_and_verdict_curves_are_cross_fitted_without_the_quick_cl
     assert decided["label"] == "SUPPORTED"
     assert scifact.judge.verdict_confidence(fitted.verdicts, "CONTRADICTED", 0.95) == 0.95
     assert "stance odds were shifted" in scifact.judge.describe(fitted)
+
+
+def test_the_probe_reads_the_raw_state_with_the_standardisation_folded_in():
+    rng = np.random.default_rng(3)
+    labels = np.repeat([0, 1, 2], 20)
+    # Three classes apart along a few inputs, on inputs of very different scales.
+    x = rng.standard_normal((60, 12)) * np.linspace(0.1, 50.0, 12)
+    x[:, 0] += labels * 4.0
+    x[:, 5] -= labels * 30.0
+    weights = fit_judge.fit_probe(x, labels, 3)
+    assert weights.shape == (13, 3)
+    assert np.mean(fit_judge.predict(weights, x).argmax(axis=1) == labels) > 0.9

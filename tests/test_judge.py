@@ -60,11 +60,11 @@ def test_the_head_turns_features_into_label_probabilities():
         weights=[[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]],
         fitted="",
     )
-    probabilities = judge.apply_head(head, choice)
+    probabilities = judge.apply_head(head, feats)
     assert probabilities["supports"] == pytest.approx(0.6, abs=1e-3)
     # A bias toward "unrelated" moves probability there, and it stays a distribution.
     biased = head.model_copy(update={"weights": [*head.weights[:3], [0, 0, 2.0]]})
-    moved = judge.apply_head(biased, choice)
+    moved = judge.apply_head(biased, feats)
     assert moved["unrelated"] > probabilities["unrelated"]
     assert sum(moved.values()) == pytest.approx(1.0, abs=1e-3)
 

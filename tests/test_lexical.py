@@ -33,6 +33,14 @@ def test_bm25_ranks_the_rare_word_over_the_common_ones():
     assert s2 < s1 < 8 * s2
 
 
+def test_bm25_keeps_ties_by_id_when_more_passages_score_than_are_asked_for():
+    texts = {f"p{i}": f"warmup note {i}" for i in range(9, 0, -1)}
+    texts["best"] = "warmup warmup"
+    index = Bm25(texts)
+    assert [i for i, _ in index.top("warmup", k=3)] == ["best", "p1", "p2"]
+    assert index.top("warmup", k=0) == []
+
+
 def test_fusion_rewards_agreement_between_rankings_and_breaks_ties_by_id():
     assert fused([["a", "b", "c"], ["b", "c", "a"]], k=3) == ["b", "a", "c"]
     assert fused([["x"], ["y"]], k=2) == ["x", "y"]

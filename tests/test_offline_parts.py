@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from synth.agents import local_model, tokens
-from synth.agents.llm import Model
+from synth.agents.llm import Endpoint, Model
 from synth.agents.schemas import Passage
 from synth.errors import BadInput, Unreachable
 from synth.store.embeddings import MiniLM
@@ -81,6 +81,37 @@ def test_local_server_answers_with_schema_json_and_stops(models_dir):
         server.stop()
         busy.close()
     assert process is not None and process.poll() is not None
+
+
+def test_the_hidden_state_server_gives_the_last_token_state_the_probe_reads(models_dir, tmp_path):
+    from synth.agents import judge
+
+    server = local_model.LocalServer(models_dir=models_dir, ctx=2048, parallel=1, states=True)
+    server.start()
+    try:
+        endpoint = Endpoint(server.address + "/v1", "m", states_url=server.address)
+        model = Model(
+            endpoint,
+            recorder=Recorder(tmp_path / "t.jsonl"),
+            cache=None,
+            semaphore=asyncio.Semaphore(1),
+        )
+        asked = {"premise": "Warmup did not help.", "hypothesis": "Warmup helps."}
+
+        async def both() -> list[list[float] | None]:
+            return [
+                await judge.entailment_state(model, item="a", **asked),
+                await judge.entailment_state(
+                    model, item="c", premise="Cats purr.", hypothesis="Dogs bark."
+                ),
+            ]
+
+        state, other = asyncio.run(both())
+    finally:
+        server.stop()
+    # The width of the shipped probe's input; another question, another state.
+    assert state is not None and other is not None and len(state) == 1536
+    assert state != other
 
 
 def test_a_server_that_dies_mid_run_is_exit_3(models_dir, tmp_path):
