@@ -256,8 +256,9 @@ async def entailment(
     """Whether `premise` supports, contradicts or says nothing about `hypothesis`; None when
     the server gives no log-probabilities (the caller then asks its own question). With
     `probe` (the verifier: a claim against a paper's passage, what the probe was fitted on)
-    the model's hidden state is read by its probe where it has one; every other check reads
-    the answer words, on which the probe measured worse (bench/RESULTS.md, "Stance")."""
+    the model's hidden state is read by its probe where it has one. Every other check reads
+    the answer words: on stance sentences the probe measured worse (bench/RESULTS.md,
+    "Stance on a yes/no question")."""
     head = verifier_head(model) if probe else head_for(model)
     if head is not None and head.input == "hidden_state":
         state = await entailment_state(model, item=item, premise=premise, hypothesis=hypothesis)
