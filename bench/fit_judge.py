@@ -122,12 +122,13 @@ def retrieved_pair(claim: dict, library: Library, papers: list[str]) -> tuple[st
     return None if other is None else (other.text, "unrelated")
 
 
-def fit_probe(x: np.ndarray, y: np.ndarray, classes: int) -> np.ndarray:
-    """A probe on hidden states: standardised inputs, the L2 penalty of L2_GRID with the best
-    5-fold cross-validated macro-F1 (`probe_penalty`), and the standardisation folded into
-    the weights so that the head reads the raw state."""
+def fit_probe(x: np.ndarray, y: np.ndarray, classes: int, l2: float | None = None) -> np.ndarray:
+    """A probe on hidden states: standardised inputs, the L2 penalty `l2` (by default the one
+    of L2_GRID with the best 5-fold cross-validated macro-F1, `probe_penalty`), and the
+    standardisation folded into the weights so that the head reads the raw state."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    l2, _ = probe_penalty(x, y, classes)
+    if l2 is None:
+        l2, _ = probe_penalty(x, y, classes)
     w = fit((x - mean) / scale, y, classes, l2)
     raw = w[:-1] / scale[:, None]
     return np.vstack([raw, w[-1] - mean @ raw])
@@ -234,6 +235,31 @@ def pairs_for(args: argparse.Namespace, claims: list[dict], corpus: dict[int, di
     return pairs
 
 
+def table(held: dict) -> list[str]:
+    """The held-out measures, a column per input measured (`run` keys them by prefix)."""
+    columns = (
+        [("hidden-state probe", "")]
+        if held["states"]
+        else [("token probabilities alone", "raw_"), ("fitted head", "")]
+    )
+    rows = [
+        ("macro-F1", "f1", ".2f"),
+        ("accuracy", "accuracy", ".2f"),
+        ("contradiction recall", "c_recall", ".2f"),
+        ("expected calibration error", "ece", ".3f"),
+    ]
+    return [
+        "| measure | " + " | ".join(name for name, _ in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *(
+            f"| {label} | "
+            + " | ".join(format(held[prefix + key], fmt) for _, prefix in columns)
+            + " |"
+            for label, key, fmt in rows
+        ),
+    ]
+
+
 def section(head: Head, name: str, held: dict, where: str) -> str:
     f1 = ", ".join(f"{s} {v:.2f}" for s, v in zip(STANCES, held["f1s"], strict=True))
     return (
@@ -249,27 +275,7 @@ def section(head: Head, name: str, held: dict, where: str) -> str:
                 "",
                 "On the fifth of the pairs held out from the fit (pair level):",
                 "",
-                *(
-                    [
-                        "| measure | hidden-state probe |",
-                        "|---|---|",
-                        f"| macro-F1 | {held['f1']:.2f} |",
-                        f"| accuracy | {held['accuracy']:.2f} |",
-                        f"| contradiction recall | {held['c_recall']:.2f} |",
-                        f"| expected calibration error | {held['ece']:.3f} |",
-                    ]
-                    if held["states"]
-                    else [
-                        "| measure | token probabilities alone | fitted head |",
-                        "|---|---|---|",
-                        f"| macro-F1 | {held['raw_f1']:.2f} | {held['f1']:.2f} |",
-                        f"| accuracy | {held['raw_accuracy']:.2f} | {held['accuracy']:.2f} |",
-                        f"| contradiction recall | {held['raw_c_recall']:.2f} | "
-                        f"{held['c_recall']:.2f} |",
-                        f"| expected calibration error | {held['raw_ece']:.3f} | "
-                        f"{held['ece']:.3f} |",
-                    ]
-                ),
+                *table(held),
                 "",
                 *(
                     [
@@ -311,13 +317,15 @@ async def run(args: argparse.Namespace) -> str:
     y = np.array([STANCES.index(p[3]) for _, p in kept])
     order = np.random.default_rng(SEED).permutation(len(y))
     held_idx, fit_idx = order[: len(y) // 5], order[len(y) // 5 :]
-    fitter = fit_probe if states else fit
-    w = fitter(x[fit_idx], y[fit_idx], len(STANCES))
+    w = (fit_probe if states else fit)(x[fit_idx], y[fit_idx], len(STANCES))
     prob = predict(w, x[held_idx])
     truth = y[held_idx]
     held = {"per_label": per_label, "seconds": seconds, "states": states}
     if states:
         held["penalty"], held["cv_f1"] = probe_penalty(x, y, len(STANCES))
+        final = fit_probe(x, y, len(STANCES), held["penalty"])
+    else:
+        final = fit(x, y, len(STANCES))
     measured = [("", prob)] if states else [("raw_", np.exp(x[held_idx])), ("", prob)]
     for prefix, p in measured:
         guess = p.argmax(axis=1)
@@ -341,7 +349,7 @@ async def run(args: argparse.Namespace) -> str:
         input="hidden_state" if states else "answer_logprobs",
         features=[] if states else list(STANCES),
         labels=list(STANCES),
-        weights=[[float(f"{v:.5g}") for v in row] for row in fitter(x, y, len(STANCES))],
+        weights=[[float(f"{v:.5g}") for v in row] for row in final],
         fitted=(
             f"held-out pairs: macro-F1 {held['f1']:.2f}, contradiction recall "
             f"{held['c_recall']:.2f}, ECE {held['ece']:.3f}"
