@@ -37,7 +37,7 @@ from synth.agents import prompts
 from synth.agents.calibration import file_name, identity, on_curve
 from synth.agents.llm import Model, NoLogprobs, NoStates
 from synth.agents.logprobs import Choice
-from synth.agents.schemas import Strict
+from synth.agents.schemas import REVERSING, Strict, plain_words
 from synth.store import paths
 
 Stance = Literal["supports", "contradicts", "unrelated"]
@@ -319,21 +319,49 @@ def agreed(first: Judged, second: Judged | None) -> Judged:
     )
 
 
+# Words by which a sentence states that something did not happen or made no difference.
+# ("without" is left out: "loss spikes seen without warmup" reports an effect of warmup.)
+NULL_RESULT = (REVERSING - {"without"}) | {"equally", "same", "unchanged", "unaffected"}
+
+
+def states_null(text: str) -> bool:
+    """Whether `text` holds a negation or a no-difference phrase ("did not improve",
+    "equally stable with and without", "the same after")."""
+    return bool(set(plain_words(text)) & NULL_RESULT)
+
+
+UNSURE = Judged(probabilities={"yes": 0.25, "no": 0.25, "depends": 0.5}, source="head")
+
+
+def guarded(judged: Judged, *, question: str, claim: str) -> Judged:
+    """`judged`, except that a yes for a claim that states a negation or no difference, on a
+    question that states none, becomes depends. A small judge reads such a claim by its
+    topic and leaves the negation out ("learning-rate warmup did not reduce loss spikes" as
+    a yes to "does warmup stabilise training?"), and a wrong yes puts a paper on the wrong
+    side of the report's count; a depends only leaves it uncounted. Measured on labelled
+    sentences and on SciFact (bench/RESULTS.md, "Stance on a yes/no question")."""
+    if judged.best != "yes" or not states_null(claim) or states_null(question):
+        return judged
+    return UNSURE.model_copy(update={"source": judged.source})
+
+
 async def stance(model: Model, *, item: str, question: str, claim: str) -> Judged | None:
     """How `claim` answers a yes/no `question`: yes, no or depends, by the same judge as
     every other check, with the same head; None without log-probabilities. Two readings:
     does the claim support "the answer is yes", and (for a do-question) does it support the
-    statement the question asks about; a side is taken only where both give it. The second
-    reading is asked only when the first takes a side, right after it, so that the server
-    can reuse the claim's part of the prompt."""
+    statement the question asks about; a side is taken only where both give it, and a yes
+    only where the claim states no negation (`guarded`). The second reading is asked only
+    when it can change the answer, right after the first, so that the server can reuse the
+    claim's part of the prompt."""
     first = await entailment(model, item=item, premise=claim, hypothesis=as_hypothesis(question))
     if first is None:
         return None
+    answer = guarded(as_answers(first), question=question, claim=claim)
     said = as_statement(question)
-    if as_answers(first).best == "depends" or said is None:
-        return as_answers(first)
+    if answer.best == "depends" or said is None:
+        return answer
     second = await entailment(model, item=f"{item}-says", premise=claim, hypothesis=said)
-    return agreed(as_answers(first), as_answers(second) if second is not None else None)
+    return agreed(answer, as_answers(second) if second is not None else None)
 
 
 YES_NO_OPENINGS = (

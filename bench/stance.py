@@ -1,20 +1,32 @@
 """How well the judge reads a claim's stance on a yes/no question, on labelled sentences.
 
-Each item of `bench/stance_gold.json` is a sentence and its answer to a question: yes, no or
-depends (setting-bound, conditional, or background). Four ways of reading the stance, all
-through synth's judge (agents/judge.py) and its head, from the same three calls per item:
+Two sets of sentences, each labelled with its answer to a question: yes, no or depends
+(setting-bound, conditional, or background):
+- `bench/stance_gold.json`, written for synth: sentences of examples/ and the planted-
+  disagreement corpus, and of two topics written for this set only;
+- with `--scifact N`, N sentences per answer drawn from SciFact train (Wadden et al., 2020;
+  CC BY 4.0 claims, ODC-By 1.0 abstracts): a claim becomes the question "Is it true that
+  <claim>?", and the rationale sentences of its first evidence set answer it (yes for
+  SUPPORT, no for CONTRADICT); the sentence of the same abstract outside every rationale
+  that shares the most words with the claim answers depends. Written by others, on another
+  field, so that a method is not chosen on synth's own sentences alone (none of the quick
+  SciFact sample's claims).
+The ways of reading the stance, all through synth's judge (agents/judge.py) and its head:
 - "the answer is yes": does the sentence support 'The answer to the question Q is yes.'?
   supports reads yes, contradicts no, unrelated depends;
-- two-sided: that and "does it support 'the answer is no'?", summed: yes is P(supports yes)
-  plus P(contradicts no), no the other way round, depends the two unrelated;
-- the question as a statement: does it support "X improve Y." for "Does X improve Y?";
-- both readings agree (what runs use, judge.agreed): the first and the third; a side only
-  where both give it, depends otherwise.
+- two-sided (written set only): that and "does it support 'the answer is no'?", summed: yes
+  is P(supports yes) plus P(contradicts no), no the other way round, depends the two
+  unrelated;
+- the statement: does it support "X improve Y." for "Does X improve Y?" (the claim itself
+  for a SciFact item);
+- both readings agree: the first and the third; a side only where both give it;
+- and a yes only for a sentence that states no negation (judge.guarded; what runs use).
 The table gives accuracy, macro-F1 over the three answers, the opposite answers (yes read as
 no or no as yes: the errors that put a paper on the wrong side of the report's count), and
 how many sentences were given a side, with how many of those sides were right.
 
-    python bench/stance.py                  # the embedded local model
+    python bench/stance.py                  # the embedded local model, the written set
+    python bench/stance.py --scifact 100    # 100 SciFact sentences per answer
     python bench/stance.py --quick --fake   # CI: the harness only
 """
 
@@ -23,12 +35,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
+import re
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from results import machine, options, publish
-from scifact import verifier_model
+from scifact import load, quick_claims, verifier_model
 
 from synth.agents import judge
 from synth.agents.judge import Judged
@@ -36,6 +52,72 @@ from synth.agents.llm import ItemDropped, Model
 
 GOLD = Path(__file__).with_name("stance_gold.json")
 ANSWERS = ("yes", "no", "depends")
+SEED = 23
+
+
+@dataclass(frozen=True)
+class Item:
+    topic: str  # the question's key in the written set; the claim id for SciFact
+    question: str
+    answer: str
+    sentence: str
+    statement: str  # what the question asks about, as a statement
+
+    def guard(self, judged: Judged) -> Judged:
+        return judge.guarded(judged, question=self.question, claim=self.sentence)
+
+
+@dataclass(frozen=True)
+class Readings:
+    yes: Judged  # the sentence against "the answer is yes"
+    says: Judged  # the sentence against the statement
+    no: Judged | None = None  # the sentence against "the answer is no" (written set only)
+
+
+def written_items() -> list[Item]:
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    items = []
+    for topic, answer, sentence in gold["items"]:
+        question = gold["questions"][topic]
+        said = judge.as_statement(question) or judge.as_hypothesis(question)
+        items.append(Item(topic, question, answer, sentence, said))
+    return items
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def scifact_items(data: Path, per_answer: int) -> list[Item]:
+    """`per_answer` SciFact sentences of each answer, as the module docstring says."""
+    claims, corpus = load(data)
+    quick = {c["id"] for c in quick_claims(claims)}
+    pool = [c for c in claims if c["evidence"] and c["id"] not in quick]
+    random.Random(SEED).shuffle(pool)
+    chosen: dict[str, list[Item]] = {a: [] for a in ANSWERS}
+    for c in pool:
+        doc_id, sets = sorted(c["evidence"].items())[0]
+        doc = corpus.get(int(doc_id))
+        if doc is None:
+            continue
+        claim = c["claim"].strip()
+        question = f"Is it true that {claim[0].lower()}{claim[1:].rstrip('.')}?"
+        answer = "yes" if sets[0]["label"] == "SUPPORT" else "no"
+        rationale = " ".join(doc["abstract"][i].strip() for i in sets[0]["sentences"])
+        if len(rationale.split()) > 80:
+            continue
+        if len(chosen[answer]) < per_answer:
+            chosen[answer].append(Item(str(c["id"]), question, answer, rationale, claim))
+        used = {i for s in sets for i in s["sentences"]}
+        others = [
+            x.strip()
+            for i, x in enumerate(doc["abstract"])
+            if i not in used and 8 <= len(x.split()) <= 60
+        ]
+        if others and len(chosen["depends"]) < per_answer:
+            near = max(others, key=lambda x: len(_words(claim) & _words(x)))
+            chosen["depends"].append(Item(str(c["id"]), question, "depends", near, claim))
+    return [item for a in ANSWERS for item in chosen[a]]
 
 
 def as_no(question: str) -> str:
@@ -49,24 +131,27 @@ async def judged(model: Model, item: str, premise: str, hypothesis: str) -> Judg
         return None
 
 
-def statement(question: str) -> str:
-    return judge.as_statement(question) or judge.as_hypothesis(question)
+def one_sided(_: Item, r: Readings) -> str:
+    return judge.as_answers(r.yes).best
 
 
-def one_sided(yes: Judged, _: Judged, __: Judged) -> str:
-    return judge.as_answers(yes).best
+def declarative(_: Item, r: Readings) -> str:
+    return judge.as_answers(r.says).best
 
 
-def declarative(_: Judged, __: Judged, says: Judged) -> str:
-    return judge.as_answers(says).best
+def both_agree(_: Item, r: Readings) -> str:
+    return judge.agreed(judge.as_answers(r.yes), judge.as_answers(r.says)).best
 
 
-def both_agree(yes: Judged, _: Judged, says: Judged) -> str:
-    return judge.agreed(judge.as_answers(yes), judge.as_answers(says)).best
+def in_use(item: Item, r: Readings) -> str:
+    first = item.guard(judge.as_answers(r.yes))
+    return judge.agreed(first, judge.as_answers(r.says)).best
 
 
-def two_sided(yes: Judged, no: Judged, _: Judged) -> str:
-    a, b = yes.probabilities, no.probabilities
+def two_sided(_: Item, r: Readings) -> str | None:
+    if r.no is None:
+        return None
+    a, b = r.yes.probabilities, r.no.probabilities
     p = {
         "yes": a["supports"] + b["contradicts"],
         "no": a["contradicts"] + b["supports"],
@@ -75,11 +160,12 @@ def two_sided(yes: Judged, no: Judged, _: Judged) -> str:
     return max(ANSWERS, key=lambda k: p[k])
 
 
-METHODS = {
+METHODS: dict[str, Callable[[Item, Readings], str | None]] = {
     "one reading: the answer is yes": one_sided,
     "two-sided: yes and no": two_sided,
-    "one reading: the question as a statement": declarative,
-    "both readings agree (in use)": both_agree,
+    "one reading: the statement": declarative,
+    "both readings agree": both_agree,
+    "both agree, yes only without a negation (in use)": in_use,
 }
 
 
@@ -106,46 +192,82 @@ def _recall(truth: list[str], guess: list[str], answer: str) -> float:
     return sum(g == answer for g in mine) / len(mine) if mine else 0.0
 
 
+# Readings measured on the written set by one-off scripts and not used by runs; kept here so
+# that this section keeps them when it is written again.
+MEASURED_ELSEWHERE = [
+    "Measured on the same items and not used: the hidden-state probe of the verifier instead "
+    "of the answer words (both readings agree: macro-F1 0.48, 6 opposite answers); a probe "
+    "fitted on the stance of the 300 SciFact sentences (section below), read from the "
+    "hidden state of either reading (macro-F1 0.65 to 0.73, 8 to 10 opposite answers; at a "
+    "threshold that leaves 3 opposite, 14 sides right); and three prompts that ask for yes, "
+    "no or unclear directly, naming no difference as a no (11 to 19 opposite answers, and "
+    "no background sentence read as unclear). Both probes read the sentences on pre-norm "
+    'models and on small batches ("equally stable with and without warmup") as a yes.',
+]
+
+
+async def readings(model: Model, items: list[Item], two_sided: bool) -> list[Readings | None]:
+    async def one(i: int, item: Item) -> Readings | None:
+        asked = [
+            judged(model, f"s{i}|yes", item.sentence, judge.as_hypothesis(item.question)),
+            judged(model, f"s{i}|says", item.sentence, item.statement),
+        ]
+        if two_sided:
+            asked.append(judged(model, f"s{i}|no", item.sentence, as_no(item.question)))
+        got = await asyncio.gather(*asked)
+        if not all(got):
+            return None
+        return Readings(yes=got[0], says=got[1], no=got[2] if two_sided else None)
+
+    return list(await asyncio.gather(*(one(i, it) for i, it in enumerate(items))))
+
+
 async def run(args: argparse.Namespace) -> str:
-    gold = json.loads(GOLD.read_text(encoding="utf-8"))
-    items = gold["items"]
-    if args.quick:  # two of each answer
-        items = [it for a in ANSWERS for it in [x for x in items if x[1] == a][:2]]
+    scifact = args.scifact > 0
+    if scifact:
+        items = scifact_items(args.data, 3 if args.quick else args.scifact)
+    else:
+        items = written_items()
+        if args.quick:  # two of each answer
+            items = [it for a in ANSWERS for it in [x for x in items if x.answer == a][:2]]
     with tempfile.TemporaryDirectory() as tmp:
         async with verifier_model(args, Path(tmp) / "transcript.jsonl") as model:
-
-            async def both(i: int, item: list[str]) -> list[Judged | None]:
-                question = gold["questions"][item[0]]
-                return await asyncio.gather(
-                    judged(model, f"s{i}|yes", item[2], judge.as_hypothesis(question)),
-                    judged(model, f"s{i}|no", item[2], as_no(question)),
-                    judged(model, f"s{i}|says", item[2], statement(question)),
-                )
-
-            pairs = await asyncio.gather(*(both(i, it) for i, it in enumerate(items)))
+            found = await readings(model, items, two_sided=not scifact)
             source = "head" if judge.head_for(model) is not None else "token probabilities"
-    read = [(it, j) for it, j in zip(items, pairs, strict=True) if all(j)]
-    truth = [it[1] for it, _ in read]
-    asked = len({it[0] for it, _ in read})
+    read = [(it, r) for it, r in zip(items, found, strict=True) if r is not None]
+    truth = [it.answer for it, _ in read]
+    counts = ", ".join(f"{truth.count(a)} {a}" for a in ANSWERS)
+    if scifact:
+        heading = "## Stance on a yes/no question, SciFact sentences (bench/stance.py)"
+        what = (
+            f"{len(read)} sentences of SciFact train (Wadden et al., 2020; CC BY 4.0 claims, "
+            f'ODC-By 1.0 abstracts), each claim asked as "Is it true that ...?" ({counts})'
+        )
+    else:
+        heading = "## Stance on a yes/no question (bench/stance.py)"
+        asked = len({it.topic for it, _ in read})
+        what = (
+            f"{len(read)} labelled sentences of {asked} question{'s' if asked != 1 else ''} "
+            f"(bench/stance_gold.json; {counts})"
+        )
     lines = [
-        "## Stance on a yes/no question (bench/stance.py)",
+        heading,
         "",
         f"Machine: {machine()}; model: {'the fake test model' if args.fake else args.model}, "
-        f"judged through the {source}. Items: {len(read)} labelled sentences of "
-        f"{asked} question{'s' if asked != 1 else ''} (bench/stance_gold.json; "
-        + ", ".join(f"{truth.count(a)} {a}" for a in ANSWERS)
-        + ").",
+        f"judged through the {source}. Items: {what}.",
         "",
         "| method | accuracy | macro-F1 | recall yes / no / depends | opposite answers "
         "| given a side (right) |",
         "|---|---|---|---|---|---|",
     ]
     for name, method in METHODS.items():
-        guesses = [method(*j) for _, j in read]
+        guesses = [method(it, r) for it, r in read]
+        if any(g is None for g in guesses):
+            continue
         if args.verbose:
             for (it, _), g in zip(read, guesses, strict=True):
-                print(f"{name[:12]:12} {it[1]:7} {g:7} {it[2][:90]}", file=sys.stderr)
-        s = scores(truth, guesses)
+                print(f"{name[:12]:12} {it.answer:7} {g:7} {it.sentence[:90]}", file=sys.stderr)
+        s = scores(truth, [str(g) for g in guesses])
         lines.append(
             f"| {name} | {s['accuracy']:.2f} | {s['macro_f1']:.2f} | "
             f"{s['recall_yes']:.2f} / {s['recall_no']:.2f} / {s['recall_depends']:.2f} | "
@@ -158,11 +280,16 @@ async def run(args: argparse.Namespace) -> str:
         "of those two columns: a report that leaves a paper uncounted is honestly unsure, one "
         "that counts it on the wrong side misleads.",
     ]
+    if not scifact and not args.fake:
+        lines += ["", *MEASURED_ELSEWHERE]
     return "\n".join(lines)
 
 
 def main() -> int:
-    parser = options(__doc__, "six sentences")
+    parser = options(__doc__, "six sentences (nine with --scifact)", data=True)
+    parser.add_argument(
+        "--scifact", type=int, default=0, metavar="N", help="N SciFact sentences per answer"
+    )
     parser.add_argument("--fake", action="store_true", help="the fake test model (CI)")
     parser.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible endpoint")
     parser.add_argument("--model", default="local", help="model name (default: local)")

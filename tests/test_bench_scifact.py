@@ -146,3 +146,25 @@ def test_the_probe_reads_the_raw_state_with_the_standardisation_folded_in():
     weights = fit_judge.fit_probe(x, labels, 3)
     assert weights.shape == (13, 3)
     assert np.mean(fit_judge.predict(weights, x).argmax(axis=1) == labels) > 0.9
+
+
+def test_scifact_stance_items_ask_each_claim_and_take_answers_from_its_rationale() -> None:
+    import stance
+
+    data = Path(__file__).resolve().parent / "scifact_format"
+    items = stance.scifact_items(data, 5)
+    by_answer = {(it.topic, it.answer): it for it in items}
+    clipping = by_answer[("4", "yes")]
+    assert clipping.sentence == "Clipping the gradient norm at 1.0 removed most loss spikes."
+    assert clipping.question == (
+        "Is it true that gradient clipping removes most loss spikes in language models?"
+    )
+    assert clipping.statement == "Gradient clipping removes most loss spikes in language models."
+    assert by_answer[("6", "no")].sentence.startswith("Drip irrigation raised wheat yields")
+    # depends: a sentence of the same abstract that is no rationale of the claim
+    assert by_answer[("4", "depends")].sentence == (
+        "Clipping and warmup together were the most reliable."
+    )
+    # claims without evidence give no item, and the quick sample's claims are left out
+    quick = {str(c["id"]) for c in scifact.quick_claims(scifact.load(data)[0])}
+    assert {it.topic for it in items}.isdisjoint(quick | {"5"})

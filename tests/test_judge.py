@@ -192,6 +192,38 @@ def test_a_side_is_taken_only_where_both_readings_of_the_stance_give_it():
     assert judge.as_statement("Is pre-norm better than post-norm?") is None
 
 
+QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
+
+
+@pytest.mark.parametrize(
+    ("claim", "question", "answer"),
+    [
+        # a negation or a no-difference phrase: a yes is not taken
+        ("Warmup did not reduce early loss spikes in pre-norm transformers.", QUESTION, "depends"),
+        ("Runs were equally stable with and without warmup.", QUESTION, "depends"),
+        ("Recall was the same after caffeine and after placebo.", QUESTION, "depends"),
+        ("Tiny models didn't need warmup.", QUESTION, "depends"),
+        # "without" alone reports an effect of the thing the question asks about
+        ("Warmup removed the loss spikes seen without warmup.", QUESTION, "yes"),
+        # a question that itself states a negation is left to the judge
+        ("Warmup did not help.", "Does warmup not help small transformers?", "yes"),
+    ],
+)
+def test_a_yes_is_not_taken_from_a_claim_that_states_a_negation(claim, question, answer):
+    yes = judge.Judged(probabilities={"yes": 0.8, "no": 0.1, "depends": 0.1}, source="head")
+    assert judge.guarded(yes, question=question, claim=claim).best == answer
+
+
+def test_the_negation_guard_leaves_no_and_depends_alone():
+    for best in ("no", "depends"):
+        judged = judge.Judged(
+            probabilities={a: 0.8 if a == best else 0.1 for a in ("yes", "no", "depends")},
+            source="head",
+        )
+        claim = "Warmup did not reduce loss spikes."
+        assert judge.guarded(judged, question=QUESTION, claim=claim) == judged
+
+
 def test_an_abstract_silent_on_a_divided_answer_gets_the_count_by_code():
     one_sided = "The question is whether warmup helps. Warmup stabilises training."
     divided = QuestionAnswer(yes=[1, 2], no=[3], depends=[4])
