@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -49,6 +48,7 @@ from scifact import load, quick_claims, verifier_model
 from synth.agents import judge
 from synth.agents.judge import Judged
 from synth.agents.llm import ItemDropped, Model
+from synth.agents.schemas import plain_words
 
 GOLD = Path(__file__).with_name("stance_gold.json")
 ANSWERS = ("yes", "no", "depends")
@@ -84,10 +84,6 @@ def written_items() -> list[Item]:
     return items
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower()))
-
-
 def scifact_items(data: Path, per_answer: int) -> list[Item]:
     """`per_answer` SciFact sentences of each answer, as the module docstring says."""
     claims, corpus = load(data)
@@ -115,7 +111,8 @@ def scifact_items(data: Path, per_answer: int) -> list[Item]:
             if i not in used and 8 <= len(x.split()) <= 60
         ]
         if others and len(chosen["depends"]) < per_answer:
-            near = max(others, key=lambda x: len(_words(claim) & _words(x)))
+            words = set(plain_words(claim))
+            near = max(others, key=lambda x: len(words & set(plain_words(x))))
             chosen["depends"].append(Item(str(c["id"]), question, "depends", near, claim))
     return [item for a in ANSWERS for item in chosen[a]]
 
