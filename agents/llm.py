@@ -420,25 +420,13 @@ class Model:
         }
         if not self._logprobs_accepted:
             raise NoLogprobs(self.endpoint.model)
-        request_hash, cache_key, entry = self._entry(
-            agent=agent,
-            item=item,
-            attempt=0,
-            prompt=prompt,
-            request=request,
-            dialect="choice",
-            untrusted=untrusted,
-            schema=Choice.__name__,
-        )
         try:
-            raw = await self._answer(request, request_hash, cache_key, entry, "choice")
+            raw, entry = await self._ask_once(
+                agent, item, prompt, request, "choice", untrusted, Choice.__name__
+            )
         except _DialectFallback:
             raise NoLogprobs(self.endpoint.model) from None
-        except _ContextTooLong:
-            raise ItemDropped(
-                agent, item, "the input is longer than the model's context window"
-            ) from None
-        entry.update(answered_fields(raw), logprobs=raw.logprobs)
+        entry["logprobs"] = raw.logprobs
         if raw.logprobs is None and self.replay is None:
             # A server that answers but leaves out log-probabilities gives nothing to read.
             self._dialects[self.endpoint.identity() + "#no-logprobs"] = "yes"
@@ -474,23 +462,9 @@ class Model:
             "hidden_state": "last_token",
             "max_tokens": 0,
         }
-        request_hash, cache_key, entry = self._entry(
-            agent=agent,
-            item=item,
-            attempt=0,
-            prompt=prompt,
-            request=request,
-            dialect="state",
-            untrusted=untrusted,
-            schema="HiddenState",
+        raw, entry = await self._ask_once(
+            agent, item, prompt, request, "state", untrusted, "HiddenState"
         )
-        try:
-            raw = await self._answer(request, request_hash, cache_key, entry, "state")
-        except _ContextTooLong:
-            raise ItemDropped(
-                agent, item, "the input is longer than the model's context window"
-            ) from None
-        entry.update(answered_fields(raw))
         state = decode_state(raw.content)
         entry["parsed"] = {"dimensions": len(state)}
         entry["error"] = None if state else "the server returned no hidden state"
@@ -498,6 +472,38 @@ class Model:
         if not state:
             raise ItemDropped(agent, item, "the server returned no hidden state")
         return state
+
+    async def _ask_once(
+        self,
+        agent: str,
+        item: str,
+        prompt: PromptTemplate,
+        request: dict[str, Any],
+        dialect: str,
+        untrusted: list[str] | None,
+        schema: str,
+    ) -> tuple[RawAnswer, dict[str, Any]]:
+        """One call that is never re-asked (a one-word choice, a hidden state): its answer
+        and its transcript line, not yet recorded. An input longer than the model's context
+        drops the item."""
+        request_hash, cache_key, entry = self._entry(
+            agent=agent,
+            item=item,
+            attempt=0,
+            prompt=prompt,
+            request=request,
+            dialect=dialect,
+            untrusted=untrusted,
+            schema=schema,
+        )
+        try:
+            raw = await self._answer(request, request_hash, cache_key, entry, dialect)
+        except _ContextTooLong:
+            raise ItemDropped(
+                agent, item, "the input is longer than the model's context window"
+            ) from None
+        entry.update(answered_fields(raw))
+        return raw, entry
 
     def _validate(self, raw: RawAnswer, schema: type[T]) -> tuple[T | None, str]:
         if raw.finish_reason == "length":

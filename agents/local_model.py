@@ -152,6 +152,11 @@ class LocalServer:
         self.address = ""
 
     def start(self) -> Endpoint:
+        self.launch()
+        return self.ready()
+
+    def launch(self) -> None:
+        """Start the child; it loads the weights while the caller goes on."""
         model_path = assemble(self.weights, self.models_dir)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - lives with the child
@@ -163,7 +168,11 @@ class LocalServer:
             text=True,
         )
         log.close()
-        line = self._process.stdout.readline() if self._process.stdout else ""
+
+    def ready(self) -> Endpoint:
+        """Wait for the launched child to listen and answer; how to reach it."""
+        process = self._process
+        line = process.stdout.readline() if process is not None and process.stdout else ""
         if not line:
             self.stop()
             raise Unreachable(
@@ -216,8 +225,10 @@ async def serve(weights: Weights = DEFAULT) -> AsyncIterator[Endpoint]:
     chat = LocalServer(weights)
     states = LocalServer(weights, states=True, ctx=4096, parallel=1)
     try:
-        endpoint = chat.start()
-        states.start()
+        chat.launch()
+        states.launch()  # both load at once: the wait for the weights is paid once
+        endpoint = chat.ready()
+        states.ready()
         yield dataclasses.replace(endpoint, states_url=states.address)
     finally:
         states.stop()

@@ -65,14 +65,14 @@ class Bm25:
 
     def top(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k best-scoring passages with a score above zero, best first (ties by id)."""
+        if k <= 0:
+            return []
         scores = np.zeros(len(self.ids), dtype=np.float64)
         for term in set(terms(query)):
             posting = self._postings.get(term)
             if posting is not None:
                 np.add.at(scores, posting[0], posting[1])
         hit = np.flatnonzero(scores > 0)
-        if k <= 0:
-            return []
         if len(hit) > k:
             # Only passages scoring at least the k-th best can be among the k; every tie with
             # it stays, so that ties still go by id.
