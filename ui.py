@@ -19,6 +19,7 @@ STAGE_LABELS = {
     "fetch": "Fetching full text",
     "embed": "Embedding passages",
     "extract": "Extracting claims",
+    "stance": "Reading claims' answers",
     "verify": "Verifying claims",
     "findings": "Writing findings",
     "write": "Framing the report",

@@ -248,11 +248,15 @@ class Model:
         return self.endpoint.identity() + "#no-logprobs" not in self._dialects
 
     def _asked_without_logprobs(self, entry: dict[str, Any]) -> bool:
+        """Whether the replayed run asked this call without log-probabilities, or its server
+        gave none at all (it refused them, or answered a one-word choice without them, and
+        the run asked no more such calls from then on, in whichever order they came)."""
         same = (entry["agent"], entry["item"], entry["attempt"])
-        return any(
+        recorded = (self.replay or {}).values()
+        return not any(e.get("dialect") == "choice" and e.get("logprobs") for e in recorded) or any(
             (e.get("agent"), e.get("item"), e.get("attempt")) == same
             and not (e.get("params") or {}).get("logprobs")
-            for e in (self.replay or {}).values()
+            for e in recorded
         )
 
     def _fall_back(self) -> None:

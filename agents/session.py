@@ -54,7 +54,7 @@ from synth.agents.schemas import (
 )
 from synth.errors import BudgetReached, CheckFailed, Unreachable
 from synth.report import render
-from synth.report.agreement import finding_strength
+from synth.report.agreement import answers_by_paper, finding_strength
 from synth.report.build import LINT_ROUNDS, RunFacts, build_report, cite_text, writer_fixes
 from synth.report.partial import partial_report
 from synth.sources.http import SourceError
@@ -139,6 +139,10 @@ class Verification(Strict):
     claim: Claim
     verdict: Verdict | None
     dropped: str | None = None
+
+
+class StanceRead(Strict):
+    stance: QuestionStance | None
 
 
 class CalibrationInUse(Strict):
@@ -728,7 +732,17 @@ class Session:
         paper_ids = None if self.settings.whole_library else sorted(p.paper.id for p in corpus)
         provisional = self._provisional_claims(extractions, by_id)
         in_use = self._calibration().calibration
-        yes_no = judge.is_yes_no(self.question)
+        stances = await self._stances(provisional)
+        answers = answers_by_paper(
+            (c.paper_id, s.answer) for c in provisional if (s := stances[c.id])
+        )
+
+        def agreeing(claim: Claim) -> frozenset[str]:
+            """The other papers that answer the question as `claim` does."""
+            own = stances[claim.id]
+            if own is None or own.answer not in ("yes", "no"):
+                return frozenset()
+            return frozenset(p for p, a in answers.items() if a == own.answer) - {claim.paper_id}
 
         async def one(claim: Claim) -> Verification:
             evidence = self.library.search(
@@ -743,15 +757,28 @@ class Session:
                     claim=claim,
                     evidence=evidence,
                     calibration=in_use,
+                    agreeing=agreeing(claim),
                 )
             except ItemDropped as dropped:
                 return Verification(claim=claim, verdict=None, dropped=dropped.reason)
-            if yes_no:
-                stance = await self._stance(claim)
-                verdict = verdict.model_copy(update={"stance": stance})
+            verdict = verdict.model_copy(update={"stance": stances[claim.id]})
             return Verification(claim=claim, verdict=verdict)
 
         return await self._each("verify", provisional, lambda c: c.id, one, Verification)
+
+    async def _stances(self, claims: list[Claim]) -> dict[str, QuestionStance | None]:
+        """Each claim's answer to a yes/no question (None for every claim of another
+        question), read before the verifier, which needs the papers' answers."""
+        if not judge.is_yes_no(self.question):
+            return {c.id: None for c in claims}
+
+        async def one(claim: Claim) -> StanceRead:
+            return StanceRead(stance=await self._stance(claim))
+
+        read = await self._each("stance", claims, lambda c: c.id, one, StanceRead)
+        return {
+            c.id: r.stance for c, r in zip(sorted(claims, key=lambda c: c.id), read, strict=True)
+        }
 
     async def _stance(self, claim: Claim) -> QuestionStance | None:
         """How the claim answers the (yes/no) question; None where the judge cannot say

@@ -48,7 +48,9 @@ JUDGED_CONFIDENCE = (
     "rests on; for INSUFFICIENT, the lowest probability that a passage is unrelated. Where the "
     "head was also fitted on whole SciFact claims, that probability is mapped to how often "
     "such a verdict was right there, and the confidence is that rate. The label follows the "
-    "papers counted on each side (a passage from the claim's own paper never contradicts it)."
+    "papers counted on each side (a passage from the claim's own paper never contradicts it, "
+    "nor, for a yes/no question, one from a paper that answers the question as the claim "
+    "does)."
 )
 
 
@@ -80,12 +82,19 @@ def decide(
     own_paper: str,
     quote_found: bool = True,
     probabilities: dict[str, float | None] | None = None,
+    agreeing: frozenset[str] = frozenset(),
 ) -> Decision:
-    """Label, evidence ids and evidence score from the per-passage judgements."""
+    """Label, evidence ids and evidence score from the per-passage judgements. `agreeing`:
+    the other papers that answer the (yes/no) research question as the claim does."""
     # A paper rarely contradicts itself; a "contradicts" from the claim's own paper is far
-    # more often a misreading of two different settings, so it does not count.
+    # more often a misreading of two different settings, so it does not count. Nor does one
+    # from a paper that gives the claim's answer to the question: the report quotes a
+    # contradiction as a disagreement between papers, and two papers that answer alike do
+    # not disagree on it (the judge has called "warmup did not help pre-norm models" the
+    # opposite of "warmup did not help tiny models").
+    set_aside = {own_paper, *agreeing}
     stances = {
-        e: "unrelated" if s == "contradicts" and evidence[e].paper_id == own_paper else s
+        e: "unrelated" if s == "contradicts" and evidence[e].paper_id in set_aside else s
         for e, s in stances.items()
     }
     papers = {
@@ -136,7 +145,10 @@ async def verify(
     claim: Claim,
     evidence: list[Evidence],
     calibration: Calibration | None = None,
+    agreeing: frozenset[str] = frozenset(),
 ) -> Verdict:
+    """The claim's verdict from one judgement per passage (see `decide`; `agreeing`: the other
+    papers that answer the research question as the claim does)."""
     if not evidence:
         signals = Signals(papers_for=0, papers_against=0, passages_judged=0, best_score=0.0)
         score = rule_score(Label.INSUFFICIENT, signals)
@@ -179,7 +191,7 @@ async def verify(
     judged = {e.passage_id: j for e, j in answered}
     stances = {e: j.best for e, j in judged.items()}
     probabilities = {e: None if j.source == "stated" else j.confidence for e, j in judged.items()}
-    decision = decide(stances, offered, claim.paper_id, claim.quote_found, probabilities)
+    decision = decide(stances, offered, claim.paper_id, claim.quote_found, probabilities, agreeing)
     label, chosen = decision.label, decision.evidence
     confidence = calibrate(calibration, label, decision.score)
     raw = None
@@ -194,7 +206,7 @@ async def verify(
         evidence=chosen,
         quote_found=claim.quote_found,
         confidence=confidence,
-        rationale=rationale(decision.stances, judged, chosen),
+        rationale=rationale(decision.stances, judged, chosen, stances),
         judgements=decision.stances,
         signals=decision.signals,
         rule_score=decision.score,
@@ -218,16 +230,26 @@ def judged_confidence(label: Label, chosen: list[str], judged: dict[str, Judged]
     return round(min(0.99, max(0.01, value)), 2)
 
 
-def rationale(stances: dict[str, str], judged: dict[str, Judged], chosen: list[str]) -> str:
-    """What the judge said of each passage, decisive ones first, in words and numbers."""
+def rationale(
+    stances: dict[str, str],
+    judged: dict[str, Judged],
+    chosen: list[str],
+    read: dict[str, str] | None = None,
+) -> str:
+    """What the judge said of each passage, decisive ones first, in words and numbers;
+    `read`: the judge's own stances, where a contradiction was set aside (see `decide`)."""
     order = sorted(stances, key=lambda e: (e not in chosen, e))
     parts = []
     for e in order:
-        j = judged[e]
-        how = "stated" if j.source == "stated" else f"p = {j.probabilities[stances[e]]:.2f}"
-        verb = {"supports": "supports", "contradicts": "contradicts"}.get(
-            stances[e], "does not bear on"
-        )
+        j, said = judged[e], (read or stances)[e]
+        how = "stated" if j.source == "stated" else f"p = {j.probabilities[said]:.2f}"
+        if said != stances[e]:
+            parts.append(
+                f"Passage {e} contradicts the claim ({how}), not counted: its paper is the "
+                "claim's own or answers the research question as the claim does."
+            )
+            continue
+        verb = {"supports": "supports", "contradicts": "contradicts"}.get(said, "does not bear on")
         parts.append(f"Passage {e} {verb} the claim ({how}).")
     return " ".join(parts)
 

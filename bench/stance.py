@@ -20,7 +20,9 @@ The ways of reading the stance, all through synth's judge (agents/judge.py) and 
 - the statement: does it support "X improve Y." for "Does X improve Y?" (the claim itself
   for a SciFact item);
 - both readings agree: the first and the third; a side only where both give it;
-- and a yes only for a sentence that states no negation (judge.guarded; what runs use).
+- and a yes only for a sentence that states no negation, depends instead;
+- and, of those, a sentence that states the effect was absent ("did not improve", "equally
+  stable") as a no (judge.guarded; what runs use).
 The table gives accuracy, macro-F1 over the three answers, the opposite answers (yes read as
 no or no as yes: the errors that put a paper on the wrong side of the report's count), and
 how many sentences were given a side, with how many of those sides were right.
@@ -62,9 +64,6 @@ class Item:
     answer: str
     sentence: str
     statement: str  # what the question asks about, as a statement
-
-    def guard(self, judged: Judged) -> Judged:
-        return judge.guarded(judged, question=self.question, claim=self.sentence)
 
 
 @dataclass(frozen=True)
@@ -140,9 +139,16 @@ def both_agree(_: Item, r: Readings) -> str:
     return judge.agreed(judge.as_answers(r.yes), judge.as_answers(r.says)).best
 
 
-def in_use(item: Item, r: Readings) -> str:
-    first = item.guard(judge.as_answers(r.yes))
+def negation_unsure(item: Item, r: Readings) -> str:
+    first = judge.as_answers(r.yes)
+    negated = judge.states_null(item.sentence) and not judge.states_null(item.question)
+    if first.best == "yes" and negated:
+        return "depends"
     return judge.agreed(first, judge.as_answers(r.says)).best
+
+
+def in_use(item: Item, r: Readings) -> str:
+    return judge.settle(item.question, item.sentence, r.yes, r.says).best
 
 
 def two_sided(_: Item, r: Readings) -> str | None:
@@ -162,7 +168,8 @@ METHODS: dict[str, Callable[[Item, Readings], str | None]] = {
     "two-sided: yes and no": two_sided,
     "one reading: the statement": declarative,
     "both readings agree": both_agree,
-    "both agree, yes only without a negation (in use)": in_use,
+    "both agree, a yes with a negation as depends": negation_unsure,
+    "and a yes stating no effect as a no (in use)": in_use,
 }
 
 
@@ -194,12 +201,16 @@ def _recall(truth: list[str], guess: list[str], answer: str) -> float:
 MEASURED_ELSEWHERE = [
     "Measured on the same items and not used: the hidden-state probe of the verifier instead "
     "of the answer words (both readings agree: macro-F1 0.48, 6 opposite answers); a probe "
-    "fitted on the stance of the 300 SciFact sentences (section below), read from the "
+    "fitted on the stance of the first 300 SciFact sentences (section below), read from the "
     "hidden state of either reading (macro-F1 0.65 to 0.73, 8 to 10 opposite answers; at a "
     "threshold that leaves 3 opposite, 14 sides right); and three prompts that ask for yes, "
     "no or unclear directly, naming no difference as a no (11 to 19 opposite answers, and "
     "no background sentence read as unclear). Both probes read the sentences on pre-norm "
-    'models and on small batches ("equally stable with and without warmup") as a yes.',
+    'models and on small batches ("equally stable with and without warmup") as a yes. A '
+    "third reading, against the statement's denial written by code (\"It is not true that "
+    'X improve Y.") and taking the side read as more supported, gave 11 opposite answers and '
+    "28 sides (15 right) here, 32 and 162 (95) on the first 300 SciFact sentences; it too "
+    "read those two sentences as supporting the statement more than its denial.",
 ]
 
 
@@ -257,10 +268,13 @@ async def run(args: argparse.Namespace) -> str:
         "| given a side (right) |",
         "|---|---|---|---|---|---|",
     ]
+    before: list[str | None] = []
     for name, method in METHODS.items():
         guesses = [method(it, r) for it, r in read]
         if any(g is None for g in guesses):
             continue
+        changed = sum(a != b for a, b in zip(before, guesses, strict=False))
+        before = guesses
         if args.verbose:
             for (it, _), g in zip(read, guesses, strict=True):
                 print(f"{name[:12]:12} {it.answer:7} {g:7} {it.sentence[:90]}", file=sys.stderr)
@@ -271,6 +285,9 @@ async def run(args: argparse.Namespace) -> str:
             f"{s['opposite']} | {s['sided']:.0f} ({s['sided_right']:.0f}) |"
         )
     lines += [
+        "",
+        f"The last method changed {changed} answer{'s' if changed != 1 else ''} of the one "
+        "before it.",
         "",
         "An opposite answer puts a paper on the wrong side of the report's count of answers; "
         "a sentence read as depends only leaves it uncounted. Runs use the last method because "

@@ -8,6 +8,7 @@ as disagreeing). It contradicts the finding the other way round. A paper on both
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from synth.agents.schemas import Claim, Verdict
@@ -72,14 +73,22 @@ def strength(n_for: int, n_against: int, dissent: int = 0) -> str:
 
 
 def paper_answers(claims: dict[str, Claim], verdicts: dict[str, Verdict]) -> dict[str, str]:
-    """Paper id → its answer to a yes/no question from its claims' stances: "yes" or "no"
-    when its claims answer only that way, "mixed" when they answer both ways, "depends" when
-    none answers either way. Papers without a claim with a stance are left out."""
+    """Paper id → its answer to a yes/no question from its claims' stances (see
+    `answers_by_paper`)."""
+    return answers_by_paper(
+        (claim.paper_id, stance.answer)
+        for cid, claim in sorted(claims.items())
+        if cid in verdicts and (stance := verdicts[cid].stance) is not None
+    )
+
+
+def answers_by_paper(stances: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Paper id → its answer from its claims' (paper id, answer) pairs: "yes" or "no" when
+    its claims answer only that way, "mixed" when they answer both ways, "depends" when none
+    answers either way. Papers without a claim with a stance are left out."""
     taken: dict[str, set[str]] = {}
-    for cid, claim in sorted(claims.items()):
-        stance = verdicts[cid].stance if cid in verdicts else None
-        if stance is not None:
-            taken.setdefault(claim.paper_id, set()).add(stance.answer)
+    for paper, answer in stances:
+        taken.setdefault(paper, set()).add(answer)
     answers = {}
     for paper, seen in taken.items():
         sides = seen - {"depends"}

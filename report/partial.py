@@ -17,6 +17,7 @@ STAGE_ORDER = (
     "fetch",
     "embed",
     "extract",
+    "stance",
     "verify",
     "findings",
     "write",

@@ -198,20 +198,42 @@ QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 @pytest.mark.parametrize(
     ("claim", "question", "answer"),
     [
-        # a negation or a no-difference phrase: a yes is not taken
-        ("Warmup did not reduce early loss spikes in pre-norm transformers.", QUESTION, "depends"),
-        ("Runs were equally stable with and without warmup.", QUESTION, "depends"),
-        ("Recall was the same after caffeine and after placebo.", QUESTION, "depends"),
+        # the claim states the effect was absent: code reads the no the judge left out
+        ("Warmup did not reduce early loss spikes in pre-norm transformers.", QUESTION, "no"),
+        ("Runs were equally stable with and without warmup.", QUESTION, "no"),
+        ("Recall was the same after caffeine and after placebo.", QUESTION, "no"),
+        ("Caffeine had no measurable effect on recall.", QUESTION, "no"),
+        ("Warmup didn't improve stability.", QUESTION, "no"),
+        # another negation: no side is taken
         ("Tiny models didn't need warmup.", QUESTION, "depends"),
+        ("With warmup, runs did not diverge.", QUESTION, "depends"),
+        ("Warmup helped post-norm but not pre-norm models.", QUESTION, "depends"),
         # "without" alone reports an effect of the thing the question asks about
         ("Warmup removed the loss spikes seen without warmup.", QUESTION, "yes"),
+        # "the same models" states no null result, but may state one: no side
+        ("Warmup made the same models train stably.", QUESTION, "depends"),
+        # a capital T is no "n't"
+        ("Warmup kept CD4+ T cell counts stable.", QUESTION, "yes"),
         # a question that itself states a negation is left to the judge
         ("Warmup did not help.", "Does warmup not help small transformers?", "yes"),
     ],
 )
-def test_a_yes_is_not_taken_from_a_claim_that_states_a_negation(claim, question, answer):
+def test_code_reads_the_negation_in_a_claim_the_judge_read_as_yes(claim, question, answer):
     yes = judge.Judged(probabilities={"yes": 0.8, "no": 0.1, "depends": 0.1}, source="head")
     assert judge.guarded(yes, question=question, claim=claim).best == answer
+
+
+def test_a_no_read_by_code_keeps_the_judges_probability_and_asks_no_second_reading():
+    claim = "Warmup did not reduce early loss spikes."
+    first = judge.Judged(
+        probabilities={"supports": 0.7, "contradicts": 0.1, "unrelated": 0.2}, source="head"
+    )
+    second = first.model_copy()  # the statement's reading leaves out the negation as well
+    settled = judge.settle(QUESTION, claim, first, second)
+    assert settled.best == "no"
+    assert settled.confidence == 0.7
+    # without a negation the second reading counts: both agree on yes
+    assert judge.settle(QUESTION, "Warmup reduced spikes.", first, second).best == "yes"
 
 
 def test_the_negation_guard_leaves_no_and_depends_alone():

@@ -76,6 +76,32 @@ def test_a_contradiction_from_the_claims_own_paper_does_not_count():
     assert (label, ids) == (Label.INSUFFICIENT, [])
 
 
+def test_a_contradiction_from_a_paper_that_answers_the_question_alike_does_not_count():
+    evidence = offered(["local:b", "local:c"])
+    stances = {"E1": "contradicts", "E2": "contradicts"}
+    # local:b answers the research question as the claim does: only local:c disagrees
+    label, ids, *_ = decide(stances, evidence, "local:a", agreeing=frozenset({"local:b"}))
+    assert (label, ids) == (Label.CONTRADICTED, ["E2"])
+    both = frozenset({"local:b", "local:c"})
+    assert decide(stances, evidence, "local:a", agreeing=both).label == Label.INSUFFICIENT
+    # a paper that answers alike still counts when it supports the claim
+    supported = decide({"E1": "supports", "E2": "unrelated"}, evidence, "local:a", agreeing=both)
+    assert supported.label == Label.SUPPORTED
+
+
+def test_the_rationale_names_a_contradiction_that_was_not_counted():
+    from synth.agents.judge import Judged
+    from synth.agents.verifier import rationale
+
+    judged = {
+        "E1": Judged(
+            probabilities={"supports": 0.1, "contradicts": 0.7, "unrelated": 0.2}, source="head"
+        )
+    }
+    text = rationale({"E1": "unrelated"}, judged, [], {"E1": "contradicts"})
+    assert text.startswith("Passage E1 contradicts the claim (p = 0.70), not counted:")
+
+
 def test_the_models_doubt_lowers_the_score_and_certainty_changes_nothing():
     evidence = offered(["local:b", "local:c"])
     stances = {"E1": "supports", "E2": "supports"}
