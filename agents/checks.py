@@ -114,12 +114,15 @@ def agreement_sentences(sections: dict[str, str], answer: QuestionAnswer) -> lis
     ]
 
 
-async def title_answer(model: Model, *, title: str, question: str) -> str | None:
-    """How the title answers the yes/no question ("yes", "no" or "depends"), by the judge's
-    stance; None where it cannot say."""
+async def title_answer(
+    model: Model, *, title: str, question: str, kind: str = "title"
+) -> str | None:
+    """How the title (or another sentence of the writer's, named by `kind`) answers the
+    yes/no question ("yes", "no" or "depends"), by the judge's stance; None where it cannot
+    say."""
     key = hashlib.sha256(title.encode()).hexdigest()[:10]
     try:
-        judged = await judge.stance(model, item=f"title-{key}", question=question, claim=title)
+        judged = await judge.stance(model, item=f"{kind}-{key}", question=question, claim=title)
     except ItemDropped:
         return None
     return judged.best if judged is not None else None

@@ -1016,13 +1016,33 @@ class Session:
             self.run.save("write", item, revised)
         return revised
 
+    async def _answer_beyond(
+        self, finding: writer.FindingOut, verdicts: dict[str, Verdict], kind: str
+    ) -> str | None:
+        """The answer to a yes/no question ("yes" or "no") that the writer's statement gives
+        and none of the claims it rests on gives; None when it gives none of its own. A
+        statement that adds "warmup stabilises training" to a claim about clipping takes a
+        side its claims do not, and the papers counted against that side go unmentioned."""
+        if not judge.is_yes_no(self.question):
+            return None
+        side = await checks.title_answer(
+            self.models["verifier"], title=finding.statement, question=self.question, kind=kind
+        )
+        given = {
+            stance.answer
+            for c in finding.claim_ids
+            if c in verdicts and (stance := verdicts[c].stance) is not None
+        }
+        return side if side in ("yes", "no") and side not in given else None
+
     async def _finding(
         self, number: int, group: list[Claim], verdicts: dict[str, Verdict], titles: dict[str, str]
     ) -> FindingResult:
         """One finding for a group, checked against its claims by the judge. A statement must
-        be supported by at least one of the claims it rests on and contradicted by none. One
-        that a claim contradicts is refused and asked again once; one that fails again, or
-        that no claim supports, gives way to a claim of the group in its own words, which
+        be supported by at least one of the claims it rests on and contradicted by none, and
+        answer a yes/no question no way its claims do not. One that a claim contradicts is
+        refused and asked again once; one that fails again, that no claim supports, or that
+        takes a side its claims do not, gives way to a claim of the group in its own words, which
         cannot say the opposite of itself or more than its claim. Claims of the group it does
         not rest on that contradict it are the claims that disagree with it."""
         texts = {c.id: c.text for c in group}
@@ -1054,6 +1074,15 @@ class Session:
             # cannot back a statement, and does not refuse it for that.
             backed = check.supporting(finding.claim_ids) or not check.read(finding.claim_ids)
             if backed and not against:
+                kind = f"finding-{number}{suffix}-answer"
+                answered = await self._answer_beyond(finding, verdicts, kind)
+                if answered:
+                    refused.append(
+                        f'finding {number}: "{finding.statement}" was not used because it '
+                        f"answers the question {answered} and none of "
+                        f"{', '.join(finding.claim_ids)} does"
+                    )
+                    break
                 others = [c.id for c in group if c.id not in finding.claim_ids]
                 return FindingResult(
                     finding=finding.model_copy(

@@ -71,6 +71,7 @@ class FakeModel:
         self.unquoted_reviews = False  # True: justifications quote words not in the draft
         self.idle_revisions = False  # True: a revision gives back the draft unchanged
         self.one_sided = False  # True: title and discussion say every paper answers yes
+        self.answering = False  # True: every finding opens by answering the question yes
         self.logprobs = "give"  # or "refuse": a 400 for requests that ask for log-probabilities
         self.embedded = 0  # texts sent to /v1/embeddings
         self._lock = threading.Lock()
@@ -300,7 +301,8 @@ def answer(agent: str, body: dict[str, Any], fake: FakeModel | None = None) -> d
         if fake is None:
             return _write(body)
         modes = (fake.vague_abstract, fake.invert_findings)
-        return _write(body, *modes, fake.invert_abstract, fake.idle_revisions, fake.one_sided)
+        flags = (fake.invert_abstract, fake.idle_revisions, fake.one_sided, fake.answering)
+        return _write(body, *modes, *flags)
     if agent == "reviewer":
         if fake is None:
             return _review(body)
@@ -377,6 +379,7 @@ def _write(
     invert_abstract: bool = False,
     idle: bool = False,
     one_sided: bool = False,
+    answering: bool = False,
 ) -> dict[str, Any]:
     """`vague_abstract`: "first" leaves the first draft's abstract without the answer (a
     revision gives it), "always" never gives it. `invert`: "first" states a finding as the
@@ -400,8 +403,13 @@ def _write(
             # Two of the claim's words, so that it validates; too few for the judge to back it.
             shared = sorted(_words(first) - {"with", "that", "than", "from", "were"})[:2]
             first = f"The choice of tokenizer mattered more than {' or '.join(shared)}"
+        statement = f"In the reported settings, {first[0].lower()}{first[1:]}."
+        if answering:  # "Does X improve Y?" answered yes whatever the claims say
+            asked = re.search(r"^Research question: \w+ (.*?)\?", _user(body), re.M)
+            said = asked.group(1)
+            statement = f"{said[0].upper()}{said[1:]}; {statement[0].lower()}{statement[1:]}"
         answer = {
-            "statement": f"In the reported settings, {first[0].lower()}{first[1:]}.",
+            "statement": statement,
             "claim_ids": [i for i in ids if i not in against][:3],
         }
         if "disagreeing_ids" in properties:

@@ -183,3 +183,25 @@ def test_a_title_and_a_sentence_that_deny_the_divided_answer_do_not_stand(capsys
     assert "was cut because it says the papers agree" in notes
     code, _, err = run_cli(capsys, "replay", str(run))
     assert code == 0, err
+
+
+def test_a_finding_that_answers_the_question_beyond_its_claims_is_not_used(capsys, fake, isolated):
+    fake.answering = True  # every finding opens "Dropout improve the test accuracy ...;"
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    notes = " ".join(report.unwritten)
+    refused = re.findall(
+        r'finding (\d+): "([^"]*)" was not used because it answers the question yes and '
+        r"none of (C\d+(?:, C\d+)*) does",
+        notes,
+    )
+    assert refused, notes
+    claims = {c.id: c for c in report.claims}
+    for number, statement, ids in refused:
+        # none of the claims it rested on answers yes, and a claim's own words stand instead
+        assert all(claims[c].stance.answer != "yes" for c in ids.split(", ") if claims[c].stance)
+        finding = report.findings[int(number) - 1]
+        assert finding.statement != statement and finding.from_claim is not None
+    code, _, err = run_cli(capsys, "replay", str(run))
+    assert code == 0, err
