@@ -242,9 +242,7 @@ def build_report(facts: RunFacts) -> Report:
         wall_s=round(facts.wall_s, 1),
     )
     sections = {
-        "abstract": with_answers(
-            with_strength(facts.draft.abstract, [f.strength for f in findings]), answer
-        ),
+        "abstract": with_counts(facts.draft.abstract, [f.strength for f in findings], answer),
         "introduction": facts.draft.introduction,
         "discussion": facts.draft.discussion or NO_DISCUSSION,
         "method": method_text(facts, stats),
@@ -485,6 +483,14 @@ def with_answers(abstract: str, answer: QuestionAnswer | None) -> str:
     return (
         f"{abstract.rstrip()} The papers divide on the question: of those cited, {joined(parts)}."
     )
+
+
+def with_counts(abstract: str, strengths: list[str], answer: QuestionAnswer | None) -> str:
+    """The writer's abstract with what code counted and it leaves out: how the papers answer
+    the question, then how strong each finding's evidence is. In that order, so that the
+    strengths' own words ("disputed for finding 3") do not pass for saying that the papers
+    divide on the question."""
+    return with_strength(with_answers(abstract, answer), strengths)
 
 
 @dataclass(frozen=True)

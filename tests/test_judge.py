@@ -13,7 +13,7 @@ from synth.agents.logprobs import read_choice
 from synth.agents.reviewer import located
 from synth.agents.schemas import Claim, Label, QuestionAnswer, QuestionStance, Verdict, restates
 from synth.report.agreement import dissenting_papers, finding_answer, paper_answers, strength
-from synth.report.build import with_answers
+from synth.report.build import with_answers, with_counts
 
 
 def first_token(*alternatives: tuple[str, float]) -> list[dict]:
@@ -256,6 +256,10 @@ def test_an_abstract_silent_on_a_divided_answer_gets_the_count_by_code():
     assert with_answers(told, divided) == told
     assert with_answers(one_sided, QuestionAnswer(yes=[1, 2], depends=[3])) == one_sided
     assert with_answers(one_sided, None) == one_sided
+    # the strengths code adds ("disputed") do not stand in for the papers' answers
+    counted = with_counts(one_sided, ["disputed: 1 paper for, 1 paper against"], divided)
+    assert "The papers divide on the question: of those cited, 2 answer yes" in counted
+    assert counted.endswith("The evidence is disputed for finding 1.")
 
 
 def test_a_sentence_that_restates_its_claim_is_supported_without_the_judge():
