@@ -776,9 +776,7 @@ def network_sources(settings: RunSettings) -> list[str]:
 
 def is_local(settings: RunSettings) -> bool:
     """The embedded model: `--model local` or `local:NAME`, with no base URL."""
-    return not settings.base_url and (
-        settings.model == "local" or settings.model.startswith("local:")
-    )
+    return config.is_local_model(settings.model, settings.base_url)
 
 
 def check_offline(settings: RunSettings) -> None:

@@ -73,6 +73,12 @@ def read_config(path: Path | None) -> dict[str, Any]:
     return data.get("synth", data)
 
 
+def is_local_model(model: str, base_url: str | None) -> bool:
+    """The embedded model: `local` or `local:NAME`, with no base URL (the one definition;
+    "localai-7b" is a hosted model's name)."""
+    return not base_url and (model == "local" or model.startswith("local:"))
+
+
 def resolve(
     flags: dict[str, Any], base: dict[str, Any] | None = None, cwd: Path | None = None
 ) -> RunSettings:
@@ -88,7 +94,7 @@ def resolve(
     if not values.get("sources"):
         # A folder of papers means "read these"; no folder means "search the literature".
         values["sources"] = ["local"] if values.get("corpus") else list(NETWORK_SOURCES)
-    if str(values.get("model", "local")).startswith("local") and not values.get("base_url"):
+    if is_local_model(str(values.get("model", "local")), values.get("base_url")):
         for key, value in LOCAL_PROFILE.items():
             values.setdefault(key, value)
     try:

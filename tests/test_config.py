@@ -1,0 +1,30 @@
+"""Settings: which model counts as the embedded one, and what that changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth import config
+
+
+@pytest.mark.parametrize(
+    ("model", "base_url", "local"),
+    [
+        ("local", None, True),
+        ("local:qwen2.5-coder-0.5b", None, True),
+        ("localai-7b", None, False),  # a hosted model whose name starts with "local"
+        ("local", "http://127.0.0.1:8080/v1", False),  # a server of the user's own
+        ("gpt-4o-mini", None, False),
+    ],
+)
+def test_one_definition_of_the_embedded_model(model, base_url, local):
+    assert config.is_local_model(model, base_url) is local
+
+
+def test_the_local_profile_applies_to_the_embedded_model_only(tmp_path, monkeypatch):
+    for env in config.ENV_KEYS:
+        monkeypatch.delenv(env, raising=False)
+    embedded = config.resolve({"model": "local:qwen2.5-coder-0.5b"}, cwd=tmp_path)
+    hosted = config.resolve({"model": "localai-7b"}, cwd=tmp_path)
+    assert embedded.passages_per_paper == config.LOCAL_PROFILE["passages_per_paper"]
+    assert hosted.passages_per_paper != config.LOCAL_PROFILE["passages_per_paper"]
