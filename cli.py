@@ -385,7 +385,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     flags = _flags(args)
-    runs_dir = Path(flags.get("runs_dir") or "runs")
+    runs_dir = config.runs_dir(flags.get("runs_dir"))
     run = RunFolder.find(args.run, runs_dir)
     record = run.read_record()
     settings = config.resolve(flags, base=record.get("settings", {}))
@@ -428,7 +428,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from synth.agents.session import Passages
     from synth.report.html import to_html
 
-    run = RunFolder.find(args.run, Path(args.runs_dir or "runs"))
+    run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
     report = read_report(run)
     text: str | bytes
     if args.fmt == "html":
@@ -475,7 +475,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 def cmd_runs(args: argparse.Namespace) -> int:
     from synth.report.audit import run_history
 
-    runs_dir = Path(args.runs_dir or "runs")
+    runs_dir = config.runs_dir(args.runs_dir)
     history = run_history(runs_dir)
     if args.json:
         _print_json([r.model_dump() for r in history])
@@ -509,7 +509,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from synth.report.audit import audit, call_detail, call_text, claim_trail, trail_text
     from synth.store.transcript import read_transcript
 
-    run = RunFolder.find(args.run, Path(args.runs_dir or "runs"))
+    run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
     entries = read_transcript(run.transcript)
     if args.call is not None:
         try:
@@ -584,7 +584,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from synth.report.audit import diff_reports, diff_text
 
-    runs_dir = Path(args.runs_dir or "runs")
+    runs_dir = config.runs_dir(args.runs_dir)
     a, b = (read_report(RunFolder.find(r, runs_dir)) for r in (args.run_a, args.run_b))
     changes = diff_reports(a, b)
     if args.json:
@@ -597,7 +597,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from synth.replay import replay_run
 
-    run = RunFolder.find(args.run, Path(args.runs_dir or "runs"))
+    run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
     folder, calls = replay_run(run)
     print(
         f"replay: {folder.path / 'report.md'} is byte-identical to the run's report "

@@ -79,6 +79,17 @@ def is_local_model(model: str, base_url: str | None) -> bool:
     return not base_url and (model == "local" or model.startswith("local:"))
 
 
+def runs_dir(flag: str | None, cwd: Path | None = None) -> Path:
+    """Where run folders are, found as `resolve` finds `runs_dir` for `synth run`: the flag,
+    then SYNTH_RUNS_DIR, then synth.toml, then ./runs. Every command that reads runs uses
+    it, so that `synth runs` lists what `synth run` wrote."""
+    if flag:
+        return Path(flag)
+    if os.environ.get("SYNTH_RUNS_DIR"):
+        return Path(os.environ["SYNTH_RUNS_DIR"])
+    return Path(read_config(config_file(cwd or Path.cwd())).get("runs_dir") or "runs")
+
+
 def resolve(
     flags: dict[str, Any], base: dict[str, Any] | None = None, cwd: Path | None = None
 ) -> RunSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synth import config
+from tests.conftest import run_cli
 
 
 @pytest.mark.parametrize(
@@ -28,3 +29,26 @@ def test_the_local_profile_applies_to_the_embedded_model_only(tmp_path, monkeypa
     hosted = config.resolve({"model": "localai-7b"}, cwd=tmp_path)
     assert embedded.passages_per_paper == config.LOCAL_PROFILE["passages_per_paper"]
     assert hosted.passages_per_paper != config.LOCAL_PROFILE["passages_per_paper"]
+
+
+def test_commands_that_read_runs_look_where_run_writes_them(capsys, isolated, monkeypatch):
+    elsewhere = isolated / "elsewhere"
+    monkeypatch.setenv("SYNTH_RUNS_DIR", str(elsewhere))
+    code, out, _ = run_cli(capsys, "runs")
+    assert code == 0 and f"no runs in {elsewhere}" in out
+    for command in (
+        ["audit", "nope"],
+        ["export", "nope", "--format", "md"],
+        ["replay", "nope"],
+        ["resume", "nope"],
+        ["diff", "nope", "nope"],
+    ):
+        code, _, err = run_cli(capsys, *command)
+        assert code != 0 and f"a run under {elsewhere}" in err, (command, err)
+    monkeypatch.delenv("SYNTH_RUNS_DIR")
+    toml = isolated / "synth.toml"
+    toml.write_text('runs_dir = "from-toml"\n' + toml.read_text())
+    code, out, _ = run_cli(capsys, "runs")
+    assert code == 0 and "no runs in from-toml" in out
+    code, out, _ = run_cli(capsys, "runs", "--runs-dir", "from-flag")
+    assert "no runs in from-flag" in out
