@@ -384,11 +384,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    if args.dry_run:  # an estimate of a new run; a resume would spend tokens instead
+        raise BadInput("--dry-run estimates a new run", "use synth run QUESTION --dry-run")
     flags = _flags(args)
     runs_dir = config.runs_dir(flags.get("runs_dir"))
     run = RunFolder.find(args.run, runs_dir)
     record = run.read_record()
     settings = config.resolve(flags, base=record.get("settings", {}))
+    check_sources(settings)  # the same checks as `synth run`, for flags given to the resume
     check_offline(settings)
     with open_library(settings) as library:
         run.update_record(settings=config.settings_record(settings), status="running")

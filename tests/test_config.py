@@ -52,3 +52,19 @@ def test_commands_that_read_runs_look_where_run_writes_them(capsys, isolated, mo
     assert code == 0 and "no runs in from-toml" in out
     code, out, _ = run_cli(capsys, "runs", "--runs-dir", "from-flag")
     assert "no runs in from-flag" in out
+
+
+def test_resume_checks_its_flags_as_run_does_and_refuses_a_dry_run(capsys, isolated):
+    from synth.cli import new_run
+
+    settings = config.resolve({"corpus": str(isolated)})
+    run = new_run(settings, "Does warmup help?", status="failed")
+    code, _, err = run_cli(capsys, "resume", str(run.path), "--dry-run")
+    assert code != 0 and "--dry-run estimates a new run" in err
+    code, _, err = run_cli(capsys, "resume", str(run.path), "--sources", "local,nowhere")
+    assert code != 0 and "unknown source(s) nowhere" in err
+    code, _, err = run_cli(capsys, "resume", str(run.path), "--arxiv-category", "cs LG")
+    assert code != 0 and "'cs LG' is not an arXiv category" in err
+    # nothing was asked of any model: the run is as it was
+    assert not (run.path / "transcript.jsonl").exists()
+    assert run.read_record()["status"] == "failed"
