@@ -16,7 +16,7 @@ from tests.conftest import run_cli, transcript
 from tests.fake_model import FakeModel
 from tests.test_end_to_end import run_args
 
-STAGES = ["plan", "extract", "verify", "findings", "write", "review"]
+STAGES = ["plan", "extract", "stance", "verify", "findings", "write", "review"]
 
 
 def outcome(report: Report) -> dict:
