@@ -80,20 +80,16 @@ def is_local_model(model: str, base_url: str | None) -> bool:
 
 
 def runs_dir(flag: str | None, cwd: Path | None = None) -> Path:
-    """Where run folders are, found as `resolve` finds `runs_dir` for `synth run`: the flag,
-    then SYNTH_RUNS_DIR, then synth.toml, then ./runs. Every command that reads runs uses
-    it, so that `synth runs` lists what `synth run` wrote."""
-    if flag:
-        return Path(flag)
-    if os.environ.get("SYNTH_RUNS_DIR"):
-        return Path(os.environ["SYNTH_RUNS_DIR"])
-    return Path(read_config(config_file(cwd or Path.cwd())).get("runs_dir") or "runs")
+    """Where run folders are, found as `resolve` finds `runs_dir` for `synth run` (the flag,
+    then SYNTH_RUNS_DIR, then synth.toml, then the default), without the other settings
+    having to be valid. Every command that reads runs uses it, so that `synth runs` lists
+    what `synth run` wrote."""
+    found = layered({"runs_dir": flag}, None, cwd).get("runs_dir")
+    return Path(found or RunSettings.model_fields["runs_dir"].default)
 
 
-def resolve(
-    flags: dict[str, Any], base: dict[str, Any] | None = None, cwd: Path | None = None
-) -> RunSettings:
-    """Settings from (in rising priority) `base` or synth.toml, environment, flags."""
+def layered(flags: dict[str, Any], base: dict[str, Any] | None, cwd: Path | None) -> dict[str, Any]:
+    """The raw settings in (rising) priority: `base` or synth.toml, environment, flags."""
     values: dict[str, Any] = (
         dict(base) if base is not None else read_config(config_file(cwd or Path.cwd()))
     )
@@ -102,6 +98,14 @@ def resolve(
             if os.environ.get(env):
                 values[key] = os.environ[env]
     values.update({k: v for k, v in flags.items() if v is not None})
+    return values
+
+
+def resolve(
+    flags: dict[str, Any], base: dict[str, Any] | None = None, cwd: Path | None = None
+) -> RunSettings:
+    """Settings from (in rising priority) `base` or synth.toml, environment, flags."""
+    values = layered(flags, base, cwd)
     if not values.get("sources"):
         # A folder of papers means "read these"; no folder means "search the literature".
         values["sources"] = ["local"] if values.get("corpus") else list(NETWORK_SOURCES)

@@ -114,15 +114,13 @@ def agreement_sentences(sections: dict[str, str], answer: QuestionAnswer) -> lis
     ]
 
 
-async def title_answer(
-    model: Model, *, title: str, question: str, kind: str = "title"
-) -> str | None:
-    """How the title (or another sentence of the writer's, named by `kind`) answers the
-    yes/no question ("yes", "no" or "depends"), by the judge's stance; None where it cannot
-    say."""
-    key = hashlib.sha256(title.encode()).hexdigest()[:10]
+async def answer_given(model: Model, *, text: str, question: str, kind: str) -> str | None:
+    """How a text of the writer's (its title, a finding's statement; named by `kind` in the
+    call's item) answers the yes/no question ("yes", "no" or "depends"), by the judge's
+    stance; None where it cannot say."""
+    key = hashlib.sha256(text.encode()).hexdigest()[:10]
     try:
-        judged = await judge.stance(model, item=f"{kind}-{key}", question=question, claim=title)
+        judged = await judge.stance(model, item=f"{kind}-{key}", question=question, claim=text)
     except ItemDropped:
         return None
     return judged.best if judged is not None else None

@@ -358,8 +358,8 @@ class Session:
                 f"both ways ({sides})"
                 for x in agreeing
             ]
-        side = await checks.title_answer(
-            self.models["verifier"], title=draft.title, question=self.question
+        side = await checks.answer_given(
+            self.models["verifier"], text=draft.title, question=self.question, kind="title"
         )
         otherwise = checks.answered_otherwise(side, answer)
         if otherwise and draft.title.strip() != self.question.strip():
@@ -1025,8 +1025,8 @@ class Session:
         side its claims do not, and the papers counted against that side go unmentioned."""
         if not judge.is_yes_no(self.question):
             return None
-        side = await checks.title_answer(
-            self.models["verifier"], title=finding.statement, question=self.question, kind=kind
+        side = await checks.answer_given(
+            self.models["verifier"], text=finding.statement, question=self.question, kind=kind
         )
         given = {
             stance.answer
