@@ -19,7 +19,6 @@ from rich.table import Table
 
 from synth import config
 from synth.agents.llm import Endpoint
-from synth.agents.schemas import PaperText, Report, RunSettings
 from synth.agents.session import Session
 from synth.cli import (
     _finish,
@@ -31,7 +30,9 @@ from synth.cli import (
     paper_store,
     write_outputs,
 )
-from synth.errors import BadInput, BudgetReached, SynthError
+from synth.domain.errors import BadInput, BudgetReached, SynthError
+from synth.domain.records import PaperText, Report
+from synth.domain.settings import RunSettings
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.library import Library

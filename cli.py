@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 from synth import __version__, config
 from synth.agents.budget import Budget
 from synth.agents.llm import Endpoint, Model
-from synth.agents.schemas import PaperText, Price, Report, RunSettings
 from synth.agents.session import AGENTS, Session
-from synth.errors import BadInput, BudgetReached, Interrupted, SynthError, Unreachable
+from synth.domain.errors import BadInput, BudgetReached, Interrupted, SynthError, Unreachable
+from synth.domain.records import PaperText, Report
+from synth.domain.settings import Price, RunSettings
 from synth.report import render
 from synth.report.build import plural
 from synth.sources import arxiv

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from synth.agents.schemas import RunSettings
-from synth.errors import BadInput
+from synth.domain.errors import BadInput
+from synth.domain.settings import RunSettings
 from synth.sources import openalex, semantic_scholar
 from synth.sources.literature import NETWORK_SOURCES
 from synth.store import paths, remote_embeddings

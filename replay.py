@@ -14,9 +14,10 @@ import shutil
 from typing import Any
 
 from synth.agents.llm import Endpoint, Model
-from synth.agents.schemas import Report, RunSettings
 from synth.agents.session import AGENTS, Session
-from synth.errors import BadInput, CheckFailed
+from synth.domain.errors import BadInput, CheckFailed
+from synth.domain.records import Report
+from synth.domain.settings import RunSettings
 from synth.report import render
 from synth.store import paths
 from synth.store.library import Library

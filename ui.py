@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from synth.report.build import plural
 
 STAGE_LABELS = {

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from synth.agents.schemas import Price
-from synth.errors import BudgetReached
+from synth.domain.errors import BudgetReached
+from synth.domain.settings import Price
 from synth.report.cost import is_sent, price_for, tokens_of
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from synth.agents.schemas import Calibration, Label
+from synth.domain.records import Calibration, Label
 from synth.store import paths
 
 SHIPPED = Path(__file__).resolve().parent / "calibrations"

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from synth.agents import judge
 from synth.agents.judge import Judged
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import Claim, QuestionAnswer, restates
+from synth.domain.records import Claim, QuestionAnswer
+from synth.domain.text import restates
 
 # A sentence that says the papers agree ("the studies consistently show", "there is a
 # consensus"), unless it denies or hedges it ("no consensus", "do not agree", "mostly agree").

@@ -15,14 +15,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import (
-    ClaimKind,
-    Passage,
-    Sentence,
-    Strict,
-    claim_text_problem,
-    content_stems,
-)
+from synth.domain.records import ClaimKind, Passage, Strict
+from synth.domain.text import Sentence, claim_text_problem, content_stems
 from synth.store.chunking import quote_from_sentences, sentences
 
 MAX_TOKENS = 700

@@ -38,7 +38,8 @@ from synth.agents import prompts
 from synth.agents.calibration import file_name, identity, on_curve
 from synth.agents.llm import Model, NoLogprobs, NoStates
 from synth.agents.logprobs import Choice
-from synth.agents.schemas import REVERSING, Strict, plain_words
+from synth.domain.records import Strict
+from synth.domain.text import REVERSING, plain_words
 from synth.store import paths
 
 Stance = Literal["supports", "contradicts", "unrelated"]

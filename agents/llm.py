@@ -32,7 +32,7 @@ from synth.agents import tokens
 from synth.agents.budget import Budget
 from synth.agents.logprobs import CHOICE_LOGPROBS, Choice, compact, read_choice
 from synth.agents.prompts import PromptTemplate
-from synth.errors import CheckFailed, Unreachable
+from synth.domain.errors import CheckFailed, Unreachable
 from synth.retrying import backoff_seconds, retry_after
 from synth.store.cache import ResponseCache
 from synth.store.transcript import Recorder

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from synth.agents.llm import Endpoint
-from synth.errors import BadInput, Unreachable
+from synth.domain.errors import BadInput, Unreachable
 from synth.store import paths
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field
 
-from synth.agents.schemas import Strict
+from synth.domain.records import Strict
 
 # A one-word answer is read at its first token; the rest of an answer's tokens are not kept,
 # so that transcripts stay small.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import Plan, PlanDraft, Search
+from synth.agents.schemas import PlanDraft
+from synth.domain.records import Plan, Search
 
 MAX_TOKENS = 600
 

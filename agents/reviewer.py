@@ -14,15 +14,9 @@ from pydantic import BaseModel, Field, create_model, field_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import (
-    CriterionDraft,
-    CriterionScore,
-    Review,
-    Short,
-    Strict,
-    content_stems,
-    whole_sentences,
-)
+from synth.agents.schemas import CriterionDraft
+from synth.domain.records import CriterionScore, Review, Strict
+from synth.domain.text import Short, content_stems, whole_sentences
 
 MAX_TOKENS = 900
 

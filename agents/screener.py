@@ -12,7 +12,8 @@ from pydantic import StringConstraints, field_validator
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import Paper, Strict, whole_sentences
+from synth.domain.records import Paper, Strict
+from synth.domain.text import whole_sentences
 
 MAX_TOKENS = 120
 Relevance = Literal["high", "medium", "low", "none"]

@@ -31,7 +31,9 @@ from synth.agents import (
 )
 from synth.agents.grouping import group_claims
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import (
+from synth.domain.agreement import answers_by_paper, finding_strength
+from synth.domain.errors import BudgetReached, CheckFailed, Unreachable
+from synth.domain.records import (
     Calibration,
     Claim,
     ClaimKind,
@@ -46,15 +48,13 @@ from synth.agents.schemas import (
     Report,
     Review,
     Revision,
-    RunSettings,
     Screening,
     Strict,
     Verdict,
-    content_stems,
 )
-from synth.errors import BudgetReached, CheckFailed, Unreachable
+from synth.domain.settings import RunSettings
+from synth.domain.text import content_stems
 from synth.report import render
-from synth.report.agreement import answers_by_paper, finding_strength
 from synth.report.build import LINT_ROUNDS, RunFacts, build_report, cite_text, writer_fixes
 from synth.report.partial import partial_report
 from synth.sources.http import SourceError

@@ -18,7 +18,7 @@ from synth.agents import judge, prompts
 from synth.agents.calibration import Calibration, calibrate
 from synth.agents.judge import Judged
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import Claim, Evidence, Label, Signals, Strict, Verdict
+from synth.domain.records import Claim, Evidence, Label, Signals, Strict, Verdict
 
 MAX_TOKENS = 120
 STANCES = ("unrelated", "supports", "contradicts")

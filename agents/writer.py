@@ -16,13 +16,10 @@ from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_valid
 
 from synth.agents import prompts
 from synth.agents.llm import Model
-from synth.agents.schemas import (
-    Claim,
-    FrameDraft,
-    Label,
-    Statement,
-    Strict,
-    Verdict,
+from synth.agents.schemas import FrameDraft, Statement
+from synth.domain.agreement import level
+from synth.domain.records import Claim, Label, Strict, Verdict
+from synth.domain.text import (
     check_prose,
     content_stems,
     keeping_the_rules,
@@ -32,7 +29,6 @@ from synth.agents.schemas import (
     without_counts,
     without_repeats,
 )
-from synth.report.agreement import level
 
 FINDING_TOKENS = 400
 # A finding about the evidence rather than the world: "the claim that … is supported by other

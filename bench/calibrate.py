@@ -36,7 +36,7 @@ from scifact import (
 )
 
 from synth.agents import calibration
-from synth.agents.schemas import Label
+from synth.domain.records import Label
 from synth.store import paths
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library

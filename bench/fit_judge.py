@@ -59,7 +59,7 @@ from synth.agents import calibration, judge, prompts
 from synth.agents.calibration import expected_calibration_error
 from synth.agents.judge import STANCES, Head
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import Label
+from synth.domain.records import Label
 from synth.store import paths
 from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM

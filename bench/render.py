@@ -22,7 +22,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from results import ROOT, machine, options, publish
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from synth.report import html, pdf, render
 
 BOUND_S = 2.0

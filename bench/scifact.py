@@ -46,7 +46,7 @@ from results import SCIFACT, fake_model, machine, options, publish
 from synth.agents import calibration, judge, local_model, verifier
 from synth.agents.calibration import Calibration, brier, expected_calibration_error
 from synth.agents.llm import Endpoint, Model
-from synth.agents.schemas import Claim, Evidence, Label, Paper, PaperText, Section
+from synth.domain.records import Claim, Evidence, Label, Paper, PaperText, Section
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.chunking import chunk_paper

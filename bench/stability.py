@@ -17,7 +17,7 @@ from pathlib import Path
 
 from results import ROOT, fake_model, machine, options, publish, run_synth
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 

@@ -50,7 +50,7 @@ from scifact import load, quick_claims, verifier_model
 from synth.agents import judge
 from synth.agents.judge import Judged
 from synth.agents.llm import ItemDropped, Model
-from synth.agents.schemas import plain_words
+from synth.domain.text import plain_words
 
 GOLD = Path(__file__).with_name("stance_gold.json")
 ANSWERS = ("yes", "no", "depends")

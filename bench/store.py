@@ -23,7 +23,7 @@ from pathlib import Path
 
 from results import abstracts_from, machine, options, publish
 
-from synth.agents.schemas import Paper, PaperText, Section
+from synth.domain.records import Paper, PaperText, Section
 from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library

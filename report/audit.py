@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from synth.agents.schemas import Passage, Price, Report
+from synth.domain.records import Passage, Report
+from synth.domain.settings import Price
 from synth.report.cost import is_sent, price_for, tokens_of
 
 

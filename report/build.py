@@ -11,32 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from synth.agents.schemas import (
-    COUNTED,
-    Agreement,
-    AgreementRow,
-    Calibration,
-    Claim,
-    Contradiction,
-    Finding,
-    Label,
-    Paper,
-    Price,
-    QuestionAnswer,
-    Reference,
-    Report,
-    ReportClaim,
-    Review,
-    Revision,
-    Screening,
-    Stats,
-    Verdict,
-    claim_text_problem,
-    content_stems,
-)
 from synth.agents.verifier import CONFIDENCE_RULE, JUDGED_CONFIDENCE
 from synth.agents.writer import Draft
-from synth.report.agreement import (
+from synth.domain.agreement import (
     cell,
     dissent_beyond,
     finding_answer,
@@ -47,6 +24,27 @@ from synth.report.agreement import (
     strength,
     strength_summary,
 )
+from synth.domain.records import (
+    Agreement,
+    AgreementRow,
+    Calibration,
+    Claim,
+    Contradiction,
+    Finding,
+    Label,
+    Paper,
+    QuestionAnswer,
+    Reference,
+    Report,
+    ReportClaim,
+    Review,
+    Revision,
+    Screening,
+    Stats,
+    Verdict,
+)
+from synth.domain.settings import Price
+from synth.domain.text import COUNTED, claim_text_problem, content_stems
 from synth.report.cost import cost_of, is_sent, tokens_of
 from synth.report.measured import measured_review
 from synth.sources.literature import SOURCE_NAMES

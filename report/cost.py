@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from synth.agents.schemas import Price
+from synth.domain.settings import Price
 
 DEFAULT_PRICES: dict[str, Price] = {
     "gpt-4o": Price(input=2.50, output=10.00),

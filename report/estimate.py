@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from synth.agents import extractor, planner, prompts, reviewer, screener, tokens, verifier, writer
 from synth.agents.checks import SENTENCE_CLAIMS
-from synth.agents.schemas import RunSettings
+from synth.domain.settings import RunSettings
 from synth.report.build import LINT_ROUNDS
 from synth.report.cost import price_for
 

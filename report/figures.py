@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from synth.agents.schemas import Label, Report
+from synth.domain.records import Label, Report
 from synth.report.build import plural
 
 CELL_VALUE = {"silent": 0, "supports": 1, "contradicts": 2, "mixed": 3}

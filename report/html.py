@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from synth.agents.schemas import Label, Passage, Reference, Report, ReportClaim
+from synth.domain.records import Label, Passage, Reference, Report, ReportClaim
 from synth.report import figures
 from synth.report.figures import Chart
 from synth.report.render import (

@@ -7,7 +7,7 @@ review of their own, marked as measured, with the count behind each in its justi
 
 from __future__ import annotations
 
-from synth.agents.schemas import CriterionScore, Label, Report, Review
+from synth.domain.records import CriterionScore, Label, Report, Review
 
 MEASURED = "measured by code"
 

@@ -19,7 +19,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from synth.report import figures
 from synth.report.build import CITATION
 from synth.report.render import (

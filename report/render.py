@@ -10,7 +10,8 @@ import csv
 import io
 import re
 
-from synth.agents.schemas import (
+from synth.domain.agreement import strength_summary
+from synth.domain.records import (
     Contradiction,
     CriterionScore,
     Finding,
@@ -20,7 +21,6 @@ from synth.agents.schemas import (
     Review,
     Revision,
 )
-from synth.report.agreement import strength_summary
 from synth.report.build import cite_text
 
 CSV_COLUMNS = [

@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from synth.agents.schemas import Paper
+from synth.domain.records import Paper
 from synth.sources.http import PoliteClient, SourceError
 from synth.sources.records import SearchRequest, clean_arxiv_id, clean_doi, collapse, make_paper
 

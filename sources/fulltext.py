@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from synth.agents.schemas import Paper, PaperText, Section
+from synth.domain.records import Paper, PaperText, Section
 from synth.sources.http import PoliteClient, SourceError
 from synth.sources.local import read_pdf
 from synth.sources.text import build_sections

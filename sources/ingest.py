@@ -8,8 +8,9 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from synth.agents.schemas import Paper, PaperText, RunSettings
-from synth.errors import BadInput
+from synth.domain.errors import BadInput
+from synth.domain.records import Paper, PaperText
+from synth.domain.settings import RunSettings
 from synth.sources.http import SourceError
 from synth.sources.literature import SOURCE_NAMES, Literature, needs_metadata
 from synth.sources.local import load_file, load_folder

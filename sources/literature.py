@@ -3,7 +3,7 @@ up the metadata of a local file. The session decides what to ask; this module kn
 
 from __future__ import annotations
 
-from synth.agents.schemas import Paper
+from synth.domain.records import Paper
 from synth.sources import arxiv, openalex, semantic_scholar
 from synth.sources.fulltext import TextResult, fetch_text
 from synth.sources.http import PoliteClient

@@ -10,8 +10,8 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from synth.agents.schemas import Paper, PaperText
-from synth.errors import BadInput
+from synth.domain.errors import BadInput
+from synth.domain.records import Paper, PaperText
 from synth.sources.records import clean_doi
 from synth.sources.text import (
     ParsedDocument,

@@ -7,7 +7,7 @@ same title). The merged paper keeps every id and every source that found it.
 
 from __future__ import annotations
 
-from synth.agents.schemas import Paper
+from synth.domain.records import Paper
 from synth.sources.records import ID_ORDER, title_key
 
 # Whose metadata wins when sources disagree: the local file (the user's own copy), then the

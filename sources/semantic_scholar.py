@@ -9,7 +9,7 @@ import json
 import os
 from typing import Any
 
-from synth.agents.schemas import Paper
+from synth.domain.records import Paper
 from synth.sources.http import PoliteClient, SourceError
 from synth.sources.records import SearchRequest, clean_arxiv_id, clean_doi, collapse, make_paper
 

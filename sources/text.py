@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from synth.agents.schemas import SECTION_GAP, Section
+from synth.domain.records import SECTION_GAP, Section
 from synth.store.chunking import normalise
 
 SKIPPED_SECTIONS = re.compile(

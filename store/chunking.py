@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from synth.agents.schemas import PaperText, Passage
+from synth.domain.records import PaperText, Passage
 
 _ABBREVIATIONS = {
     "e.g",

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from synth.errors import BadInput
+from synth.domain.errors import BadInput
 from synth.store.paths import file_sha256
 
 MODEL_NAME = "all-MiniLM-L6-v2-int8"

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
-from synth.agents.schemas import Evidence, Passage
-from synth.errors import BadInput
+from synth.domain.errors import BadInput
+from synth.domain.records import Evidence, Passage
 from synth.store.embeddings import Embedder
 from synth.store.lexical import Bm25, fused
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from synth.agents.schemas import PaperText
+from synth.domain.records import PaperText
 from synth.store.runs import item_filename, write_atomic
 
 

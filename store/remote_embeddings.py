@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from synth.agents.schemas import RunSettings
-from synth.errors import BadInput, Unreachable
+from synth.domain.errors import BadInput, Unreachable
+from synth.domain.settings import RunSettings
 from synth.retrying import backoff_seconds, retry_after
 from synth.store.embeddings import Embedder, MiniLM
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from synth.errors import BadInput
+from synth.domain.errors import BadInput
 
 M = TypeVar("M", bound=BaseModel)
 # What open() would give a new file: 0o666 less the process umask (read once, at import).

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synth.agents.schemas import Price
+from synth.domain.settings import Price
 from synth.report.audit import audit, percentile
 from synth.report.cost import cost_of, price_for
 from tests.conftest import QUESTION, only_run, run_cli

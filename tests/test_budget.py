@@ -8,8 +8,8 @@ import json
 import pytest
 
 from synth.agents.budget import Budget
-from synth.agents.schemas import Price
-from synth.errors import BudgetReached
+from synth.domain.errors import BudgetReached
+from synth.domain.settings import Price
 from tests.conftest import only_run, run_cli, transcript
 from tests.test_end_to_end import run_args
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synth.agents.schemas import Paper, PaperText
+from synth.domain.records import Paper, PaperText
 from synth.sources.text import build_sections, parse_markdown
 from synth.store.chunking import (
     chunk_paper,

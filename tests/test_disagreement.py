@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from tests.conftest import only_run, run_cli, transcript
 from tests.fake_model import NEGATION, FakeModel
 

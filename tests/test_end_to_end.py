@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from synth.store.chunking import locate_quote
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library

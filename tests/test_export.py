@@ -10,7 +10,7 @@ from pathlib import Path
 import bibtexparser
 import pytest
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from tests.conftest import only_run, run_cli
 from tests.test_end_to_end import run_args
 

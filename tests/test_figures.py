@@ -82,7 +82,7 @@ def test_the_claim_explorer_filters_by_verdict_paper_and_confidence_without_scri
 
 
 def test_the_calibration_curve_is_drawn_from_the_reports_calibration():
-    from synth.agents.schemas import Calibration, Label
+    from synth.domain.records import Calibration, Label
 
     report = build_report(facts())
     assert figures.calibration_curve(report) is None  # uncalibrated: no curve to show

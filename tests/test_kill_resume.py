@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from tests.conftest import run_cli, transcript
 from tests.fake_model import FakeModel
 from tests.test_end_to_end import run_args

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synth.agents.schemas import Passage
+from synth.domain.records import Passage
 from synth.store.embeddings import MiniLM
 from synth.store.lexical import Bm25, fused, terms
 from synth.store.library import Library

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from tests.conftest import QUESTION, only_run, run_cli
 from tests.fake_model import FakeModel
 from tests.fake_sources import FakeSources

@@ -13,7 +13,7 @@ import respx
 from synth.agents import prompts
 from synth.agents.llm import Endpoint, ItemDropped, Model, response_format
 from synth.agents.schemas import PlanDraft
-from synth.errors import CheckFailed, Unreachable
+from synth.domain.errors import CheckFailed, Unreachable
 from synth.store.cache import ResponseCache
 from synth.store.transcript import Recorder, read_transcript
 
@@ -212,7 +212,7 @@ def test_the_cache_keeps_under_its_cap_by_dropping_the_least_recently_used(tmp_p
 
 @respx.mock
 def test_a_context_length_error_shortens_the_paper_text_and_asks_again(tmp_path):
-    from synth.agents.schemas import Strict
+    from synth.domain.records import Strict
 
     class Answer(Strict):
         ok: bool

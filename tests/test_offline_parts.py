@@ -12,8 +12,8 @@ import pytest
 
 from synth.agents import local_model, tokens
 from synth.agents.llm import Endpoint, Model
-from synth.agents.schemas import Passage
-from synth.errors import BadInput, Unreachable
+from synth.domain.errors import BadInput, Unreachable
+from synth.domain.records import Passage
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.transcript import Recorder

@@ -9,7 +9,7 @@ import re
 
 from pypdf import PdfReader
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from synth.report.pdf import to_pdf
 from tests.conftest import QUESTION, only_run, run_cli
 from tests.test_figures import report_with_disagreement

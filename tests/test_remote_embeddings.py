@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from synth.errors import BadInput, Unreachable
+from synth.domain.errors import BadInput, Unreachable
 from synth.store.remote_embeddings import RemoteEmbedder
 from tests.conftest import CORPUS, only_run, run_cli
 from tests.test_end_to_end import run_args

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from synth.agents.schemas import Claim, Label, Paper, Review, Revision, Screening, Verdict
 from synth.agents.writer import Draft, FindingOut
+from synth.domain.records import Claim, Label, Paper, Review, Revision, Screening, Verdict
 from synth.report import render
 from synth.report.build import RunFacts, build_report, lint, writer_fixes
 
@@ -270,7 +270,7 @@ def test_agreement_matrix_and_disagreements_from_claims_and_judgements():
 
 
 def test_a_contradiction_found_by_the_verifier_says_how_sure_it_was():
-    from synth.agents.schemas import Contradiction
+    from synth.domain.records import Contradiction
     from synth.report.render import contradiction_lines
 
     found = Contradiction(

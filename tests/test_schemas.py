@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from synth.agents.extractor import extraction_schema
 from synth.agents.reviewer import personas, review_schema, rubric
-from synth.agents.schemas import FrameDraft, claim_text_problem, prose_problem
+from synth.agents.schemas import FrameDraft
 from synth.agents.verifier import Judgement
 from synth.agents.writer import finding_schema, revision_schema
+from synth.domain.text import claim_text_problem, prose_problem
 
 
 @pytest.mark.parametrize(
@@ -258,7 +259,7 @@ def test_prose_cut_off_mid_sentence_is_rejected():
 
 
 def test_code_drops_a_trailing_fragment_cut_by_a_length_bound():
-    from synth.agents.schemas import whole_sentences
+    from synth.domain.text import whole_sentences
 
     cut = "Warmup reduced early divergence in post-norm models. Clipping removes most of the, 2"
     assert whole_sentences(cut) == "Warmup reduced early divergence in post-norm models."

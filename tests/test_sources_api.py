@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from synth.agents.schemas import Paper
+from synth.domain.records import Paper
 from synth.sources import arxiv, openalex, semantic_scholar
 from synth.sources.fulltext import fetch_text
 from synth.sources.http import HostPacer, HttpCache, PoliteClient, SourceError, user_agent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synth.errors import BadInput
+from synth.domain.errors import BadInput
 from synth.sources.local import load_file, load_folder
 from tests.conftest import CORPUS
 from tests.pdfs import make_pdf

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from synth.agents.schemas import Report
+from synth.domain.records import Report
 from tests.conftest import only_run, run_cli, transcript
 from tests.fake_model import FakeModel
 from tests.test_end_to_end import run_args
@@ -159,7 +159,7 @@ def test_a_server_without_logprobs_is_asked_without_them(capsys, corpus, fake, i
 
 def test_a_calibration_for_the_model_is_used_and_named(capsys, corpus, fake, isolated):
     from synth.agents import calibration
-    from synth.agents.schemas import Label
+    from synth.domain.records import Label
     from synth.store import paths
 
     fitted = calibration.Calibration(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from synth.agents.schemas import Evidence, Label
 from synth.agents.verifier import decide
+from synth.domain.records import Evidence, Label
 
 
 def offered(papers: list[str]) -> dict[str, Evidence]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from synth.agents.schemas import Claim, Verdict
+from synth.domain.records import Claim, Verdict
 
 Cell = Literal["supports", "contradicts", "mixed", "silent"]
 FLIP = {"supports": "contradicts", "contradicts": "supports"}

@@ -1,0 +1,322 @@
+"""The records every layer shares: papers, passages, claims, verdicts, reviews and the report.
+
+These are data shapes the code owns: they carry ids, quotes and counts that code fills in, and
+they are what checkpoints, `report.json` and the transcript hold. What a model may answer is in
+`synth.agents.schemas` (the drafts).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Label(str, Enum):
+    SUPPORTED = "SUPPORTED"
+    CONTRADICTED = "CONTRADICTED"
+    INSUFFICIENT = "INSUFFICIENT"
+
+
+ClaimKind = Literal["finding", "method", "limitation", "background"]
+
+
+class Search(Strict):
+    query: str
+    source: str
+    rationale: str
+
+
+class Plan(Strict):
+    question: str
+    sub_questions: list[str]
+    searches: list[Search]
+
+
+class Paper(Strict):
+    id: str
+    title: str
+    authors: list[str] = []
+    year: int | None = None
+    venue: str | None = None
+    url: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+    abstract: str = ""
+    source: str
+    full_text_available: bool = True
+    path: str | None = None
+    # Every id the sources know the work by (doi, arxiv, openalex, s2), the sources that
+    # found it, and where its open full text is (a PDF), if anywhere.
+    ids: dict[str, str] = Field(default_factory=dict)
+    found_in: list[str] = Field(default_factory=list)
+    pdf_url: str | None = None
+
+
+SECTION_GAP = "\n\n"
+
+
+class Section(Strict):
+    name: str
+    text: str
+    start: int
+
+
+class PaperText(Strict):
+    """A paper with its whole normalised text cut into named sections."""
+
+    paper: Paper
+    sections: list[Section]
+
+    @property
+    def text(self) -> str:
+        """Sections joined by a blank line; `Section.start` indexes into this text."""
+        return SECTION_GAP.join(s.text for s in self.sections)
+
+
+class Passage(Strict):
+    id: str
+    paper_id: str
+    section: str
+    text: str
+    char_start: int
+    char_end: int
+
+
+class Claim(Strict):
+    id: str
+    paper_id: str
+    passage_id: str
+    text: str
+    quote: str
+    quote_found: bool
+    kind: ClaimKind
+
+
+class Evidence(Strict):
+    passage_id: str
+    paper_id: str
+    text: str
+    score: float
+
+
+class Signals(Strict):
+    """What the code counted behind a verdict; its confidence is computed from these."""
+
+    papers_for: int  # other papers with a passage on the label's side
+    papers_against: int  # other papers with a passage on the opposite side
+    passages_judged: int
+    best_score: float  # retrieval similarity of the best passage on the label's side (0: none)
+    # The model's mean probability for its stance on those passages, from token
+    # log-probabilities; None where the server gives none (its stated stance is then taken).
+    model_probability: float | None = None
+
+
+class QuestionStance(Strict):
+    """How one claim answers a yes/no research question, as the judge read it."""
+
+    answer: Literal["yes", "no", "depends"]
+    probability: float = Field(ge=0.0, le=1.0)  # the judge's probability for that answer
+
+
+class Verdict(Strict):
+    claim_id: str
+    label: Label
+    evidence: list[str]
+    quote_found: bool
+    confidence: float = Field(ge=0.0, le=1.0)
+    rationale: str
+    # Every passage's stance as counted (after the own-paper rule), for the agreement matrix.
+    judgements: dict[str, Literal["unrelated", "supports", "contradicts"]] = Field(
+        default_factory=dict
+    )
+    signals: Signals | None = None
+    rule_score: float | None = None  # the uncalibrated score; `confidence` when uncalibrated
+    stance: QuestionStance | None = None  # for a yes/no question: the claim's answer to it
+    # With a fitted judge: its probability behind the label, before the verdict calibration.
+    judged: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Per passage: the judge's probability of each stance (none for stated judgements).
+    probabilities: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class CriterionScore(Strict):
+    score: int = Field(ge=0, le=10)
+    justification: str
+    quote: str | None = None  # the span of the draft the justification speaks of
+    checked: bool = True  # False: the justification had no quote found in the draft
+
+
+class Review(Strict):
+    reviewer: str
+    round: int
+    scores: dict[str, CriterionScore]
+    overall: float
+    requests: list[str]
+    counted: bool = True  # False: no justification quoted the draft, so no score counts
+    measured: bool = False  # True: the scores were computed by code from the report
+
+
+class Calibration(Strict):
+    model: str  # identity: model name, and "@" with its weights revision when known
+    dataset: str
+    created: str
+    claims: int = Field(ge=1)
+    # Per label: (score, probability right) points with rising scores.
+    curves: dict[Label, list[tuple[float, float]]]
+    brier_rule: float  # Brier score of the raw rule scores on the fitting set
+    brier_calibrated: float
+
+
+class Revision(Strict):
+    """One time the writer revised the draft: what it was asked and what it changed."""
+
+    step: str  # "revision 1" after review, "report-check fix 1" after a failed lint
+    requests: list[str]
+    changed: list[str]  # the sections and findings whose text changed
+    failed: bool = False  # the writer's answers failed validation: the draft before it stands
+
+
+class Finding(Strict):
+    statement: str
+    claim_ids: list[str]
+    refs: list[int]  # every paper that takes a side on it: supporting_refs + disputing_refs
+    against_claim_ids: list[str] = Field(default_factory=list)  # claims that disagree with it
+    supporting_refs: list[int] = Field(default_factory=list)
+    disputing_refs: list[int] = Field(default_factory=list)  # mixed papers are in both lists
+    strength: str = ""
+    answer: Literal["yes", "no"] | None = None  # its answer to a yes/no question, if any
+    from_claim: str | None = None  # the claim whose own words it is (the writer's failed)
+
+
+class Contradiction(Strict):
+    claim_id: str
+    statement: str
+    quote: str
+    ref: int
+    evidence: list[dict[str, str | int]]
+    finding: int | None = None  # set when the disagreement is one the writer named in a finding
+    confidence: float | None = None  # the CONTRADICTED verdict's, for one found by the verifier
+
+
+AgreementCell = Literal["supports", "contradicts", "mixed", "silent"]
+
+
+class AgreementRow(Strict):
+    finding: int
+    cells: list[AgreementCell]  # one per reference, in the order of Agreement.refs
+
+
+class Agreement(Strict):
+    """Findings × cited papers: where each paper stands on each finding."""
+
+    refs: list[int]
+    rows: list[AgreementRow]
+
+
+class Exclusion(Strict):
+    paper_id: str
+    title: str
+    reason: str
+
+
+class Screening(Strict):
+    """The PRISMA-style record of how papers were found, merged, screened and included."""
+
+    sources: list[str]
+    found: dict[str, int]  # distinct records per source
+    failed: list[str] = Field(default_factory=list)  # searches that failed, with the reason
+    records: int  # records from all sources, before merging
+    candidates: int  # distinct works after merging duplicates
+    duplicates: int
+    screened: int  # works rated by the screener (papers from the local folder are not)
+    excluded: list[Exclusion] = Field(default_factory=list)
+    included: int
+    full_text: int
+    abstract_only: int
+
+
+class Reference(Strict):
+    n: int
+    id: str
+    title: str
+    authors: list[str]
+    year: int | None
+    venue: str | None
+    url: str | None
+    doi: str | None
+    arxiv_id: str | None
+    full_text_available: bool = True
+
+
+class ReportClaim(Claim):
+    """A claim as the report shows it: with its reference number and its verdict."""
+
+    ref: int | None
+    label: Label
+    confidence: float
+    evidence: list[str]
+    rationale: str
+    signals: Signals | None = None  # what the code counted behind the confidence
+    judgements: dict[str, str] = Field(default_factory=dict)  # every passage's stance
+    stance: QuestionStance | None = None  # its answer to a yes/no question
+
+
+class QuestionAnswer(Strict):
+    """For a yes/no question: which cited papers answered yes, no, or depends (a paper whose
+    claims answer both ways is "mixed"), counted by code from each claim's stance."""
+
+    yes: list[int] = Field(default_factory=list)
+    no: list[int] = Field(default_factory=list)
+    depends: list[int] = Field(default_factory=list)
+    mixed: list[int] = Field(default_factory=list)
+
+    @property
+    def divided(self) -> bool:
+        """Whether some cited paper answers yes and some answers no (a mixed paper does both)."""
+        return bool(self.yes or self.mixed) and bool(self.no or self.mixed)
+
+
+class Stats(Strict):
+    papers_found: int
+    papers_screened_out: int
+    papers_included: int
+    papers_cited: int
+    passages: int
+    claims: int
+    supported: int
+    contradicted: int
+    insufficient: int
+    dropped: int
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    wall_s: float
+
+
+class Report(Strict):
+    question: str
+    title: str
+    created: str
+    run_id: str
+    models: dict[str, str]
+    sections: dict[str, str]
+    findings: list[Finding]
+    contradictions: list[Contradiction]
+    claims: list[ReportClaim]
+    reviews: list[Review]
+    references: list[Reference]
+    stats: Stats
+    screening: Screening
+    lint: list[str]
+    agreement: Agreement = Field(default_factory=lambda: Agreement(refs=[], rows=[]))
+    revisions: list[Revision] = Field(default_factory=list)
+    calibration: Calibration | None = None  # the curves that gave the confidences, if any
+    judge: str | None = None  # the fitted judge whose probabilities are the confidences
+    answer: QuestionAnswer | None = None  # for a yes/no question
+    unwritten: list[str] = Field(default_factory=list)  # statements refused by the checks

@@ -1,0 +1,244 @@
+"""Text rules shared by the agents' drafts and the report: what makes a sentence a claim, what
+prose a model may write (no counts, no citations, no ids), and how code tells a restatement from
+an inversion or a loop without asking a model."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sentence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+Paragraph = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)]
+
+_META_PATTERNS = [
+    r"\b(this|the|our|that) (paper|study|article|work|manuscript|report|section|appendix)\b",
+    r"\b(the|these) authors?\b",
+    r"\b(tables?|figures?|fig\.)\s*\d",
+    r"\b(the|this|a) (table|figure|chart|plot)s? (shows?|lists?|presents?|includes?|contains?)\b",
+    r"\bcolumns?\b.*\b(include|list|show|contain)",
+    r"\b(presents?|provides?|includes?) (a |the )?(tables?|figures?|results?)\b",
+    r"^(we|our|us)\b",
+    r"\b(we|our)\s+(show|find|found|present|propose|report|observe|observed|describe)\b",
+    r"\bin this (paper|study|work|article)\b",
+]
+_META = [re.compile(p, re.IGNORECASE) for p in _META_PATTERNS]
+# Sentences that speak to a reader or a model rather than report something: a paper may carry
+# them to steer the agents, and a claim goes into later prompts as plain text.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules)\b"
+    r"|\b(system|assistant|user)\s*:"
+    r"|\byou (must|should|are to)\b"
+    r"|\b(label|mark|rate|answer|respond)\b.{0,30}\b(every|all|each)\b.{0,30}\b(claims?|"
+    r"passages?|papers?)\b",
+    re.IGNORECASE,
+)
+_DANGLING = {"and", "or", "of", "the", "a", "an", "to", "with", "for", "in", "on", "by", "that"}
+
+
+def claim_text_problem(text: str) -> str | None:
+    """Why `text` is not an atomic, self-contained claim, or None when it is one."""
+    stripped = text.strip()
+    if not stripped:
+        return "the claim is empty"
+    words = stripped.split()
+    if len(words) < 6:
+        return "the claim is a fragment: write a full sentence of at least six words"
+    if "|" in stripped or "\t" in stripped:
+        return "the claim looks like a table fragment: state the finding as a sentence"
+    wordlike = sum(1 for w in words if re.search(r"[A-Za-z]{2,}", w))
+    if wordlike / len(words) < 0.6:
+        return "the claim is mostly numbers or symbols: state the finding as a sentence"
+    if words[-1].lower().strip(",;:-") in _DANGLING or stripped[-1] in ",;:-(":
+        return "the claim is cut off: finish the sentence"
+    if stripped.endswith("?"):
+        return "the claim is a question: state what the passage reports"
+    if not (stripped[0].isupper() or stripped[0].isdigit()) or stripped[-1] not in ".!":
+        return "the claim is not a full sentence: start with a capital letter and end with a period"
+    if _INSTRUCTION.search(stripped):
+        return "the sentence gives instructions instead of reporting a result: leave it out"
+    for pattern in _META:
+        if pattern.search(stripped):
+            return (
+                "the claim talks about the paper instead of stating a finding; "
+                "state the finding itself, without 'the paper', 'the authors', 'we' or tables"
+            )
+    return None
+
+
+# fmt: off
+_STOP = {
+    "that", "this", "with", "from", "were", "have", "been", "than", "into", "when", "which",
+    "their", "there", "these", "those", "they", "also", "more", "less", "such", "over", "under",
+    "between", "while", "about", "after", "before", "only", "both", "each", "other", "does",
+}
+# fmt: on
+
+
+def content_stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z][a-z-]{3,}", text.lower())
+    return {w[:5] for w in words if w not in _STOP}
+
+
+_BRACKET_NUMBER = re.compile(r"\[\s*\d+(\s*[,;–-]\s*\d+)*\s*\]")
+_COUNT = (
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+    r"\s+(\w+\s+)?(papers|studies|articles|sources|documents|claims|works|publications)\b"
+)
+COUNTED = re.compile(_COUNT, re.IGNORECASE)
+# "... is strong across 7 papers": the count adds nothing the code does not print itself.
+_COUNT_PHRASE = re.compile(
+    r",?\s+(?:across|from|in|by|among|over)\s+(?:all\s+|the\s+)?" + _COUNT, re.IGNORECASE
+)
+
+
+_CLAIM_ID = re.compile(r"\b[CF]\d+\b")
+_LEAD_IN = re.compile(
+    r"^(?:overall,\s*)?(?:the|these|both|all)\s+(?:\w+\s+){0,3}?"
+    r"(?:claims?|papers?|studies|findings|results|evidence)\s+(?:together\s+|all\s+)?"
+    r"(?:suggests?|shows?|indicates?|finds?|found|reports?|demonstrates?|states?)\s+that\s+",
+    re.IGNORECASE,
+)
+_ID_LIST = re.compile(r"\s*\((?:claims?\s+)?[CF]\d+(?:\s*(?:,|and)\s*[CF]\d+)*\)")
+
+
+STATEMENT_CHARS = 400  # the longest finding statement the schema takes
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s|$)")
+
+
+def whole_sentences(text: str, minimum: int = 40) -> str:
+    """`text` without a trailing fragment: a length bound in the schema can cut a model off
+    mid-sentence, and the sentences before the cut are still its own complete words."""
+    text = text.strip()
+    if not text or re.search(r"[.!?][\"')\]]?$", text):
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]] if ends and ends[-1] >= minimum else text
+
+
+def tidy_statement(text: str, bound: int | None = None) -> str:
+    """Code fixes three habits of small models instead of re-asking: a lead-in about the
+    evidence ("The claims together suggest that …"), parenthesised claim ids, and a last
+    sentence left without its full stop. A text shorter than its schema's `bound`
+    (STATEMENT_CHARS by default) was ended by the model, not cut off by the bound: a cut at
+    max_tokens is caught by the door, so only a text that reaches the bound can be a cut."""
+    text = whole_sentences(_ID_LIST.sub("", text).strip())
+    match = _LEAD_IN.match(text)
+    if match and len(text) > match.end():
+        rest = text[match.end() :]
+        text = rest[0].upper() + rest[1:]
+    limit = STATEMENT_CHARS if bound is None else bound
+    if text and len(text) < limit - 1 and not re.search(r"[.!?][\"')\]]?$", text):
+        text = text.rstrip(",;: ") + "."
+    return text
+
+
+_LISTING = re.compile(r"\b(SUPPORTED|CONTRADICTED|INSUFFICIENT)\b|confidence \d")
+
+
+def prose_problem(text: str, complete: bool = True) -> str | None:
+    """Rules for model-written prose: citations, claim links and counts are the code's job."""
+    if _BRACKET_NUMBER.search(text):
+        return "do not write bracketed numbers such as [1]; the code adds citations"
+    if _CLAIM_ID.search(text) or _LISTING.search(text):
+        return (
+            "write plain prose: no claim or finding ids (C1, F2), no verdict labels and no "
+            "confidence numbers; the code links the text to the claims"
+        )
+    if COUNTED.search(text):
+        return "do not state how many papers, studies or claims there are; the code adds counts"
+    if complete and not re.search(r"[.!?][\"')\]]?$", text.strip()):
+        return "the text is cut off: finish every sentence, and write less so that it fits"
+    return None
+
+
+def without_counts(text: str) -> str:
+    """`text` less the phrases that count papers ("strong across 7 papers" becomes "strong"):
+    small models copy the counts they are shown, and counts are the code's job."""
+    return _COUNT_PHRASE.sub("", text)
+
+
+def keeping_the_rules(text: str) -> str:
+    """`text` less the sentences that break the prose rules, for salvaging a last answer."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return " ".join(s for s in sentences if prose_problem(s, complete=False) is None)
+
+
+def check_prose(value: str, complete: bool = True) -> str:
+    """`value` when it follows the prose rules; `complete` asks for whole sentences."""
+    problem = prose_problem(value, complete)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def without_repeats(abstract: str, text: str) -> str:
+    """`text` without the sentences it copies from the abstract (small models often open the
+    introduction or the discussion with the abstract again)."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    kept = [x for x in sentences if not repeats(abstract, x)]
+    return " ".join(kept)
+
+
+ECHO_OVERLAP = 0.9  # share of the shorter sentence's words that makes it a repeat
+ECHO_WORDS = 6  # shorter sentences ("Results vary.") may honestly recur
+NEGATIONS = {"not", "no", "never", "without", "nor", "neither", "none", "t"}  # "t" of "didn't"
+
+
+def plain_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+RESTATED_SHARE = 0.85  # share of a sentence's words in runs shared with its source
+RESTATED_RUN = 3  # words in a row that count as shared
+# Words that turn a statement into its opposite when added or dropped.
+REVERSING = NEGATIONS | {"cannot", "fail", "failed", "fails", "lack", "lacked", "lacks", "unable"}
+
+
+def restates(source: str, sentence: str) -> bool:
+    """Whether `sentence` says again what `source` says, in its words: nearly all of its
+    words lie in runs of three or more that `source` has in the same order, and no negation
+    was dropped or added on the way ("did improve" does not restate "did not improve").
+    A small judge has been seen to call a near-copy of a claim its opposite; code can tell a
+    copy from an inversion without asking it."""
+    said, src = plain_words(sentence), plain_words(source)
+    if len(said) < ECHO_WORDS:
+        return False
+    blocks = [
+        b
+        for b in difflib.SequenceMatcher(None, src, said, autojunk=False).get_matching_blocks()
+        if b.size >= RESTATED_RUN
+    ]
+    if sum(b.size for b in blocks) < RESTATED_SHARE * len(said):
+        return False
+    covered = {i for b in blocks for i in range(b.b, b.b + b.size)}
+    added = {w for i, w in enumerate(said) if i not in covered}
+    dropped = {w for a, b in itertools.pairwise(blocks) for w in src[a.a + a.size : b.a]}
+    return not (added | dropped) & REVERSING
+
+
+def without_echoes(text: str) -> str:
+    """`text` less each sentence that says again, in nearly the same words, what an earlier
+    sentence of it said: small models loop, writing one sentence or two over and over."""
+    kept: list[tuple[str, set[str]]] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        words = set(plain_words(sentence))
+        if len(words) >= ECHO_WORDS and any(
+            len(words & seen) >= ECHO_OVERLAP * min(len(words), len(seen))
+            and not (words ^ seen) & NEGATIONS  # "did not improve" is no echo of "did improve"
+            for _, seen in kept
+        ):
+            continue
+        kept.append((sentence, words))
+    return " ".join(sentence for sentence, _ in kept)
+
+
+def repeats(source: str, text: str) -> bool:
+    """Whether `text` copies a sentence of eight words or more from `source`."""
+    pieces = [p.strip(" .").lower() for p in re.split(r"(?<=[.!?])\s+", source)]
+    lowered = text.lower()
+    return any(len(p.split()) >= 8 and p in lowered for p in pieces)
