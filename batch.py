@@ -18,7 +18,6 @@ from rich.live import Live
 from rich.table import Table
 
 from synth import config
-from synth.agents.llm import Endpoint
 from synth.agents.session import Session
 from synth.cli import (
     _finish,
@@ -33,6 +32,7 @@ from synth.cli import (
 from synth.domain.errors import BadInput, BudgetReached, SynthError
 from synth.domain.records import PaperText, Report
 from synth.domain.settings import RunSettings
+from synth.model.endpoint import Endpoint
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.library import Library

@@ -16,15 +16,15 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
-from synth import __version__, config
-from synth.agents.budget import Budget
-from synth.agents.llm import Endpoint, Model
+from synth import __version__, config, urls
 from synth.agents.session import AGENTS, Session
 from synth.domain.errors import BadInput, BudgetReached, Interrupted, SynthError, Unreachable
 from synth.domain.records import PaperText, Report
 from synth.domain.settings import Price, RunSettings
+from synth.model.budget import Budget
+from synth.model.endpoint import Endpoint
+from synth.model.llm import Model
 from synth.report import render
 from synth.report.build import plural
 from synth.sources import arxiv
@@ -43,7 +43,6 @@ from synth.ui import StageProgress, err_console, out_console, print_summary
 
 OPENAI_URL = "https://api.openai.com/v1"
 CorpusLoader = Callable[[], list[PaperText]]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -615,9 +614,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     structured-output dialect accepted, and its price."""
     from rich.table import Table
 
-    from synth.agents import local_model
-    from synth.agents.llm import probe
-    from synth.report.cost import price_for
+    from synth.model import local_model
+    from synth.model.cost import price_for
+    from synth.model.dialects import probe
 
     flags = {"model": args.model, "base_url": args.base_url, "api_key_env": args.api_key_env}
     settings = config.resolve(flags)
@@ -650,7 +649,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         table.add_row(
             names,
             model,
-            config.safe_url(url),
+            urls.strip_credentials(url),
             status,
             found.detail if found.reachable else "",
             _price_text(price),
@@ -794,9 +793,9 @@ def check_offline(settings: RunSettings) -> None:
         ("store", store_url),
         ("embeddings endpoint", settings.embeddings),
     ):
-        if url is not None and (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
+        if url is not None and not urls.is_local(url):
             raise BadInput(
-                f"--offline refuses the {what} {config.safe_url(url)}",
+                f"--offline refuses the {what} {urls.strip_credentials(url)}",
                 "drop --offline or use one on 127.0.0.1",
             )
     if network_sources(settings):
@@ -819,7 +818,7 @@ async def model_endpoint(settings: RunSettings) -> AsyncIterator[Endpoint]:
     if settings.base_url:
         yield Endpoint(settings.base_url, settings.model, api_key=key, dialect=settings.dialect)
     elif is_local(settings):
-        from synth.agents import local_model
+        from synth.model import local_model
 
         async with local_model.serve(local_model.weights_for(settings.model)) as served:
             yield served
@@ -843,10 +842,10 @@ async def open_models(
             base = await stack.enter_async_context(model_endpoint(settings))
         recorder = Recorder(
             run.transcript,
-            secrets=[key or "", *config.url_secrets(base.base_url), *config.source_secrets()],
+            secrets=[key or "", *urls.url_secrets(base.base_url), *config.source_secrets()],
         )
-        host = urlsplit(base.base_url).hostname or ""
-        if host not in LOCAL_HOSTS and "local" in settings.sources:
+        host = urls.host_of(base.base_url)
+        if not urls.is_local(base.base_url) and "local" in settings.sources:
             err_console.print(
                 f"note: text from the papers in {settings.corpus} will be sent to {host}",
                 highlight=False,

@@ -20,6 +20,7 @@ from synth.domain.settings import RunSettings
 from synth.sources import openalex, semantic_scholar
 from synth.sources.literature import NETWORK_SOURCES
 from synth.store import paths, remote_embeddings
+from synth.urls import strip_credentials
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -133,23 +134,15 @@ def check_url(url: str, what: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(
-            f"{what} '{safe_url(url)}' is not an http(s) URL",
+            f"{what} '{strip_credentials(url)}' is not an http(s) URL",
             "pass a URL such as http://127.0.0.1:8080/v1",
         )
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         raise BadInput(
-            f"{what} '{safe_url(url)}' has a bad port", "pass host:port with a number"
+            f"{what} '{strip_credentials(url)}' has a bad port", "pass host:port with a number"
         ) from None
-
-
-def safe_url(url: str) -> str:
-    """A URL fit for an error message: credentials removed."""
-    if "@" in url:
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://…@{rest.rsplit('@', 1)[-1]}"
-    return url
 
 
 def check_question(question: str) -> str:
@@ -188,17 +181,9 @@ def source_secrets() -> list[str]:
 def settings_record(settings: RunSettings) -> dict[str, Any]:
     """Settings as run.json keeps them: URLs without their credentials (pass --base-url or
     --store again to resume with them; keys come from the environment)."""
-    from synth.agents.llm import strip_credentials
 
     record = settings.model_dump(mode="json")
     for key in ("base_url", "store", "embeddings"):
         if record.get(key):
             record[key] = strip_credentials(record[key])
     return record
-
-
-def url_secrets(url: str | None) -> list[str]:
-    if not url:
-        return []
-    parts = urlsplit(url)
-    return [s for s in (parts.password,) if s]

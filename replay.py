@@ -13,11 +13,12 @@ import asyncio
 import shutil
 from typing import Any
 
-from synth.agents.llm import Endpoint, Model
 from synth.agents.session import AGENTS, Session
 from synth.domain.errors import BadInput, CheckFailed
 from synth.domain.records import Report
 from synth.domain.settings import RunSettings
+from synth.model.endpoint import Endpoint
+from synth.model.llm import Model
 from synth.report import render
 from synth.store import paths
 from synth.store.library import Library

@@ -9,6 +9,14 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
+# Statuses worth another try: timeouts, conflicts, rate limits; any 5xx besides.
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+
+
+def retryable(status: int | None) -> bool:
+    """Whether an HTTP status is a transient failure that another try may get past."""
+    return status is not None and (status in RETRYABLE_STATUS or status >= 500)
+
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds from a Retry-After header in its number form; None when absent or a date."""

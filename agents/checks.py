@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from synth.agents import judge
 from synth.agents.judge import Judged
-from synth.agents.llm import ItemDropped, Model
 from synth.domain.records import Claim, QuestionAnswer
 from synth.domain.text import restates
+from synth.model.llm import ItemDropped, Model
 
 # A sentence that says the papers agree ("the studies consistently show", "there is a
 # consensus"), unless it denies or hedges it ("no consensus", "do not agree", "mostly agree").

@@ -13,10 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from synth.agents import prompts
-from synth.agents.llm import Model
 from synth.domain.records import ClaimKind, Passage, Strict
 from synth.domain.text import Sentence, claim_text_problem, content_stems
+from synth.model import prompts
+from synth.model.llm import Model
 from synth.store.chunking import quote_from_sentences, sentences
 
 MAX_TOKENS = 700

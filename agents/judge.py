@@ -34,12 +34,13 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, ValidationError
 
-from synth.agents import prompts
 from synth.agents.calibration import file_name, identity, on_curve
-from synth.agents.llm import Model, NoLogprobs, NoStates
-from synth.agents.logprobs import Choice
 from synth.domain.records import Strict
 from synth.domain.text import REVERSING, plain_words
+from synth.model import prompts
+from synth.model.llm import Model, NoLogprobs
+from synth.model.logprobs import Choice
+from synth.model.transport import NoStates
 from synth.store import paths
 
 Stance = Literal["supports", "contradicts", "unrelated"]

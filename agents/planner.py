@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from synth.agents import prompts
-from synth.agents.llm import Model
 from synth.agents.schemas import PlanDraft
 from synth.domain.records import Plan, Search
+from synth.model import prompts
+from synth.model.llm import Model
 
 MAX_TOKENS = 600
 

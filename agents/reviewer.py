@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, create_model, field_validator
 
-from synth.agents import prompts
-from synth.agents.llm import Model
 from synth.agents.schemas import CriterionDraft
 from synth.domain.records import CriterionScore, Review, Strict
 from synth.domain.text import Short, content_stems, whole_sentences
+from synth.model import prompts
+from synth.model.llm import Model
 
 MAX_TOKENS = 900
 

@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints, field_validator
 
-from synth.agents import prompts
-from synth.agents.llm import Model
 from synth.domain.records import Paper, Strict
 from synth.domain.text import whole_sentences
+from synth.model import prompts
+from synth.model.llm import Model
 
 MAX_TOKENS = 120
 Relevance = Literal["high", "medium", "low", "none"]

@@ -30,7 +30,6 @@ from synth.agents import (
     writer,
 )
 from synth.agents.grouping import group_claims
-from synth.agents.llm import ItemDropped, Model
 from synth.domain.agreement import answers_by_paper, finding_strength
 from synth.domain.errors import BudgetReached, CheckFailed, Unreachable
 from synth.domain.records import (
@@ -54,6 +53,7 @@ from synth.domain.records import (
 )
 from synth.domain.settings import RunSettings
 from synth.domain.text import content_stems
+from synth.model.llm import ItemDropped, Model
 from synth.report import render
 from synth.report.build import LINT_ROUNDS, RunFacts, build_report, cite_text, writer_fixes
 from synth.report.partial import partial_report

@@ -14,11 +14,12 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import StringConstraints
 
-from synth.agents import judge, prompts
+from synth.agents import judge
 from synth.agents.calibration import Calibration, calibrate
 from synth.agents.judge import Judged
-from synth.agents.llm import ItemDropped, Model
 from synth.domain.records import Claim, Evidence, Label, Signals, Strict, Verdict
+from synth.model import prompts
+from synth.model.llm import ItemDropped, Model
 
 MAX_TOKENS = 120
 STANCES = ("unrelated", "supports", "contradicts")

@@ -14,8 +14,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
-from synth.agents import prompts
-from synth.agents.llm import Model
 from synth.agents.schemas import FrameDraft, Statement
 from synth.domain.agreement import level
 from synth.domain.records import Claim, Label, Strict, Verdict
@@ -29,6 +27,8 @@ from synth.domain.text import (
     without_counts,
     without_repeats,
 )
+from synth.model import prompts
+from synth.model.llm import Model
 
 FINDING_TOKENS = 400
 # A finding about the evidence rather than the world: "the claim that … is supported by other

@@ -55,11 +55,12 @@ from scifact import (
     verifier_model,
 )
 
-from synth.agents import calibration, judge, prompts
+from synth.agents import calibration, judge
 from synth.agents.calibration import expected_calibration_error
 from synth.agents.judge import STANCES, Head
-from synth.agents.llm import ItemDropped, Model
 from synth.domain.records import Label
+from synth.model import prompts
+from synth.model.llm import ItemDropped, Model
 from synth.store import paths
 from synth.store.chunking import chunk_paper
 from synth.store.embeddings import MiniLM

@@ -62,7 +62,7 @@ def bound_seconds(entries: list[dict], concurrency: int, latency: float) -> floa
 
 
 def necessary_tokens(entries: list[dict]) -> int:
-    from synth.agents import tokens
+    from synth.model import tokens
 
     block = re.compile(r"<<<DATA [^\n]*>>>\n(.*?)\n<<<END DATA", re.S)
     seen: set[tuple[str, str]] = set()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from results import ROOT, fake_model, machine, options, publish
 
-from synth.agents import local_model
+from synth.model import local_model
 
 TARGET_S = 600.0
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"

@@ -43,10 +43,12 @@ from typing import Any
 
 from results import SCIFACT, fake_model, machine, options, publish
 
-from synth.agents import calibration, judge, local_model, verifier
+from synth.agents import calibration, judge, verifier
 from synth.agents.calibration import Calibration, brier, expected_calibration_error
-from synth.agents.llm import Endpoint, Model
 from synth.domain.records import Claim, Evidence, Label, Paper, PaperText, Section
+from synth.model import local_model
+from synth.model.endpoint import Endpoint
+from synth.model.llm import Model
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.chunking import chunk_paper

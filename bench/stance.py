@@ -49,8 +49,8 @@ from scifact import load, quick_claims, verifier_model
 
 from synth.agents import judge
 from synth.agents.judge import Judged
-from synth.agents.llm import ItemDropped, Model
 from synth.domain.text import plain_words
+from synth.model.llm import ItemDropped, Model
 
 GOLD = Path(__file__).with_name("stance_gold.json")
 ANSWERS = ("yes", "no", "depends")

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from synth.domain.records import Passage, Report
 from synth.domain.settings import Price
-from synth.report.cost import is_sent, price_for, tokens_of
+from synth.model.cost import is_sent, price_for, tokens_of
 
 
 class AgentAudit(BaseModel):

@@ -45,7 +45,7 @@ from synth.domain.records import (
 )
 from synth.domain.settings import Price
 from synth.domain.text import COUNTED, claim_text_problem, content_stems
-from synth.report.cost import cost_of, is_sent, tokens_of
+from synth.model.cost import cost_of, is_sent, tokens_of
 from synth.report.measured import measured_review
 from synth.sources.literature import SOURCE_NAMES
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from synth.agents import extractor, planner, prompts, reviewer, screener, tokens, verifier, writer
+from synth.agents import extractor, planner, reviewer, screener, verifier, writer
 from synth.agents.checks import SENTENCE_CLAIMS
 from synth.domain.settings import RunSettings
+from synth.model import prompts, tokens
+from synth.model.cost import price_for
 from synth.report.build import LINT_ROUNDS
-from synth.report.cost import price_for
 
 PASSAGE_TOKENS = 180  # a passage of about 130 words
 CLAIM_TOKENS = 45

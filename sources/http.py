@@ -24,7 +24,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from synth import __version__
-from synth.retrying import backoff_seconds, retry_after
+from synth.retrying import backoff_seconds, retry_after, retryable
 from synth.store.sqlite import SqliteTable
 
 # Seconds between two requests to one host, from each service's published guidance.
@@ -37,7 +37,6 @@ HOST_INTERVALS = {
 DEFAULT_INTERVAL = 1.0
 SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
 MAX_BODY_BYTES = 50 * 1024 * 1024
-RETRYABLE = {408, 425, 429}
 
 
 class SourceError(Exception):
@@ -242,7 +241,7 @@ class PoliteClient:
                             self.pacer.refund(host)  # nothing reached the server
                             raise
                     status = response.status_code
-                    if status in RETRYABLE or status >= 500:
+                    if retryable(status):
                         raise _Transient(status, response.headers)
         except _Transient as error:
             raise SourceError(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -19,6 +18,7 @@ from synth.domain.errors import BadInput, Unreachable
 from synth.domain.settings import RunSettings
 from synth.retrying import backoff_seconds, retry_after
 from synth.store.embeddings import Embedder, MiniLM
+from synth.urls import strip_credentials
 
 TRANSIENT = {408, 409, 425, 429, 500, 502, 503, 504}
 KEY_ENV = "SYNTH_EMBEDDINGS_API_KEY"
@@ -83,12 +83,12 @@ class RemoteEmbedder:
             vectors = [[float(x) for x in item["embedding"]] for item in items]
         except (KeyError, TypeError, ValueError):
             raise Unreachable(
-                f"the embeddings server at {self._where()} answered without embeddings",
+                f"the embeddings server at {self.where} answered without embeddings",
                 "check --embeddings (an OpenAI-compatible API usually ends in /v1), then resume",
             ) from None
         if len(vectors) != len(texts):
             raise Unreachable(
-                f"the embeddings server at {self._where()} returned {len(vectors)} vectors "
+                f"the embeddings server at {self.where} returned {len(vectors)} vectors "
                 f"for {len(texts)} texts",
                 "check the server, then resume",
             )
@@ -97,7 +97,7 @@ class RemoteEmbedder:
                 self.dimension = len(vector)
             if len(vector) != self.dimension or not vector:
                 raise Unreachable(
-                    f"the embeddings server at {self._where()} returned vectors of "
+                    f"the embeddings server at {self.where} returned vectors of "
                     f"{len(vector)} dimensions, not {self.dimension}",
                     f"check that it serves {self.model} only, then resume",
                 )
@@ -111,7 +111,7 @@ class RemoteEmbedder:
             except httpx.TransportError:
                 if attempt > self.max_retries:
                     raise Unreachable(
-                        f"the embeddings server at {self._where()} did not answer after "
+                        f"the embeddings server at {self.where} did not answer after "
                         f"{attempt} tries",
                         "start it or fix --embeddings, then resume",
                     ) from None
@@ -123,19 +123,19 @@ class RemoteEmbedder:
                 continue
             if response.status_code in (401, 403):
                 raise BadInput(
-                    f"the embeddings server at {self._where()} refused the key "
+                    f"the embeddings server at {self.where} refused the key "
                     f"(HTTP {response.status_code})",
                     "set the key in SYNTH_EMBEDDINGS_API_KEY",
                 )
             if response.status_code == 404 or response.status_code == 400:
                 raise BadInput(
-                    f"the embeddings server at {self._where()} refused {self.model} "
+                    f"the embeddings server at {self.where} refused {self.model} "
                     f"(HTTP {response.status_code})",
                     "check --embedding-model and --embeddings",
                 )
             if response.status_code >= 400:
                 raise Unreachable(
-                    f"the embeddings server at {self._where()} failed (HTTP "
+                    f"the embeddings server at {self.where} failed (HTTP "
                     f"{response.status_code}) after {attempt} tries",
                     "try again later, then resume",
                 )
@@ -143,12 +143,13 @@ class RemoteEmbedder:
                 return response.json()
             except ValueError:
                 raise Unreachable(
-                    f"the embeddings server at {self._where()} answered with something other "
+                    f"the embeddings server at {self.where} answered with something other "
                     "than JSON",
                     "check --embeddings (it usually ends in /v1), then resume",
                 ) from None
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _where(self) -> str:
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+    @property
+    def where(self) -> str:
+        """The server's URL as messages show it (no credentials)."""
+        return strip_credentials(self.base_url)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from synth.domain.settings import Price
+from synth.model.cost import cost_of, price_for
 from synth.report.audit import audit, percentile
-from synth.report.cost import cost_of, price_for
 from tests.conftest import QUESTION, only_run, run_cli
 from tests.test_end_to_end import run_args
 

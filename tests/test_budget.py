@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from synth.agents.budget import Budget
 from synth.domain.errors import BudgetReached
 from synth.domain.settings import Price
+from synth.model.budget import Budget
 from tests.conftest import only_run, run_cli, transcript
 from tests.test_end_to_end import run_args
 

@@ -10,9 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.agents import judge, prompts
+from synth.agents import judge
 from synth.agents.calibration import identity
-from synth.agents.llm import Endpoint, Model, NoStates, decode_state, encode_state
+from synth.model import prompts
+from synth.model.endpoint import Endpoint
+from synth.model.llm import Model
+from synth.model.transport import NoStates, decode_state, encode_state
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.transcript import Recorder, read_transcript

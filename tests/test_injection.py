@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from synth.agents import prompts
+from synth.model import prompts
 from tests.conftest import only_run, run_cli, transcript
 from tests.test_end_to_end import run_args
 

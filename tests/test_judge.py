@@ -9,11 +9,11 @@ import pytest
 
 from synth.agents import checks, judge
 from synth.agents.calibration import expected_calibration_error
-from synth.agents.logprobs import read_choice
 from synth.agents.reviewer import located
 from synth.domain.agreement import dissenting_papers, finding_answer, paper_answers, strength
 from synth.domain.records import Claim, Label, QuestionAnswer, QuestionStance, Verdict
 from synth.domain.text import restates
+from synth.model.logprobs import read_choice
 from synth.report.build import with_answers, with_counts
 
 

@@ -10,10 +10,12 @@ import httpx
 import pytest
 import respx
 
-from synth.agents import prompts
-from synth.agents.llm import Endpoint, ItemDropped, Model, response_format
 from synth.agents.schemas import PlanDraft
 from synth.domain.errors import CheckFailed, Unreachable
+from synth.model import prompts
+from synth.model.dialects import response_format
+from synth.model.endpoint import Endpoint
+from synth.model.llm import ItemDropped, Model
 from synth.store.cache import ResponseCache
 from synth.store.transcript import Recorder, read_transcript
 

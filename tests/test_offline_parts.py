@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from synth.agents import local_model, tokens
-from synth.agents.llm import Endpoint, Model
 from synth.domain.errors import BadInput, Unreachable
 from synth.domain.records import Passage
+from synth.model import local_model, tokens
+from synth.model.endpoint import Endpoint
+from synth.model.llm import Model
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.transcript import Recorder

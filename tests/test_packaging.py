@@ -38,10 +38,12 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     check = (
-        "import synth, synth.cli; from synth.agents import prompts, reviewer;"
+        "import synth, synth.cli; from synth.agents import reviewer;"
+        "from synth.model import prompts;"
         f"assert synth.__file__.startswith({str(site)!r}), synth.__file__;"
         "prompts.load('extractor'); assert len(reviewer.personas()) >= 4;"
-        "from synth.agents import calibration, local_model; w = local_model.QWEN_15B;"
+        "from synth.agents import calibration; from synth.model import local_model;"
+        "w = local_model.QWEN_15B;"
         "assert calibration.find(calibration.identity(w.name, w.sha256)); print('ok')"
     )
     result = subprocess.run(

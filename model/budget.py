@@ -14,7 +14,7 @@ from typing import Any
 
 from synth.domain.errors import BudgetReached
 from synth.domain.settings import Price
-from synth.report.cost import is_sent, price_for, tokens_of
+from synth.model.cost import is_sent, price_for, tokens_of
 
 
 @dataclass

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import httpx
 
-from synth.agents.llm import Endpoint
 from synth.domain.errors import BadInput, Unreachable
+from synth.model.endpoint import Endpoint
 from synth.store import paths
 
 
@@ -120,7 +120,7 @@ def server_command(
     model_path: Path, threads: int, ctx: int, parallel: int, states: bool = False
 ) -> list[str]:
     return [
-        sys.executable, "-m", "synth.agents.local_model",
+        sys.executable, "-m", "synth.model.local_model",
         str(model_path), str(threads), str(ctx), str(parallel), DEFAULT.name,
         "states" if states else "chat",
     ]  # fmt: skip

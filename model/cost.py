@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from synth.domain.settings import Price
+from synth.urls import is_local
 
 DEFAULT_PRICES: dict[str, Price] = {
     "gpt-4o": Price(input=2.50, output=10.00),
@@ -22,7 +22,6 @@ DEFAULT_PRICES: dict[str, Price] = {
     "gpt-4.1-nano": Price(input=0.10, output=0.40),
     "o4-mini": Price(input=1.10, output=4.40),
 }
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def is_sent(entry: Mapping[str, Any]) -> bool:
@@ -40,8 +39,7 @@ def tokens_of(entry: Mapping[str, Any]) -> tuple[int, int]:
 
 def price_for(entry: Mapping[str, Any], prices: Mapping[str, Price]) -> Price | None:
     """The price of the entry's model; zero on this machine; None when unknown."""
-    host = urlsplit(str((entry.get("endpoint") or {}).get("base_url", ""))).hostname or ""
-    if host in LOCAL_HOSTS:
+    if is_local(str((entry.get("endpoint") or {}).get("base_url", ""))):
         return Price(input=0.0, output=0.0)
     model = str(entry.get("model", ""))
     table = {**DEFAULT_PRICES, **prices}
