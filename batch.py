@@ -32,12 +32,13 @@ from synth.cli import (
 from synth.domain.errors import BadInput, BudgetReached, SynthError
 from synth.domain.records import PaperText, Report
 from synth.domain.settings import RunSettings
+from synth.domain.stages import Stage
 from synth.model.endpoint import Endpoint
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.library import Library
 from synth.store.runs import RunFolder
-from synth.ui import STAGE_LABELS, err_console, out_console
+from synth.ui import err_console, out_console
 
 
 def read_questions(path: Path) -> list[str]:
@@ -70,7 +71,7 @@ class Row:
     question: str
     run: RunFolder
     status: str = "waiting"
-    stage: str = ""
+    stage: Stage | None = None
     done: int = 0
     total: int = 0
     warnings: int = 0
@@ -96,7 +97,7 @@ class Board:
                 str(i),
                 row.question[:60] + ("…" if len(row.question) > 60 else ""),
                 row.status,
-                STAGE_LABELS.get(row.stage, row.stage),
+                (row.stage.label or str(row.stage)) if row.stage else "",
                 progress,
                 str(row.warnings or ""),
             )
@@ -114,11 +115,11 @@ class RowUi:
     board: Board
     row: Row
 
-    def stage(self, name: str, total: int) -> None:
+    def stage(self, name: Stage, total: int) -> None:
         self.row.stage, self.row.done, self.row.total = name, 0, total
         self.board.refresh()
 
-    def advance(self, name: str) -> None:
+    def advance(self, name: Stage) -> None:
         self.row.done += 1
         self.board.refresh()
 

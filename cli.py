@@ -22,6 +22,7 @@ from synth.agents.session import AGENTS, Session
 from synth.domain.errors import BadInput, BudgetReached, Interrupted, SynthError, Unreachable
 from synth.domain.records import PaperText, Report
 from synth.domain.settings import Price, RunSettings
+from synth.domain.stages import Stage
 from synth.model.budget import Budget
 from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
@@ -435,7 +436,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     report = read_report(run)
     text: str | bytes
     if args.fmt == "html":
-        saved = run.load("library", "passages", Passages)
+        saved = run.load(Stage.LIBRARY, "passages", Passages)
         text = to_html(report, {p.id: p for p in saved.passages} if saved else {})
     elif args.fmt == "pdf":
         from synth.report.pdf import to_pdf
@@ -528,7 +529,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 0
     if args.claim is not None:
         report = read_report(run)
-        saved = run.load("library", "passages", Passages)
+        saved = run.load(Stage.LIBRARY, "passages", Passages)
         try:
             trail = claim_trail(
                 report, {p.id: p for p in saved.passages} if saved else {}, args.claim

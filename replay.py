@@ -17,6 +17,7 @@ from synth.agents.session import AGENTS, Session
 from synth.domain.errors import BadInput, CheckFailed
 from synth.domain.records import Report
 from synth.domain.settings import RunSettings
+from synth.domain.stages import Stage
 from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
 from synth.report import render
@@ -30,7 +31,6 @@ from synth.ui import StageProgress
 # Search results and fetched texts are not model calls: the papers come from the run's own
 # checkpoint, so the screener's calls, made while choosing them, are not asked again. The
 # verifier's calibration is the one the run used, even if a newer one has been fitted since.
-CARRIED_CHECKPOINTS = ("papers", "calibration")
 CARRIED_AGENTS = ("screener",)
 
 
@@ -45,7 +45,7 @@ def prepare(original: RunFolder) -> RunFolder:
     replay = RunFolder(original.path / "replay")
     shutil.rmtree(replay.path, ignore_errors=True)
     (replay.path / "checkpoints").mkdir(parents=True)
-    for stage in CARRIED_CHECKPOINTS:
+    for stage in (s for s in Stage if s.carried):
         source = original.path / "checkpoints" / stage
         if source.is_dir():
             shutil.copytree(source, replay.path / "checkpoints" / stage)

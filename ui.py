@@ -9,22 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from synth.domain.records import Report
+from synth.domain.stages import Stage
 from synth.report.build import plural
-
-STAGE_LABELS = {
-    "plan": "Planning searches",
-    "search": "Searching sources",
-    "metadata": "Looking up metadata",
-    "screen": "Screening candidates",
-    "fetch": "Fetching full text",
-    "embed": "Embedding passages",
-    "extract": "Extracting claims",
-    "stance": "Reading claims' answers",
-    "verify": "Verifying claims",
-    "findings": "Writing findings",
-    "write": "Framing the report",
-    "review": "Reviewing the draft",
-}
 
 err_console = Console(stderr=True)
 out_console = Console()
@@ -52,13 +38,13 @@ class StageProgress:
     def __exit__(self, *exc: object) -> None:
         self._progress.stop()
 
-    def stage(self, name: str, total: int) -> None:
+    def stage(self, name: Stage, total: int) -> None:
         if name in self._tasks:
             self._progress.update(self._tasks[name], total=total, completed=0)
             return
-        self._tasks[name] = self._progress.add_task(STAGE_LABELS.get(name, name), total=total)
+        self._tasks[name] = self._progress.add_task(name.label or str(name), total=total)
 
-    def advance(self, name: str) -> None:
+    def advance(self, name: Stage) -> None:
         self._progress.advance(self._tasks[name])
 
     def warn(self, message: str) -> None:

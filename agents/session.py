@@ -52,6 +52,7 @@ from synth.domain.records import (
     Verdict,
 )
 from synth.domain.settings import RunSettings
+from synth.domain.stages import Stage
 from synth.domain.text import content_stems
 from synth.model.llm import ItemDropped, Model
 from synth.report import render
@@ -82,8 +83,8 @@ class NoFinding(CheckFailed):
 
 
 class Ui(Protocol):
-    def stage(self, name: str, total: int) -> None: ...
-    def advance(self, name: str) -> None: ...
+    def stage(self, name: Stage, total: int) -> None: ...
+    def advance(self, name: Stage) -> None: ...
     def warn(self, message: str) -> None: ...
 
 
@@ -223,7 +224,7 @@ class Session:
     paper_store: PaperStore | None = None
     origin: RunFolder | None = None  # set when replaying that run
     refused: list[str] = field(default_factory=list)  # the writer's statements refused by checks
-    progress: dict[str, list[int]] = field(default_factory=dict)  # stage: [done, total]
+    progress: dict[Stage, list[int]] = field(default_factory=dict)  # stage: [done, total]
 
     async def execute(self) -> Report:
         self.run.on_damaged = lambda path: self._warn(
@@ -238,17 +239,17 @@ class Session:
             raise
 
     async def _execute(self) -> Report:
-        with self._timed("plan"):
+        with self._timed(Stage.PLAN):
             plan = await self._plan()
-        with self._timed("search"):
+        with self._timed(Stage.SEARCH):
             gathered = await self._gather(plan)
         corpus = gathered.papers
-        with self._timed("library"):
+        with self._timed(Stage.LIBRARY):
             passages = self._passages(corpus)
             selected = self._select(plan, corpus, passages)
-        with self._timed("extract"):
+        with self._timed(Stage.EXTRACT):
             extractions = await self._extract(selected)
-        with self._timed("verify"):
+        with self._timed(Stage.VERIFY):
             verifications = await self._verify(extractions, passages, corpus)
         claims, verdicts, dropped = self._number(extractions, verifications)
         if not claims:
@@ -256,7 +257,7 @@ class Session:
                 "no claim survived extraction and verification, so there is nothing to report",
                 "check the corpus and the question, or try a stronger --model",
             )
-        with self._timed("write"):
+        with self._timed(Stage.WRITE):
             try:
                 draft, reviews, revisions = await self._write_and_review(claims, verdicts, corpus)
             except NoFinding as failed:
@@ -474,8 +475,8 @@ class Session:
     # Stages ------------------------------------------------------------------------------------
 
     async def _plan(self) -> Plan:
-        self._stage("plan", 1)
-        plan = self.run.load("plan", "plan", Plan)
+        self._stage(Stage.PLAN, 1)
+        plan = self.run.load(Stage.PLAN, "plan", Plan)
         if plan is None:
             try:
                 plan = await planner.plan(
@@ -485,14 +486,14 @@ class Session:
                 # Without a plan the question itself is the one search.
                 self._warn(f"the planner's answers failed validation ({dropped.reason})")
                 plan = Plan(question=self.question, sub_questions=[self.question], searches=[])
-            self.run.save("plan", "plan", plan)
-        self._advance("plan")
+            self.run.save(Stage.PLAN, "plan", plan)
+        self._advance(Stage.PLAN)
         return plan
 
     async def _gather(self, plan: Plan) -> Corpus:
         """Search, merge, screen and fetch: the papers whose text enters extraction, and the
         record of how they were chosen."""
-        saved = self.run.load("papers", "corpus", Corpus)
+        saved = self.run.load(Stage.PAPERS, "corpus", Corpus)
         if saved is not None:
             return saved
         local = self.local_papers() if "local" in self.settings.sources else []
@@ -591,7 +592,7 @@ class Session:
                 abstract_only=len(corpus) - full,
             ),
         )
-        self.run.save("papers", "corpus", result)
+        self.run.save(Stage.PAPERS, "corpus", result)
         return result
 
     async def _complete_metadata(self, local: list[PaperText]) -> list[PaperText]:
@@ -608,7 +609,7 @@ class Session:
                 return paper
 
         todo = [t.paper for t in local if needs_metadata(t.paper)]
-        done = {p.id: p for p in await self._each("metadata", todo, lambda p: p.id, one, Paper)}
+        done = {p.id: p for p in await self._each(Stage.METADATA, todo, lambda p: p.id, one, Paper)}
         return [t.model_copy(update={"paper": done.get(t.paper.id, t.paper)}) for t in local]
 
     async def _search(self, plan: Plan) -> list[SearchOutcome]:
@@ -636,7 +637,7 @@ class Session:
             return SearchOutcome(source=source, query=query, papers=papers)
 
         return await self._each(
-            "search",
+            Stage.SEARCH,
             wanted,
             lambda item: f"{item[0]}-{item[1]}",
             one,
@@ -658,7 +659,7 @@ class Session:
                 return ScreenResult(paper_id=paper.id, relevance=None, reason=dropped.reason)
             return ScreenResult(paper_id=paper.id, relevance=rated.relevance, reason=rated.reason)
 
-        return await self._each("screen", works, lambda p: p.id, one, ScreenResult)
+        return await self._each(Stage.SCREEN, works, lambda p: p.id, one, ScreenResult)
 
     async def _fetch(self, works: list[Paper]) -> dict[str, FetchOutcome]:
         literature, store = self.literature, self.paper_store
@@ -668,18 +669,18 @@ class Session:
             result, _ = await literature.full_text(paper, store)
             return FetchOutcome(paper_id=paper.id, text=result.text, note=result.note)
 
-        done = await self._each("fetch", works, lambda p: p.id, one, FetchOutcome)
+        done = await self._each(Stage.FETCH, works, lambda p: p.id, one, FetchOutcome)
         return {o.paper_id: o for o in done}
 
     def _passages(self, corpus: list[PaperText]) -> list[Passage]:
-        saved = self.run.load("library", "passages", Passages)
+        saved = self.run.load(Stage.LIBRARY, "passages", Passages)
         if saved is None:
             saved = Passages(passages=[p for paper in corpus for p in chunk_paper(paper)])
-            self.run.save("library", "passages", saved)
-        self._stage("embed", len(saved.passages))
+            self.run.save(Stage.LIBRARY, "passages", saved)
+        self._stage(Stage.LIBRARY, len(saved.passages))
         self.library.add(saved.passages)
         for _ in saved.passages:
-            self._advance("embed")
+            self._advance(Stage.LIBRARY)
         return saved.passages
 
     def _select(
@@ -687,7 +688,7 @@ class Session:
     ) -> list[Passage]:
         """The passages each paper offers the extractor: nearest to the question and searches."""
         by_id = {p.id: p for p in passages}
-        saved = self.run.load("select", "selection", Selection)
+        saved = self.run.load(Stage.SELECT, "selection", Selection)
         if saved is None:
             queries = [self.question, *dict.fromkeys(s.query for s in plan.searches)]
             chosen: list[str] = []
@@ -701,7 +702,7 @@ class Session:
                 ranked = sorted(best, key=lambda pid: (-best[pid], pid))
                 chosen += ranked[: self.settings.passages_per_paper]
             saved = Selection(passage_ids=sorted(pid for pid in chosen if pid in by_id))
-            self.run.save("select", "selection", saved)
+            self.run.save(Stage.SELECT, "selection", saved)
         return [by_id[pid] for pid in saved.passage_ids]
 
     async def _extract(self, selected: list[Passage]) -> list[Extraction]:
@@ -723,7 +724,7 @@ class Session:
                 rejected=found.rejected,
             )
 
-        return await self._each("extract", selected, lambda p: p.id, one, Extraction)
+        return await self._each(Stage.EXTRACT, selected, lambda p: p.id, one, Extraction)
 
     async def _verify(
         self, extractions: list[Extraction], passages: list[Passage], corpus: list[PaperText]
@@ -764,7 +765,7 @@ class Session:
             verdict = verdict.model_copy(update={"stance": stances[claim.id]})
             return Verification(claim=claim, verdict=verdict)
 
-        return await self._each("verify", provisional, lambda c: c.id, one, Verification)
+        return await self._each(Stage.VERIFY, provisional, lambda c: c.id, one, Verification)
 
     async def _stances(self, claims: list[Claim]) -> dict[str, QuestionStance | None]:
         """Each claim's answer to a yes/no question (None for every claim of another
@@ -775,7 +776,7 @@ class Session:
         async def one(claim: Claim) -> StanceRead:
             return StanceRead(stance=await self._stance(claim))
 
-        read = await self._each("stance", claims, lambda c: c.id, one, StanceRead)
+        read = await self._each(Stage.STANCE, claims, lambda c: c.id, one, StanceRead)
         return {
             c.id: r.stance for c, r in zip(sorted(claims, key=lambda c: c.id), read, strict=True)
         }
@@ -799,7 +800,7 @@ class Session:
     def _calibration(self) -> CalibrationInUse:
         """The verifier model's calibration, fixed for the run at its first verification so
         that a resume or a replay computes the same confidences."""
-        saved = self.run.load("calibration", "verifier", CalibrationInUse)
+        saved = self.run.load(Stage.CALIBRATION, "verifier", CalibrationInUse)
         if saved is None:
             endpoint = self.models["verifier"].endpoint
             model = calibration.identity(endpoint.model, endpoint.revision)
@@ -810,7 +811,7 @@ class Session:
                 saved = CalibrationInUse(model=model, calibration=None, judge=judge.describe(head))
             else:
                 saved = CalibrationInUse(model=model, calibration=calibration.find(model))
-            self.run.save("calibration", "verifier", saved)
+            self.run.save(Stage.CALIBRATION, "verifier", saved)
         return saved
 
     @staticmethod
@@ -881,7 +882,7 @@ class Session:
                 return FindingResult(finding=None, dropped=dropped.reason)
 
         results = await self._each(
-            "findings",
+            Stage.FINDINGS,
             list(enumerate(groups, start=1)),
             lambda g: f"finding-{g[0]:02d}",
             one_finding,
@@ -907,8 +908,8 @@ class Session:
         strengths = [
             finding_strength(f.claim_ids, f.disagreeing_ids, by_id, verdicts) for f in findings
         ]
-        self._stage("write", 1)
-        draft = self.run.load("write", "draft-0", writer.Draft)
+        self._stage(Stage.WRITE, 1)
+        draft = self.run.load(Stage.WRITE, "draft-0", writer.Draft)
         if draft is None:
             try:
                 draft = await writer.write_frame(
@@ -923,8 +924,8 @@ class Session:
                     "resume with a stronger --model (finished stages are kept)",
                     findings,
                 ) from None
-            self.run.save("write", "draft-0", draft)
-        self._advance("write")
+            self.run.save(Stage.WRITE, "draft-0", draft)
+        self._advance(Stage.WRITE)
 
         reviews: list[Review] = []
         revisions: list[Revision] = []
@@ -950,7 +951,7 @@ class Session:
                 return ReviewResult(review=review)
 
             results = await self._each(
-                "review",
+                Stage.REVIEW,
                 personas,
                 lambda p, r=round_no: f"{p}-{r}",
                 one_review,
@@ -999,7 +1000,7 @@ class Session:
     ) -> writer.Draft | None:
         """The writer's revision `item` (checkpointed), or None with a warning when its
         answers failed validation (the draft before it stands)."""
-        revised = self.run.load("write", item, writer.Draft)
+        revised = self.run.load(Stage.WRITE, item, writer.Draft)
         if revised is None:
             try:
                 revised = await writer.revise(
@@ -1013,7 +1014,7 @@ class Session:
             except ItemDropped as failed:
                 self._warn(f"{step} failed validation ({failed.reason})")
                 return None
-            self.run.save("write", item, revised)
+            self.run.save(Stage.WRITE, item, revised)
         return revised
 
     async def _answer_beyond(
@@ -1131,7 +1132,7 @@ class Session:
         )
 
     def _groups(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[list[str]]:
-        saved = self.run.load("write", "groups", Groups)
+        saved = self.run.load(Stage.WRITE, "groups", Groups)
         if saved is None:
             embedder = self.library.embedder
             vectors = embedder.embed([c.text for c in claims])
@@ -1146,7 +1147,7 @@ class Session:
                     partition=[side_of(verdicts[c.id]) for c in claims],
                 )
             )
-            self.run.save("write", "groups", saved)
+            self.run.save(Stage.WRITE, "groups", saved)
         return saved.groups
 
     def _claims_for_writer(self, claims: list[Claim], verdicts: dict[str, Verdict]) -> list[Claim]:
@@ -1165,7 +1166,7 @@ class Session:
 
     async def _each(
         self,
-        stage: str,
+        stage: Stage,
         items: Iterable[Any],
         key: Callable[[Any], str],
         work: Callable[[Any], Awaitable[M]],
@@ -1211,7 +1212,7 @@ class Session:
         return [results[key(item)] for item in ordered]
 
     @contextlib.contextmanager
-    def _timed(self, stage: str) -> Iterator[None]:
+    def _timed(self, stage: Stage) -> Iterator[None]:
         """Add the stage's time in this process to run.json's timings (summed over resumes)."""
         started = time.monotonic()
         try:
@@ -1222,11 +1223,11 @@ class Session:
             timings[stage] = round(timings.get(stage, 0.0) + time.monotonic() - started, 2)
             self.run.update_record(timings=timings)
 
-    def _stage(self, name: str, total: int) -> None:
+    def _stage(self, name: Stage, total: int) -> None:
         self.progress[name] = [0, total]
         self.ui.stage(name, total)
 
-    def _advance(self, name: str) -> None:
+    def _advance(self, name: Stage) -> None:
         self.progress[name][0] += 1
         self.ui.advance(name)
 

@@ -28,8 +28,10 @@ from pathlib import Path
 
 from results import abstracts_from, fake_model, machine, options, publish, run_synth
 
+from synth.domain.stages import Stage
+
 QUESTION = "What do these studies report about their main outcomes?"
-MODEL_STAGES = ("plan", "extract", "verify", "write")
+MODEL_STAGES = (Stage.PLAN, Stage.EXTRACT, Stage.VERIFY, Stage.WRITE)
 
 
 def make_corpus(folder: Path, data: Path, n: int) -> None:

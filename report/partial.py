@@ -6,26 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from synth.domain.stages import SHOWN, Stage
 from synth.store.runs import RunFolder
-from synth.ui import STAGE_LABELS
-
-STAGE_ORDER = (
-    "plan",
-    "search",
-    "metadata",
-    "screen",
-    "fetch",
-    "embed",
-    "extract",
-    "stance",
-    "verify",
-    "findings",
-    "write",
-    "review",
-)
 
 
-def partial_report(question: str, run: RunFolder, progress: Mapping[str, list[int]]) -> str:
+def partial_report(question: str, run: RunFolder, progress: Mapping[Stage, list[int]]) -> str:
     out = [
         "# Partial report: the run stopped at its budget",
         "",
@@ -41,8 +26,8 @@ def partial_report(question: str, run: RunFolder, progress: Mapping[str, list[in
         "| Stage | Done | Missing |",
         "|---|---|---|",
     ]
-    for stage in STAGE_ORDER:
-        label = STAGE_LABELS.get(stage, stage)
+    for stage in SHOWN:
+        label = stage.label
         if stage in progress:
             done, total = progress[stage]
             out.append(f"| {label} | {done} of {total} | {total - done} |")
@@ -50,7 +35,7 @@ def partial_report(question: str, run: RunFolder, progress: Mapping[str, list[in
             out.append(f"| {label} | not started | all |")
     out.append("")
     checked = []
-    for path in sorted((run.path / "checkpoints" / "verify").glob("*.json")):
+    for path in sorted((run.path / "checkpoints" / Stage.VERIFY).glob("*.json")):
         try:
             item = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from synth.domain.errors import BadInput
+from synth.domain.stages import Stage
 
 M = TypeVar("M", bound=BaseModel)
 # What open() would give a new file: 0o666 less the process umask (read once, at import).
@@ -126,10 +127,10 @@ class RunFolder:
         self.write_record(record)
         return record
 
-    def checkpoint_path(self, stage: str, item: str) -> Path:
+    def checkpoint_path(self, stage: Stage, item: str) -> Path:
         return self.path / "checkpoints" / stage / item_filename(item)
 
-    def load(self, stage: str, item: str, model: type[M]) -> M | None:
+    def load(self, stage: Stage, item: str, model: type[M]) -> M | None:
         path = self.checkpoint_path(stage, item)
         if not path.exists():
             return None
@@ -140,7 +141,7 @@ class RunFolder:
                 self.on_damaged(path)
             return None
 
-    def save(self, stage: str, item: str, value: BaseModel) -> None:
+    def save(self, stage: Stage, item: str, value: BaseModel) -> None:
         write_atomic(self.checkpoint_path(stage, item), value.model_dump_json(indent=2) + "\n")
 
     def write_output(self, name: str, text: str | bytes) -> Path:

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from synth.domain.records import Report
+from synth.domain.stages import Stage
 from synth.store.chunking import locate_quote
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
@@ -47,6 +48,10 @@ def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, i
     ):
         assert (run / name).is_file(), name
     assert (run / "checkpoints" / "extract").is_dir()
+    # One vocabulary of stages: every checkpoint folder and every timing is a Stage.
+    stages = {stage.value for stage in Stage}
+    assert {p.name for p in (run / "checkpoints").iterdir()} <= stages
+    assert set(json.loads((run / "run.json").read_text())["timings"]) <= stages
 
     report = Report.model_validate_json((run / "report.json").read_text())
     markdown = (run / "report.md").read_text()

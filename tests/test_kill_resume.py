@@ -12,11 +12,20 @@ from pathlib import Path
 import pytest
 
 from synth.domain.records import Report
+from synth.domain.stages import Stage
 from tests.conftest import run_cli, transcript
 from tests.fake_model import FakeModel
 from tests.test_end_to_end import run_args
 
-STAGES = ["plan", "extract", "stance", "verify", "findings", "write", "review"]
+STAGES = [
+    Stage.PLAN,
+    Stage.EXTRACT,
+    Stage.STANCE,
+    Stage.VERIFY,
+    Stage.FINDINGS,
+    Stage.WRITE,
+    Stage.REVIEW,
+]
 
 
 def outcome(report: Report) -> dict:
