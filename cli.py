@@ -8,42 +8,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
-from synth import __version__, config, urls
-from synth.agents.session import AGENTS, Session
-from synth.domain.errors import BadInput, BudgetReached, Interrupted, SynthError, Unreachable
+from synth import __version__, urls
+from synth.app import config
+from synth.app.checks import (
+    check_offline,
+    check_sources,
+    load_corpus,
+    network_sources,
+    uses_local_model,
+)
+from synth.app.lifecycle import new_run, run_to_end
+from synth.app.parts import open_library, open_literature, paper_store
+from synth.app.ui import err_console, out_console, warn_line
+from synth.domain.errors import BadInput, Interrupted, SynthError, Unreachable
 from synth.domain.records import PaperText, Report
 from synth.domain.settings import Price, RunSettings
 from synth.domain.stages import Stage
-from synth.model.budget import Budget
-from synth.model.endpoint import Endpoint
-from synth.model.llm import Model
+from synth.model.endpoint import OPENAI_URL, Endpoint
+from synth.pipeline.session import AGENTS
 from synth.report import render
 from synth.report.build import plural
-from synth.sources import arxiv
-from synth.sources.http import HttpCache, PoliteClient
-from synth.sources.literature import KNOWN_SOURCES, NETWORK_SOURCES, Literature
-from synth.sources.local import load_folder
+from synth.sources.http import HttpCache
+from synth.sources.literature import KNOWN_SOURCES
 from synth.store import paths
 from synth.store.cache import ResponseCache
 from synth.store.chunking import chunk_paper
-from synth.store.library import Library
-from synth.store.papers import PaperStore
-from synth.store.remote_embeddings import embedder_for
 from synth.store.runs import RunFolder, write_atomic
-from synth.store.transcript import Recorder, read_transcript
-from synth.ui import StageProgress, err_console, out_console, print_summary
-
-OPENAI_URL = "https://api.openai.com/v1"
-CorpusLoader = Callable[[], list[PaperText]]
+from synth.store.transcript import read_transcript
 
 
 class _Parser(argparse.ArgumentParser):
@@ -291,25 +287,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with open_library(settings) as library:
         run = new_run(settings, question)
         err_console.print(f"run folder: {run.path}")
-        code = execute(run, settings, question, lambda: corpus, library)
+        code = run_to_end(run, settings, question, lambda: corpus, library)
     return with_pdf(run, code, args.pdf)
-
-
-def new_run(settings: RunSettings, question: str, status: str = "running") -> RunFolder:
-    now = datetime.now(timezone.utc)
-    run = RunFolder.create(Path(settings.runs_dir), question, now)
-    run.write_record(
-        {
-            "id": run.id,
-            "question": question,
-            "created": now.strftime("%Y-%m-%d %H:%M UTC"),
-            "settings": config.settings_record(settings),
-            "status": status,
-            "warnings": [],
-            "wall_s": 0.0,
-        }
-    )
-    return run
 
 
 def with_pdf(run: RunFolder, code: int, wanted: bool) -> int:
@@ -322,11 +301,6 @@ def with_pdf(run: RunFolder, code: int, wanted: bool) -> int:
     return code
 
 
-def open_library(settings: RunSettings) -> Library:
-    store = settings.store or str(paths.default_store())
-    return Library(store, embedder_for(settings), lock_timeout=settings.lock_timeout)
-
-
 def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
     """The estimate of what the run would spend; nothing is asked, no run folder is made."""
     from synth.report.estimate import estimate
@@ -334,7 +308,7 @@ def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
     online = len(network_sources(settings))
     papers = len(corpus) + (settings.max_papers if online else 0)
     passages = None if online else sum(len(chunk_paper(p)) for p in corpus)
-    local = is_local(settings)
+    local = uses_local_model(settings)
     url = "http://127.0.0.1/v1" if local else settings.base_url or OPENAI_URL
     rows = estimate(
         settings,
@@ -369,7 +343,7 @@ def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from synth.batch import read_questions, run_batch
+    from synth.app.batch import read_questions, run_batch
 
     settings = config.resolve(_flags(args))
     check_sources(settings)
@@ -397,7 +371,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     with open_library(settings) as library:
         run.update_record(settings=config.settings_record(settings), status="running")
         err_console.print(f"resuming {run.path}")
-        code = execute(run, settings, record["question"], lambda: load_corpus(settings), library)
+        code = run_to_end(run, settings, record["question"], lambda: load_corpus(settings), library)
     return with_pdf(run, code, args.pdf)
 
 
@@ -429,7 +403,7 @@ def read_report(run: RunFolder) -> Report:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from synth.agents.session import Passages
+    from synth.pipeline.session import Passages
     from synth.report.html import to_html
 
     run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
@@ -509,9 +483,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from synth.agents.session import Passages
+    from synth.pipeline.session import Passages
     from synth.report.audit import audit, call_detail, call_text, claim_trail, trail_text
-    from synth.store.transcript import read_transcript
 
     run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
     entries = read_transcript(run.transcript)
@@ -599,7 +572,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from synth.replay import replay_run
+    from synth.app.replay import replay_run
 
     run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
     folder, calls = replay_run(run)
@@ -630,7 +603,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     key = config.api_key(settings.api_key_env)
     for model, agents in wanted.items():
         names = ", ".join(agents) if len(wanted) > 1 else "all"
-        if is_local(settings.model_copy(update={"model": model})):
+        if uses_local_model(settings.model_copy(update={"model": model})):
             weights = local_model.weights_for(model)
             table.add_row(
                 names,
@@ -708,7 +681,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     async def gather() -> list[tuple[PaperText, str]]:
         async with open_literature(settings) as literature:
             if is_path:
-                return await ingest.read_path(target, literature, _warn_line)
+                return await ingest.read_path(target, literature, warn_line)
             assert literature is not None
             return await ingest.search_and_fetch(
                 literature,
@@ -716,7 +689,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 settings,
                 paper_store(store),
                 network_sources(settings),
-                _warn_line,
+                warn_line,
             )
 
     try:
@@ -744,277 +717,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"embedded, {plural(already, 'paper was', 'papers were')} already in the library."
     )
     return 0
-
-
-def _warn_line(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
-
-
-# Running ---------------------------------------------------------------------------------------
-
-
-def check_sources(settings: RunSettings, corpus_needed: bool = True) -> None:
-    unknown = [s for s in settings.sources if s not in KNOWN_SOURCES]
-    if unknown:
-        raise BadInput(
-            f"unknown source(s) {', '.join(unknown)}",
-            f"choose --sources from {','.join(KNOWN_SOURCES)}",
-        )
-    if corpus_needed and "local" in settings.sources and not settings.corpus:
-        raise BadInput(
-            "--sources includes local but no folder was given", "pass --corpus with a folder"
-        )
-    if settings.corpus and "local" not in settings.sources:
-        raise BadInput(
-            "--corpus is read only by the local source, which --sources leaves out",
-            f"use --sources {','.join([*settings.sources, 'local'])}",
-        )
-    bad = [c for c in settings.arxiv_categories if not arxiv.valid_category(c)]
-    if bad:
-        raise BadInput(f"'{bad[0]}' is not an arXiv category", "use a name such as cs.LG")
-
-
-def network_sources(settings: RunSettings) -> list[str]:
-    return [s for s in settings.sources if s in NETWORK_SOURCES]
-
-
-def is_local(settings: RunSettings) -> bool:
-    """The embedded model: `--model local` or `local:NAME`, with no base URL."""
-    return config.is_local_model(settings.model, settings.base_url)
-
-
-def check_offline(settings: RunSettings) -> None:
-    """--offline: refuse, before any work, every endpoint that is not on this machine."""
-    if not settings.offline:
-        return
-    model_url = None if is_local(settings) else (settings.base_url or OPENAI_URL)
-    store_url = settings.store if (settings.store or "").startswith("http") else None
-    for what, url in (
-        ("model endpoint", model_url),
-        ("store", store_url),
-        ("embeddings endpoint", settings.embeddings),
-    ):
-        if url is not None and not urls.is_local(url):
-            raise BadInput(
-                f"--offline refuses the {what} {urls.strip_credentials(url)}",
-                "drop --offline or use one on 127.0.0.1",
-            )
-    if network_sources(settings):
-        raise BadInput(
-            f"--offline refuses the online sources {','.join(network_sources(settings))}",
-            "work offline with --corpus DIR --sources local, or drop --offline",
-        )
-
-
-def load_corpus(settings: RunSettings) -> list[PaperText]:
-    if "local" not in settings.sources or not settings.corpus:
-        return []
-    return load_folder(Path(settings.corpus), warn=_warn_line)
-
-
-@contextlib.asynccontextmanager
-async def model_endpoint(settings: RunSettings) -> AsyncIterator[Endpoint]:
-    """The settings' model endpoint; the embedded local model is served for the block."""
-    key = config.api_key(settings.api_key_env)
-    if settings.base_url:
-        yield Endpoint(settings.base_url, settings.model, api_key=key, dialect=settings.dialect)
-    elif is_local(settings):
-        from synth.model import local_model
-
-        async with local_model.serve(local_model.weights_for(settings.model)) as served:
-            yield served
-    else:
-        yield Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
-
-
-@contextlib.asynccontextmanager
-async def open_models(
-    settings: RunSettings,
-    run: RunFolder,
-    cache: ResponseCache | None,
-    base: Endpoint | None = None,
-    semaphore: asyncio.Semaphore | None = None,
-) -> AsyncIterator[dict[str, Model]]:
-    """One model per agent for `run`, recording into its transcript. A batch passes the
-    endpoint and the bound on calls in flight that its runs share."""
-    key = config.api_key(settings.api_key_env)
-    async with contextlib.AsyncExitStack() as stack:
-        if base is None:
-            base = await stack.enter_async_context(model_endpoint(settings))
-        recorder = Recorder(
-            run.transcript,
-            secrets=[key or "", *urls.url_secrets(base.base_url), *config.source_secrets()],
-        )
-        host = urls.host_of(base.base_url)
-        if not urls.is_local(base.base_url) and "local" in settings.sources:
-            err_console.print(
-                f"note: text from the papers in {settings.corpus} will be sent to {host}",
-                highlight=False,
-            )
-        semaphore = semaphore or asyncio.Semaphore(settings.concurrency)
-        recorded = read_transcript(run.transcript)
-        earlier = {e["request_hash"]: e for e in recorded if e.get("raw") is not None}
-        budget = None
-        if settings.budget_tokens is not None or settings.budget_cost is not None:
-            budget = Budget(
-                settings.budget_tokens,
-                settings.budget_cost,
-                settings.prices,
-                resume_hint=f": synth resume {run.path}",
-            )
-            budget.spent_before(recorded)
-        dialects: dict[str, str] = {}
-        models: dict[str, Model] = {}
-        for agent in AGENTS:
-            name = settings.agent_models.get(agent, base.model)
-            endpoint = (
-                base
-                if name == base.model
-                else Endpoint(
-                    base.base_url,
-                    name,
-                    api_key=base.api_key,
-                    dialect=base.dialect,
-                    label=base.label,
-                )
-            )
-            models[agent] = Model(
-                endpoint,
-                recorder=recorder,
-                cache=cache,
-                semaphore=semaphore,
-                earlier=earlier,
-                dialects=dialects,
-                budget=budget,
-                max_reasks=settings.max_reasks,
-                max_retries=settings.max_retries,
-                retry_max_wait=settings.retry_max_wait,
-                timeout=settings.request_timeout,
-            )
-        run.update_record(endpoints={agent: m.public() for agent, m in models.items()})
-        try:
-            yield models
-        finally:
-            # Record the dialects in effect: replay must ask as the run last asked.
-            run.update_record(endpoints={agent: m.public() for agent, m in models.items()})
-            for model in models.values():
-                await model.close()
-
-
-def execute(
-    run: RunFolder,
-    settings: RunSettings,
-    question: str,
-    corpus: CorpusLoader,
-    library: Library,
-) -> int:
-    started = time.monotonic()
-    cache = (
-        ResponseCache(paths.cache_dir() / "responses.sqlite3", cache_bytes(settings))
-        if settings.cache
-        else None
-    )
-    store = library.location
-    try:
-        with StageProgress() as progress:
-            report = asyncio.run(
-                _execute(run, settings, question, corpus, library, progress, cache, store)
-            )
-    except KeyboardInterrupt:
-        _finish(run, started, "interrupted")
-        raise Interrupted("interrupted", f"run `synth resume {run.path}` to continue") from None
-    except SynthError as error:
-        status = "budget reached" if isinstance(error, BudgetReached) else "failed"
-        _finish(run, started, status, error.line())
-        if isinstance(error, Unreachable):
-            raise Unreachable(error.what, f"{error.todo}: synth resume {run.path}") from None
-        raise
-    finally:
-        if cache is not None:
-            cache.close()
-    report.stats.wall_s = round(_finish(run, started, "running"), 1)
-    write_outputs(run, report)
-    run.update_record(status="complete")
-    print_summary(report, run.path)
-    return 0
-
-
-async def _execute(
-    run: RunFolder,
-    settings: RunSettings,
-    question: str,
-    corpus: CorpusLoader,
-    library: Library,
-    progress: StageProgress,
-    cache: ResponseCache | None,
-    store: str,
-) -> Report:
-    async with open_models(settings, run, cache) as models, open_literature(settings) as lit:
-        session = Session(
-            run,
-            settings,
-            question,
-            models,
-            library,
-            progress,
-            local_papers=corpus,
-            literature=lit,
-            paper_store=paper_store(store),
-        )
-        return await session.execute()
-
-
-def cache_bytes(settings: RunSettings) -> int:
-    return int(settings.cache_max_mb * 1024 * 1024)
-
-
-def paper_store(store: str) -> PaperStore:
-    """Fetched paper texts live beside an embedded library, else in the user data folder."""
-    if store.startswith(("http://", "https://")):
-        return PaperStore(paths.data_dir() / "papers")
-    return PaperStore(Path(store) / "papers")
-
-
-@contextlib.asynccontextmanager
-async def open_literature(settings: RunSettings) -> AsyncIterator[Literature | None]:
-    """The literature sources, when the run uses any online one."""
-    if not network_sources(settings):
-        yield None
-        return
-    cache = (
-        HttpCache(paths.cache_dir() / "http.sqlite3", cache_bytes(settings))
-        if settings.cache
-        else None
-    )
-    client = PoliteClient(
-        contact=settings.contact,
-        cache=cache,
-        intervals=settings.host_intervals,
-        timeout=settings.http_timeout,
-        max_retries=settings.max_retries,
-        retry_max_wait=settings.retry_max_wait,
-    )
-    try:
-        yield Literature(client, settings.contact)
-    finally:
-        await client.close()
-        if cache is not None:
-            cache.close()
-
-
-def _finish(run: RunFolder, started: float, status: str, error: str | None = None) -> float:
-    """Add this process's time to run.json's wall time and set the status; return the total."""
-    record = run.read_record()
-    record["wall_s"] = round(float(record.get("wall_s", 0.0)) + time.monotonic() - started, 2)
-    record["status"] = status
-    record["error"] = error
-    run.write_record(record)
-    return float(record["wall_s"])
-
-
-def write_outputs(run: RunFolder, report: Report) -> None:
-    for name, text in render.outputs(report).items():
-        run.write_output(name, text)
 
 
 def main(argv: list[str] | None = None) -> int:

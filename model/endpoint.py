@@ -9,6 +9,8 @@ from synth.urls import host_of, strip_credentials
 
 Dialect = Literal["auto", "json_schema", "llamacpp", "json_object"]
 
+OPENAI_URL = "https://api.openai.com/v1"  # the endpoint of a hosted model named without a URL
+
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synth import config
+from synth.app import config
 from tests.conftest import run_cli
 
 

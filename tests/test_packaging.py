@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NOT_SHIPPED = {"tests", "bench", "scripts", "examples"}
 
 
 def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
@@ -35,6 +36,15 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     assert any(n.startswith("synth/agents/calibrations/qwen2.5-coder-1.5b") for n in names)
     assert any(n.startswith("synth/agents/judges/qwen2.5-coder-1.5b") for n in names)
     assert not any(n.startswith(("synth/tests/", "tests/", "synth/examples/")) for n in names)
+    # Every module of the source tree, in every package (a package left out of pyproject's
+    # list would be missing from the wheel only).
+    modules = {
+        f"synth/{path.relative_to(ROOT).as_posix()}"
+        for folder in [ROOT, *(i.parent for i in ROOT.glob("*/__init__.py"))]
+        if folder.name not in NOT_SHIPPED
+        for path in folder.glob("*.py")
+    }
+    assert modules - set(names) == set()
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     check = (

@@ -69,7 +69,7 @@ def test_the_embeddings_key_reaches_the_server_and_no_file(
 
 
 def test_an_embeddings_url_keeps_no_password_in_run_json():
-    from synth.config import settings_record
+    from synth.app.config import settings_record
     from synth.domain.settings import RunSettings
 
     url = f"http://user:{URL_PASSWORD}@gpu.example:8080/v1"

@@ -13,20 +13,19 @@ import asyncio
 import shutil
 from typing import Any
 
-from synth.agents.session import AGENTS, Session
+from synth.app.lifecycle import complete, session_report
+from synth.app.parts import open_library
+from synth.app.ui import StageProgress
 from synth.domain.errors import BadInput, CheckFailed
 from synth.domain.records import Report
 from synth.domain.settings import RunSettings
 from synth.domain.stages import Stage
 from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
-from synth.report import render
-from synth.store import paths
+from synth.pipeline.session import AGENTS
 from synth.store.library import Library
-from synth.store.remote_embeddings import embedder_for
 from synth.store.runs import RunFolder
 from synth.store.transcript import Recorder, read_transcript
-from synth.ui import StageProgress
 
 # Search results and fetched texts are not model calls: the papers come from the run's own
 # checkpoint, so the screener's calls, made while choosing them, are not asked again. The
@@ -102,32 +101,28 @@ def replay_run(original: RunFolder) -> tuple[RunFolder, int]:
     settings = RunSettings.model_validate(record["settings"])
     recorded = [e for e in read_transcript(original.transcript) if e.get("raw") is not None]
     answers = {e["request_hash"]: e for e in recorded}
-    store = settings.store or str(paths.default_store())
 
     async def go(library: Library, progress: StageProgress) -> Report:
         models = replay_models(record, answers, replay)
         try:
-            session = Session(
+            # The papers checkpoint is carried over: no source is asked.
+            return await session_report(
                 replay,
                 settings,
                 record["question"],
                 models,
                 library,
                 progress,
-                local_papers=list,  # the papers checkpoint is carried over
+                list,
                 origin=original,
             )
-            return await session.execute()
         finally:
             for model in models.values():
                 await model.close()
 
-    library = Library(store, embedder_for(settings), lock_timeout=settings.lock_timeout)
-    with library, StageProgress() as progress:
+    with open_library(settings) as library, StageProgress() as progress:
         report = asyncio.run(go(library, progress))
-    for name, text in render.outputs(report).items():
-        replay.write_output(name, text)
-    replay.update_record(status="complete")
+    complete(replay, report)
 
     asked = {e["request_hash"] for e in read_transcript(replay.transcript)}
     unasked = [

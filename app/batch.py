@@ -10,35 +10,22 @@ resumed alone with `synth resume RUN`; its failure does not stop the others.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.live import Live
 from rich.table import Table
 
-from synth import config
-from synth.agents.session import Session
-from synth.cli import (
-    _finish,
-    cache_bytes,
-    model_endpoint,
-    new_run,
-    open_literature,
-    open_models,
-    paper_store,
-    write_outputs,
-)
-from synth.domain.errors import BadInput, BudgetReached, SynthError
+from synth.app import config
+from synth.app.lifecycle import Shared, ended_as, execute, new_run
+from synth.app.parts import model_endpoint, response_cache
+from synth.app.ui import err_console, out_console
+from synth.domain.errors import BadInput, SynthError
 from synth.domain.records import PaperText, Report
 from synth.domain.settings import RunSettings
 from synth.domain.stages import Stage
-from synth.model.endpoint import Endpoint
-from synth.store import paths
-from synth.store.cache import ResponseCache
 from synth.store.library import Library
 from synth.store.runs import RunFolder
-from synth.ui import err_console, out_console
 
 
 def read_questions(path: Path) -> list[str]:
@@ -136,69 +123,35 @@ async def run_all(
     parallel: int,
     board: Board,
 ) -> None:
-    cache = (
-        ResponseCache(paths.cache_dir() / "responses.sqlite3", cache_bytes(settings))
-        if settings.cache
-        else None
-    )
-    calls = asyncio.Semaphore(settings.concurrency)  # model calls in flight, for all runs
     runs = asyncio.Semaphore(parallel)
-    try:
+    with response_cache(settings) as cache:
         async with model_endpoint(settings) as base:
+            # One endpoint, and one bound on model calls in flight, for all the runs.
+            shared = Shared(library, cache, base, asyncio.Semaphore(settings.concurrency))
 
             async def one(row: Row) -> None:
                 async with runs:
-                    await run_one(row, settings, library, corpus, board, cache, base, calls)
+                    await run_one(row, settings, corpus, board, shared)
 
             await asyncio.gather(*(one(row) for row in rows))
-    finally:
-        if cache is not None:
-            cache.close()
 
 
 async def run_one(
-    row: Row,
-    settings: RunSettings,
-    library: Library,
-    corpus: list[PaperText],
-    board: Board,
-    cache: ResponseCache | None,
-    base: Endpoint,
-    calls: asyncio.Semaphore,
+    row: Row, settings: RunSettings, corpus: list[PaperText], board: Board, shared: Shared
 ) -> None:
     row.status = "running"
     row.run.update_record(status="running")
     board.refresh()
-    started = time.monotonic()
     try:
-        async with (
-            open_models(settings, row.run, cache, base=base, semaphore=calls) as models,
-            open_literature(settings) as literature,
-        ):
-            session = Session(
-                row.run,
-                settings,
-                row.question,
-                models,
-                library,
-                RowUi(board, row),
-                local_papers=lambda: corpus,
-                literature=literature,
-                paper_store=paper_store(library.location),
-            )
-            report = await session.execute()
+        report = await execute(
+            row.run, settings, row.question, lambda: corpus, shared, RowUi(board, row)
+        )
     except SynthError as error:
-        status = "budget reached" if isinstance(error, BudgetReached) else "failed"
-        _finish(row.run, started, status, error.line())
-        row.status, row.error, row.exit_code = status, error.line(), error.exit_code
+        row.status, row.error, row.exit_code = ended_as(error), error.line(), error.exit_code
     except asyncio.CancelledError:
-        _finish(row.run, started, "interrupted")
         row.status = "interrupted"
         raise
     else:
-        report.stats.wall_s = round(_finish(row.run, started, "running"), 1)
-        write_outputs(row.run, report)
-        row.run.update_record(status="complete")
         row.status, row.report = "complete", report
     finally:
         board.refresh()

@@ -83,3 +83,8 @@ def print_summary(report: Report, run_path: Path, console: Console = out_console
     table.add_row("report checks", "all passed" if not failed else "; ".join(failed))
     console.print(table)
     console.print(f"report: {run_path / 'report.md'}", soft_wrap=True, highlight=False)
+
+
+def warn_line(message: str) -> None:
+    """A warning outside a progress display."""
+    err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
