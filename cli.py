@@ -403,7 +403,7 @@ def read_report(run: RunFolder) -> Report:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from synth.pipeline.session import Passages
+    from synth.pipeline.checkpoints import Passages
     from synth.report.html import to_html
 
     run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
@@ -483,7 +483,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from synth.pipeline.session import Passages
+    from synth.pipeline.checkpoints import Passages
     from synth.report.audit import audit, call_detail, call_text, claim_trail, trail_text
 
     run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
