@@ -7,39 +7,16 @@ exit code of DESIGN "Exit codes"; nothing here prints a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from synth import __version__, urls
-from synth.app import config
-from synth.app.checks import (
-    check_offline,
-    check_sources,
-    load_corpus,
-    network_sources,
-    uses_local_model,
-)
-from synth.app.lifecycle import new_run, run_to_end
-from synth.app.parts import open_library, open_literature, paper_store
-from synth.app.ui import err_console, out_console, warn_line
-from synth.domain.errors import BadInput, Interrupted, SynthError, Unreachable
-from synth.domain.records import PaperText, Report
-from synth.domain.settings import Price, RunSettings
-from synth.domain.stages import Stage
-from synth.model.endpoint import OPENAI_URL, Endpoint
+from synth import __version__
+from synth.app import inspect, start, tools
+from synth.app.ui import err_console
+from synth.domain.errors import BadInput, Interrupted, SynthError
 from synth.pipeline.session import AGENTS
-from synth.report import render
-from synth.report.build import plural
-from synth.sources.http import HttpCache
 from synth.sources.literature import KNOWN_SOURCES
-from synth.store import paths
-from synth.store.cache import ResponseCache
-from synth.store.chunking import chunk_paper
-from synth.store.runs import RunFolder, write_atomic
-from synth.store.transcript import read_transcript
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = verbs.add_parser("export", help="write a run's report in another format")
     export.add_argument("run", metavar="RUN", help="run folder or id")
-    export.add_argument("--format", required=True, choices=sorted(EXPORTS), dest="fmt")
+    export.add_argument("--format", required=True, choices=sorted(inspect.EXPORTS), dest="fmt")
     export.add_argument("-o", "--output", help="file to write, or - for standard output")
     export.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
     export.set_defaults(handler=cmd_export)
@@ -271,452 +248,52 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-# Commands --------------------------------------------------------------------------------------
+# Commands: each turns its flags into one call of the app -----------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    question = config.check_question(args.question)
-    settings = config.resolve(_flags(args))
-    check_sources(settings)
-    check_offline(settings)
-    corpus = load_corpus(settings)  # bad input is found before a run folder exists
-    if args.dry_run:
-        return dry_run(settings, corpus)
-    # The library is opened (locked, checked) before the run folder exists: a busy or damaged
-    # library is bad input, which leaves no run folder behind.
-    with open_library(settings) as library:
-        run = new_run(settings, question)
-        err_console.print(f"run folder: {run.path}")
-        code = run_to_end(run, settings, question, lambda: corpus, library)
-    return with_pdf(run, code, args.pdf)
-
-
-def with_pdf(run: RunFolder, code: int, wanted: bool) -> int:
-    """`--pdf`: the typeset report beside report.md, once the run is complete."""
-    if code == 0 and wanted:
-        from synth.report.pdf import to_pdf
-
-        path = run.write_output("report.pdf", to_pdf(read_report(run)))
-        err_console.print(f"pdf: {path}", soft_wrap=True, highlight=False)
-    return code
-
-
-def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
-    """The estimate of what the run would spend; nothing is asked, no run folder is made."""
-    from synth.report.estimate import estimate
-
-    online = len(network_sources(settings))
-    papers = len(corpus) + (settings.max_papers if online else 0)
-    passages = None if online else sum(len(chunk_paper(p)) for p in corpus)
-    local = uses_local_model(settings)
-    url = "http://127.0.0.1/v1" if local else settings.base_url or OPENAI_URL
-    rows = estimate(
-        settings,
-        papers=papers,
-        passages=passages,
-        online_sources=online,
-        model=settings.model,
-        base_url=url,
-    )
-
-    def money(value: float | None) -> str:
-        return "unpriced" if value is None else f"${value:.4f}"
-
-    total_cost = (
-        None if any(r.cost_usd is None for r in rows) else sum(r.cost_usd or 0.0 for r in rows)
-    )
-    _table(
-        f"synth dry run: at most, before re-asks ({plural(papers, 'paper')})",
-        ["stage", "calls", "tokens in", "tokens out", "cost"],
-        [[r.stage, r.calls, r.tokens_in, r.tokens_out, money(r.cost_usd)] for r in rows]
-        + [
-            [
-                "total",
-                sum(r.calls for r in rows),
-                sum(r.tokens_in for r in rows),
-                sum(r.tokens_out for r in rows),
-                money(total_cost),
-            ]
-        ],
-    )
-    return 0
-
-
-def cmd_batch(args: argparse.Namespace) -> int:
-    from synth.app.batch import read_questions, run_batch
-
-    settings = config.resolve(_flags(args))
-    check_sources(settings)
-    check_offline(settings)
-    if args.dry_run:
-        raise BadInput("--dry-run estimates one run", "use synth run QUESTION --dry-run")
-    if args.parallel < 1:
-        raise BadInput(f"--parallel {args.parallel} is not a positive number", "use 1 or more")
-    questions = read_questions(Path(args.questions))
-    corpus = load_corpus(settings)
-    with open_library(settings) as library:
-        return run_batch(questions, settings, library, corpus, args.parallel)
+    return start.start(args.question, _flags(args), args.dry_run, args.pdf)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    if args.dry_run:  # an estimate of a new run; a resume would spend tokens instead
-        raise BadInput("--dry-run estimates a new run", "use synth run QUESTION --dry-run")
-    flags = _flags(args)
-    runs_dir = config.runs_dir(flags.get("runs_dir"))
-    run = RunFolder.find(args.run, runs_dir)
-    record = run.read_record()
-    settings = config.resolve(flags, base=record.get("settings", {}))
-    check_sources(settings)  # the same checks as `synth run`, for flags given to the resume
-    check_offline(settings)
-    with open_library(settings) as library:
-        run.update_record(settings=config.settings_record(settings), status="running")
-        err_console.print(f"resuming {run.path}")
-        code = run_to_end(run, settings, record["question"], lambda: load_corpus(settings), library)
-    return with_pdf(run, code, args.pdf)
+    return start.resume(args.run, _flags(args), args.dry_run, args.pdf)
 
 
-EXPORTS = {
-    "md": "report.md",
-    "json": "report.json",
-    "csv": "claims.csv",
-    "bib": "references.bib",
-    "html": "report.html",
-    "pdf": "report.pdf",
-}
-
-
-def read_report(run: RunFolder) -> Report:
-    from pydantic import ValidationError
-
-    path = run.path / "report.json"
-    try:
-        return Report.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInput(
-            f"run {run.id} has no report yet", f"finish it first: synth resume {run.path}"
-        ) from None
-    except ValidationError:
-        raise BadInput(
-            f"{path} is not a report this version of synth can read",
-            "run the question again to make a new one",
-        ) from None
+def cmd_batch(args: argparse.Namespace) -> int:
+    return start.batch(args.questions, _flags(args), args.dry_run, args.parallel)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from synth.pipeline.checkpoints import Passages
-    from synth.report.html import to_html
-
-    run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
-    report = read_report(run)
-    text: str | bytes
-    if args.fmt == "html":
-        saved = run.load(Stage.LIBRARY, "passages", Passages)
-        text = to_html(report, {p.id: p for p in saved.passages} if saved else {})
-    elif args.fmt == "pdf":
-        from synth.report.pdf import to_pdf
-
-        text = to_pdf(report)
-    else:
-        text = render.outputs(report)[EXPORTS[args.fmt]]
-    if args.output == "-":
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text)
-        return 0
-    target = Path(args.output) if args.output else run.path / EXPORTS[args.fmt]
-    try:
-        write_atomic(target, text)
-    except OSError as error:
-        raise BadInput(
-            f"cannot write {target}: {error.strerror}", "pass -o with a writable path"
-        ) from None
-    print(f"wrote {target}")
-    return 0
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    out_console.print(table)
+    return inspect.export(args.run, args.runs_dir, args.fmt, args.output)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from synth.report.audit import run_history
-
-    runs_dir = config.runs_dir(args.runs_dir)
-    history = run_history(runs_dir)
-    if args.json:
-        _print_json([r.model_dump() for r in history])
-        return 0
-    if not history:
-        print(f"no runs in {runs_dir}")
-        return 0
-    _table(
-        f"synth runs in {runs_dir}",
-        ["run", "question", "model", "status", "papers", "claims", "S/C/I", "tokens", "cost"],
-        [
-            [
-                r.id,
-                r.question,
-                r.model,
-                r.status,
-                r.papers,
-                r.claims,
-                r.verdicts,
-                r.tokens,
-                None if r.cost_usd is None else f"${r.cost_usd:.4f}",
-            ]
-            for r in history
-        ],
-    )
-    return 0
+    return inspect.list_runs(args.runs_dir, args.json)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from synth.pipeline.checkpoints import Passages
-    from synth.report.audit import audit, call_detail, call_text, claim_trail, trail_text
-
-    run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
-    entries = read_transcript(run.transcript)
-    if args.call is not None:
-        try:
-            detail = call_detail(entries, args.call)
-        except IndexError as error:
-            raise BadInput(
-                f"no call {args.call} in {run.id}: {error}", "pick another --call"
-            ) from None
-        if args.json:
-            _print_json(detail)
-        else:
-            print(call_text(detail))
-        return 0
-    if args.claim is not None:
-        report = read_report(run)
-        saved = run.load(Stage.LIBRARY, "passages", Passages)
-        try:
-            trail = claim_trail(
-                report, {p.id: p for p in saved.passages} if saved else {}, args.claim
-            )
-        except KeyError as error:
-            raise BadInput(str(error.args[0]), "pick a claim id from the claims table") from None
-        if args.json:
-            _print_json(trail.model_dump())
-        else:
-            print(trail_text(trail))
-        return 0
-    settings = RunSettings.model_validate(run.read_record().get("settings", {}))
-    rows = audit(entries, settings.prices)
-    if args.json:
-        _print_json([r.model_dump() for r in rows])
-        return 0
-    _table(
-        f"synth audit {run.id} ({plural(len(entries), 'call')})",
-        [
-            "agent",
-            "calls",
-            "sent",
-            "cache hits",
-            "tokens in",
-            "tokens out",
-            "cost",
-            "p50 s",
-            "p95 s",
-            "retries",
-            "invalid",
-            "re-asks",
-            "dropped",
-        ],
-        [
-            [
-                r.agent,
-                r.calls,
-                r.sent,
-                r.cache_hits,
-                r.tokens_in,
-                r.tokens_out,
-                "unpriced" if r.cost_usd is None else f"${r.cost_usd:.4f}",
-                r.latency_p50_s,
-                r.latency_p95_s,
-                r.retries,
-                r.invalid,
-                r.reasks,
-                r.dropped,
-            ]
-            for r in rows
-        ],
-    )
-    return 0
+    return inspect.audit_run(args.run, args.runs_dir, args.call, args.claim, args.json)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from synth.report.audit import diff_reports, diff_text
-
-    runs_dir = config.runs_dir(args.runs_dir)
-    a, b = (read_report(RunFolder.find(r, runs_dir)) for r in (args.run_a, args.run_b))
-    changes = diff_reports(a, b)
-    if args.json:
-        _print_json(changes.model_dump())
-        return 0
-    print(diff_text(a.run_id, b.run_id, changes))
-    return 0
+    return inspect.diff_runs(args.run_a, args.run_b, args.runs_dir, args.json)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from synth.app.replay import replay_run
-
-    run = RunFolder.find(args.run, config.runs_dir(args.runs_dir))
-    folder, calls = replay_run(run)
-    print(
-        f"replay: {folder.path / 'report.md'} is byte-identical to the run's report "
-        f"({plural(calls, 'model call')} answered from the transcript)"
-    )
-    return 0
+    return inspect.replay(args.run, args.runs_dir)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """The endpoints this folder's settings would use, each checked: reachable, model listed,
-    structured-output dialect accepted, and its price."""
-    from rich.table import Table
-
-    from synth.model import local_model
-    from synth.model.cost import price_for
-    from synth.model.dialects import probe
-
     flags = {"model": args.model, "base_url": args.base_url, "api_key_env": args.api_key_env}
-    settings = config.resolve(flags)
-    table = Table(title="synth models")
-    for column in ("agents", "model", "endpoint", "status", "output", "price per 1M tokens"):
-        table.add_column(column, overflow="fold")
-    wanted: dict[str, list[str]] = {}
-    for agent in AGENTS:
-        wanted.setdefault(settings.agent_models.get(agent, settings.model), []).append(agent)
-    key = config.api_key(settings.api_key_env)
-    for model, agents in wanted.items():
-        names = ", ".join(agents) if len(wanted) > 1 else "all"
-        if uses_local_model(settings.model_copy(update={"model": model})):
-            weights = local_model.weights_for(model)
-            table.add_row(
-                names,
-                weights.name,
-                "embedded llama.cpp server on 127.0.0.1",
-                local_model.status(weights),
-                "llamacpp schemas",
-                "0 (local)",
-            )
-            continue
-        url = settings.base_url or OPENAI_URL
-        found = asyncio.run(probe(Endpoint(url, model, api_key=key, dialect=settings.dialect)))
-        status = "reachable" if found.reachable else found.detail
-        if found.reachable and found.listed is not None:
-            status += ", model listed" if found.listed else ", model NOT listed"
-        price = price_for({"model": model, "endpoint": {"base_url": url}}, settings.prices)
-        table.add_row(
-            names,
-            model,
-            urls.strip_credentials(url),
-            status,
-            found.detail if found.reachable else "",
-            _price_text(price),
-        )
-    out_console.print(table)
-    return 0
-
-
-def _price_text(price: Price | None) -> str:
-    if price is None:
-        return 'unpriced: add [prices."NAME"] to synth.toml'
-    if price.input == price.output == 0:
-        return "free (this machine)"
-    return f"${price.input:g} in, ${price.output:g} out"
+    return tools.models(flags)
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    caches = (
-        ("model responses", ResponseCache(paths.cache_dir() / "responses.sqlite3")),
-        ("source pages", HttpCache(paths.cache_dir() / "http.sqlite3")),
-    )
-    for what, cache in caches:
-        if args.action == "clear":
-            print(f"removed {cache.clear()} cached {what}")
-        else:
-            info = cache.info()
-            print(f"{info['path']}: {info['entries']} {what}, {info['bytes']} bytes")
-        cache.close()
-    return 0
+    return tools.cache(args.action)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Add papers to the library without a model: a local folder or file, or the results of
-    one search. Papers already fetched or embedded are neither fetched nor embedded again."""
-    from rich.table import Table
-
-    from synth.sources import ingest
-
-    flags = _flags(args)
-    target = Path(args.target).expanduser()
-    is_path = target.exists()
-    if is_path:
-        flags["sources"] = flags.get("sources") or ["local"]
-        flags["corpus"] = str(target.resolve())
-    settings = config.resolve(flags)
-    check_sources(settings, corpus_needed=False)
-    check_offline(settings)
-    if not is_path and not network_sources(settings):
-        raise BadInput(
-            f"'{args.target}' is not a file or folder, and no online source is selected",
-            "pass a path, or a search query with --sources arxiv,openalex,s2",
-        )
-    store = settings.store or str(paths.default_store())
-
-    async def gather() -> list[tuple[PaperText, str]]:
-        async with open_literature(settings) as literature:
-            if is_path:
-                return await ingest.read_path(target, literature, warn_line)
-            assert literature is not None
-            return await ingest.search_and_fetch(
-                literature,
-                args.target,
-                settings,
-                paper_store(store),
-                network_sources(settings),
-                warn_line,
-            )
-
-    try:
-        found = asyncio.run(gather())
-    except KeyboardInterrupt:
-        raise Interrupted("interrupted", "run the same `synth ingest` again to continue") from None
-    if not found:
-        raise Unreachable(
-            f"nothing to add: no paper with text was found for '{args.target}'",
-            "try other words, or check the network",
-        )
-    table = Table(title=f"synth ingest → {store}")
-    for column in ("paper", "text", "new passages"):
-        table.add_column(column, overflow="fold")
-    new_passages, already = 0, 0
-    with open_library(settings) as library:
-        for text, how in found:
-            added = library.add(chunk_paper(text))
-            new_passages += added
-            already += added == 0
-            table.add_row(f"{text.paper.id} {text.paper.title}", how, str(added))
-    out_console.print(table)
-    print(
-        f"{plural(len(found), 'paper')} ingested: {plural(new_passages, 'new passage')} "
-        f"embedded, {plural(already, 'paper was', 'papers were')} already in the library."
-    )
-    return 0
+    return tools.ingest_papers(args.target, _flags(args))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ def test_commands_that_read_runs_look_where_run_writes_them(capsys, isolated, mo
 
 
 def test_resume_checks_its_flags_as_run_does_and_refuses_a_dry_run(capsys, isolated):
-    from synth.cli import new_run
+    from synth.app.lifecycle import new_run
 
     settings = config.resolve({"corpus": str(isolated)})
     run = new_run(settings, "Does warmup help?", status="failed")
