@@ -14,8 +14,8 @@ from synth.domain.errors import BadInput
 from synth.domain.records import Report
 from synth.domain.settings import RunSettings
 from synth.domain.stages import Stage
+from synth.domain.text import plural
 from synth.report import render
-from synth.report.build import plural
 from synth.store.runs import RunFolder, write_atomic
 from synth.store.transcript import read_transcript
 

@@ -20,8 +20,8 @@ from synth.app.ui import err_console
 from synth.domain.errors import BadInput
 from synth.domain.records import PaperText
 from synth.domain.settings import RunSettings
+from synth.domain.text import plural
 from synth.model.endpoint import OPENAI_URL
-from synth.report.build import plural
 from synth.store.chunking import chunk_paper
 from synth.store.runs import RunFolder
 

@@ -20,9 +20,9 @@ from synth.app.ui import out_console, warn_line
 from synth.domain.errors import BadInput, Interrupted, Unreachable
 from synth.domain.records import PaperText
 from synth.domain.settings import Price
+from synth.domain.text import plural
 from synth.model.endpoint import OPENAI_URL, Endpoint
 from synth.pipeline.session import AGENTS
-from synth.report.build import plural
 from synth.sources.http import HttpCache
 from synth.store import paths
 from synth.store.cache import ResponseCache

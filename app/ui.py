@@ -10,7 +10,7 @@ from rich.table import Table
 
 from synth.domain.records import Report
 from synth.domain.stages import Stage
-from synth.report.build import plural
+from synth.domain.text import plural
 
 err_console = Console(stderr=True)
 out_console = Console()

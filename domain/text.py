@@ -242,3 +242,11 @@ def repeats(source: str, text: str) -> bool:
     pieces = [p.strip(" .").lower() for p in re.split(r"(?<=[.!?])\s+", source)]
     lowered = text.lower()
     return any(len(p.split()) >= 8 and p in lowered for p in pieces)
+
+
+def times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"

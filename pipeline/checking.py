@@ -15,7 +15,9 @@ from synth.pipeline.checkpoints import Corpus
 from synth.pipeline.claims import calibration_in_use
 from synth.pipeline.context import RunContext
 from synth.pipeline.writing import revise
-from synth.report.build import LINT_ROUNDS, RunFacts, build_report, cite_text, writer_fixes
+from synth.report.build import build_report, cite_text
+from synth.report.facts import RunFacts
+from synth.report.lint import LINT_ROUNDS, writer_fixes
 from synth.store.transcript import read_transcript
 
 

@@ -14,7 +14,7 @@ from synth.agents.checks import SENTENCE_CLAIMS
 from synth.domain.settings import RunSettings
 from synth.model import prompts, tokens
 from synth.model.cost import price_for
-from synth.report.build import LINT_ROUNDS
+from synth.report.lint import LINT_ROUNDS
 
 PASSAGE_TOKENS = 180  # a passage of about 130 words
 CLAIM_TOKENS = 45

@@ -19,7 +19,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from synth.domain.records import Label, Report
-from synth.report.build import plural
+from synth.domain.text import plural
 
 CELL_VALUE = {"silent": 0, "supports": 1, "contradicts": 2, "mixed": 3}
 CELL_COLOURS = ["#ffffff", "#6fbf73", "#e06666", "#f1c232"]

@@ -21,7 +21,7 @@ from fpdf.fonts import FontFace
 
 from synth.domain.records import Report
 from synth.report import figures
-from synth.report.build import CITATION
+from synth.report.lint import CITATION
 from synth.report.render import (
     ANSWERS_HEADING,
     REVIEW_NOTE,

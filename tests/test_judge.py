@@ -14,7 +14,7 @@ from synth.domain.agreement import dissenting_papers, finding_answer, paper_answ
 from synth.domain.records import Claim, Label, QuestionAnswer, QuestionStance, Verdict
 from synth.domain.text import restates
 from synth.model.logprobs import read_choice
-from synth.report.build import with_answers, with_counts
+from synth.report.lint import with_answers, with_counts
 
 
 def first_token(*alternatives: tuple[str, float]) -> list[dict]:

@@ -11,7 +11,9 @@ import pytest
 from synth.agents.writer import Draft, FindingOut
 from synth.domain.records import Claim, Label, Paper, Review, Revision, Screening, Verdict
 from synth.report import render
-from synth.report.build import RunFacts, build_report, lint, writer_fixes
+from synth.report.build import build_report
+from synth.report.facts import RunFacts
+from synth.report.lint import lint, writer_fixes
 
 QUESTION = "Does warmup help small transformers train stably, even at high learning rates?"
 
