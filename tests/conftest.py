@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.fake_model import FakeModel
 from tests.fake_sources import FakeSources, sources_mock
-
-CORPUS = Path(__file__).parent / "corpus"
+from tests.helpers import CORPUS
 
 
 @pytest.fixture(autouse=True)
@@ -61,24 +58,3 @@ def sources() -> Iterator[FakeSources]:
 def fake() -> FakeModel:
     with FakeModel() as server:
         yield server
-
-
-QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from synth.cli import main
-
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def only_run(runs: Path) -> Path:
-    folders = [p for p in runs.iterdir() if p.is_dir()]
-    assert len(folders) == 1, folders
-    return folders[0]
-
-
-def transcript(run: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]

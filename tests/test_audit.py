@@ -10,8 +10,7 @@ import pytest
 from synth.domain.settings import Price
 from synth.model.cost import cost_of, price_for
 from synth.report.audit import audit, percentile
-from tests.conftest import QUESTION, only_run, run_cli
-from tests.test_end_to_end import run_args
+from tests.helpers import QUESTION, only_run, run_args, run_cli
 
 HOSTED = {"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini"}
 LOCAL = {"base_url": "http://127.0.0.1:8080/v1", "model": "local-model"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli, transcript
 from tests.fake_model import FakeModel
+from tests.helpers import run_cli, transcript
 
 QUESTIONS = [
     "Does learning-rate warmup stabilise training of small transformers?",

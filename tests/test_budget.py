@@ -10,8 +10,7 @@ import pytest
 from synth.domain.errors import BudgetReached
 from synth.domain.settings import Price
 from synth.model.budget import Budget
-from tests.conftest import only_run, run_cli, transcript
-from tests.test_end_to_end import run_args
+from tests.helpers import only_run, run_args, run_cli, transcript
 
 
 def test_a_call_that_could_pass_the_limit_is_not_made():

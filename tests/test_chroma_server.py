@@ -16,9 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CORPUS, only_run, run_cli
 from tests.fake_model import FakeModel
-from tests.test_end_to_end import run_args
+from tests.helpers import CORPUS, only_run, run_args, run_cli
 
 
 def free_port() -> int:

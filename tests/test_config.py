@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synth.app import config
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from synth.domain.records import Report
-from tests.conftest import only_run, run_cli, transcript
 from tests.fake_model import NEGATION, FakeModel
+from tests.helpers import only_run, run_cli, transcript
 
 PLANTED = Path(__file__).parent / "disagreement"
 GOLD = json.loads((PLANTED / "gold.json").read_text())

@@ -5,32 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import re
-from pathlib import Path
 
 from synth.domain.records import Report
 from synth.domain.stages import Stage
 from synth.store.chunking import locate_quote
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
-from tests.conftest import QUESTION, only_run, run_cli, transcript
 from tests.fake_model import FakeModel
+from tests.helpers import QUESTION, only_run, run_args, run_cli, transcript
 
 SECRET = "sk-test-do-not-leak-0123456789"
-
-
-def run_args(corpus: Path, fake: FakeModel, *extra: str) -> list[str]:
-    """`synth run` on the test corpus against the fake model server."""
-    return [
-        "run",
-        QUESTION,
-        "--corpus",
-        str(corpus),
-        "--base-url",
-        fake.url,
-        "--model",
-        "m",
-        *extra,
-    ]
 
 
 def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, isolated):
@@ -214,7 +198,6 @@ def test_ctrl_c_exits_130_and_the_run_resumes_without_repeating_calls(
 
 
 def test_a_server_with_json_mode_only_is_detected_and_used(capsys, corpus, isolated):
-    from tests.fake_model import FakeModel
 
     with FakeModel(json_schema=False) as plain:
         code, _, err = run_cli(capsys, *run_args(corpus, plain, "--no-cache"))

@@ -11,8 +11,7 @@ import bibtexparser
 import pytest
 
 from synth.domain.records import Report
-from tests.conftest import only_run, run_cli
-from tests.test_end_to_end import run_args
+from tests.helpers import only_run, run_args, run_cli
 
 
 class Links(HTMLParser):

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from tests.conftest import CORPUS, QUESTION, run_cli
 from tests.fake_model import FakeModel
+from tests.helpers import CORPUS, QUESTION, run_args, run_cli
 from tests.pdfs import pdf_bytes
-from tests.test_end_to_end import run_args
 
 
 @dataclass

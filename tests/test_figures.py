@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from synth.report import figures, html
 from synth.report.build import build_report
-from tests.test_report import facts, facts_with_disagreement
-
-
-def report_with_disagreement():
-    return build_report(facts_with_disagreement())
+from tests.report_facts import facts, report_with_disagreement
 
 
 def test_agreement_heatmap_shows_the_matrix():

@@ -13,9 +13,8 @@ import pytest
 
 from synth.domain.records import Report
 from synth.domain.stages import Stage
-from tests.conftest import run_cli, transcript
 from tests.fake_model import FakeModel
-from tests.test_end_to_end import run_args
+from tests.helpers import run_args, run_cli, transcript
 
 STAGES = [
     Stage.PLAN,
@@ -47,7 +46,7 @@ def baseline(tmp_path_factory) -> dict:
     """The uninterrupted run, once for every stage's test."""
     import os
 
-    from tests.conftest import CORPUS
+    from tests.helpers import CORPUS
 
     root = tmp_path_factory.mktemp("baseline")
     saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}

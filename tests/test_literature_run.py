@@ -10,26 +10,11 @@ from pathlib import Path
 import pytest
 
 from synth.domain.records import Report
-from tests.conftest import QUESTION, only_run, run_cli
-from tests.fake_model import FakeModel
 from tests.fake_sources import FakeSources
+from tests.helpers import online_args, only_run, run_cli
 
 OPENALEX_KEY = "oa-key-never-on-disk-42"
 S2_KEY = "s2-key-never-on-disk-43"
-
-
-def online_args(fake: FakeModel, *extra: str) -> list[str]:
-    return [
-        "run",
-        QUESTION,
-        "--sources",
-        "arxiv,openalex,s2",
-        "--base-url",
-        fake.url,
-        "--model",
-        "m",
-        *extra,
-    ]
 
 
 def report_of(run: Path) -> Report:

@@ -18,6 +18,7 @@ from synth.model.endpoint import Endpoint
 from synth.model.llm import ItemDropped, Model
 from synth.store.cache import ResponseCache
 from synth.store.transcript import Recorder, read_transcript
+from tests.helpers import ask
 
 URL = "http://127.0.0.1:9/v1"
 VALID = {"sub_questions": ["What is known?"], "searches": [{"query": "warmup", "rationale": "r"}]}
@@ -50,20 +51,6 @@ def make_model(tmp_path: Path, *, cache: bool = False, replay=None, key=None, re
         max_reasks=reasks,
         max_retries=3,
         retry_max_wait=0.01,
-    )
-
-
-def ask(model: Model):
-    template = prompts.load("planner")
-    return asyncio.run(
-        model.ask(
-            agent="planner",
-            item="plan",
-            prompt=template,
-            messages=template.messages(question="Q?", sources="local"),
-            schema=PlanDraft,
-            max_tokens=100,
-        )
     )
 
 

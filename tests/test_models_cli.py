@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 
 def test_models_detects_each_endpoints_capabilities(capsys, isolated, monkeypatch):

@@ -18,7 +18,7 @@ from synth.model.llm import Model
 from synth.store.embeddings import MiniLM
 from synth.store.library import Library
 from synth.store.transcript import Recorder
-from tests.test_llm import ask
+from tests.helpers import ask
 
 
 @pytest.fixture(scope="session")

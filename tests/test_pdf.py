@@ -11,9 +11,9 @@ from pypdf import PdfReader
 
 from synth.domain.records import Report
 from synth.report.pdf import to_pdf
-from tests.conftest import QUESTION, only_run, run_cli
-from tests.test_figures import report_with_disagreement
-from tests.test_report import QUESTION as FIXED_QUESTION
+from tests.helpers import QUESTION, only_run, run_cli
+from tests.report_facts import QUESTION as FIXED_QUESTION
+from tests.report_facts import report_with_disagreement
 
 HEADINGS = [
     "Abstract",

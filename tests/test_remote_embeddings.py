@@ -11,8 +11,7 @@ import respx
 
 from synth.domain.errors import BadInput, Unreachable
 from synth.store.remote_embeddings import RemoteEmbedder
-from tests.conftest import CORPUS, only_run, run_cli
-from tests.test_end_to_end import run_args
+from tests.helpers import CORPUS, only_run, run_args, run_cli
 
 URL = "http://embed.test/v1"
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import QUESTION, only_run, run_cli
 from tests.fake_model import FakeModel
-from tests.test_end_to_end import run_args
-from tests.test_literature_run import online_args
+from tests.helpers import QUESTION, online_args, only_run, run_args, run_cli
 
 
 def finished_run(capsys, args: list[str], runs: Path) -> Path:

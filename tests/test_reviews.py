@@ -5,8 +5,7 @@ computed and shown as such, and a revision that changes nothing is not a round."
 from __future__ import annotations
 
 from synth.domain.records import Report
-from tests.conftest import only_run, run_cli
-from tests.test_end_to_end import run_args
+from tests.helpers import only_run, run_args, run_cli
 
 
 def finished_report(capsys, corpus, fake, isolated) -> tuple[Report, str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import QUESTION, only_run, run_cli
 from tests.fake_model import FakeModel
 from tests.fake_sources import FakeSources
+from tests.helpers import QUESTION, only_run, run_cli
 
 MODEL_KEY = "sk-planted-model-key-7f3a9c"
 OPENALEX_KEY = "oa-planted-source-key-51d2"

@@ -6,7 +6,7 @@ import pytest
 
 from synth.domain.errors import BadInput
 from synth.sources.local import load_file, load_folder
-from tests.conftest import CORPUS
+from tests.helpers import CORPUS
 from tests.pdfs import make_pdf
 
 

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 from synth.domain.records import Report
-from tests.conftest import only_run, run_cli, transcript
 from tests.fake_model import FakeModel
-from tests.test_end_to_end import run_args
+from tests.helpers import only_run, run_args, run_cli, transcript
 
 
 def finished(capsys, corpus: Path, fake: FakeModel, isolated: Path, *extra: str) -> Path:

@@ -1,0 +1,82 @@
+"""Helpers shared by the tests: the command line run in-process, the arguments of a run against
+the fake model (local corpus or online sources), and reading a run's folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synth.agents.schemas import PlanDraft
+from synth.model import prompts
+from synth.model.llm import Model
+from tests.fake_model import FakeModel
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from synth.cli import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def only_run(runs: Path) -> Path:
+    folders = [p for p in runs.iterdir() if p.is_dir()]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def transcript(run: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
+
+
+def run_args(corpus: Path, fake: FakeModel, *extra: str) -> list[str]:
+    """`synth run` on the test corpus against the fake model server."""
+    return [
+        "run",
+        QUESTION,
+        "--corpus",
+        str(corpus),
+        "--base-url",
+        fake.url,
+        "--model",
+        "m",
+        *extra,
+    ]
+
+
+def online_args(fake: FakeModel, *extra: str) -> list[str]:
+    return [
+        "run",
+        QUESTION,
+        "--sources",
+        "arxiv,openalex,s2",
+        "--base-url",
+        fake.url,
+        "--model",
+        "m",
+        *extra,
+    ]
+
+
+def ask(model: Model):
+    template = prompts.load("planner")
+    return asyncio.run(
+        model.ask(
+            agent="planner",
+            item="plan",
+            prompt=template,
+            messages=template.messages(question="Q?", sources="local"),
+            schema=PlanDraft,
+            max_tokens=100,
+        )
+    )
