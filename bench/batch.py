@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import make_corpus
 from results import abstracts_from, fake_model, machine, options, publish
+
+from pipeline import make_corpus
 
 QUESTIONS = [
     "What outcomes do these studies report?",
@@ -43,9 +44,7 @@ def run_batch(folder: Path, corpus: Path, url: str, parallel: int, questions: in
     (work / "synth.toml").write_text("retry_max_wait = 0.01\n")
     env = {
         **os.environ,
-        "XDG_DATA_HOME": str(work / "data"),
-        "XDG_CACHE_HOME": str(work / "cache"),
-        "XDG_CONFIG_HOME": str(work / "config"),
+        "SYNTH_HOME": str(work),
     }
     command = [
         sys.executable,

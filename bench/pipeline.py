@@ -90,8 +90,7 @@ def main() -> int:
     latency = 0.05 if args.quick else 0.5
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
-            os.environ[var] = str(home / var.lower())
+        os.environ["SYNTH_HOME"] = str(home / "user")
         corpus = home / "corpus"
         corpus.mkdir()
         make_corpus(corpus, args.data, args.papers)

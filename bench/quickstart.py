@@ -41,9 +41,7 @@ def run_quickstart(
         env = {
             **os.environ,
             "HOME": home,
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "XDG_DATA_HOME": f"{home}/data",
-            "XDG_CONFIG_HOME": f"{home}/config",
+            "SYNTH_HOME": home,
         }
         started = time.monotonic()
         subprocess.run(

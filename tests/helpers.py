@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,25 @@ from synth.model.llm import Model
 from tests.fake_model import FakeModel
 
 CORPUS = Path(__file__).parent / "corpus"
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """User folders under `root` (SYNTH_HOME, honoured on every platform), no synth setting or
+    key from the environment, and a working folder with fast retries; returns that folder."""
+    for var in list(os.environ):
+        if var.startswith("SYNTH_") or var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SYNTH_HOME", str(root / "home"))
+    work = root / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    # Fast retries, and no spacing between requests to the (mocked) literature sources.
+    (work / "synth.toml").write_text(
+        'retry_max_wait = 0.01\nmax_retries = 2\ncontact = "team@example.org"\n'
+        '[host_intervals]\n"export.arxiv.org" = 0.0\n"arxiv.org" = 0.0\n'
+        '"api.semanticscholar.org" = 0.0\n'
+    )
+    return work
 
 
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"

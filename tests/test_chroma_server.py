@@ -19,6 +19,8 @@ import pytest
 from tests.fake_model import FakeModel
 from tests.helpers import CORPUS, only_run, run_args, run_cli
 
+pytestmark = pytest.mark.slow  # a real Chroma server
+
 
 def free_port() -> int:
     with socket.socket() as s:

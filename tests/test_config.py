@@ -68,3 +68,17 @@ def test_resume_checks_its_flags_as_run_does_and_refuses_a_dry_run(capsys, isola
     # nothing was asked of any model: the run is as it was
     assert not (run.path / "transcript.jsonl").exists()
     assert run.read_record()["status"] == "failed"
+
+
+def test_synth_home_moves_every_user_folder_on_every_platform(tmp_path, monkeypatch, isolated):
+    from synth.store import paths
+
+    monkeypatch.setenv("SYNTH_HOME", str(tmp_path / "elsewhere"))
+    assert paths.data_dir() == tmp_path / "elsewhere" / "data"
+    assert paths.cache_dir() == tmp_path / "elsewhere" / "cache"
+    assert paths.default_store() == tmp_path / "elsewhere" / "data" / "library"
+    # The user's synth.toml is read from there (the working folder's has none of this key).
+    (tmp_path / "elsewhere" / "config").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "config" / "synth.toml").write_text("max_papers = 7\n")
+    (isolated / "synth.toml").unlink()
+    assert config.resolve({}).max_papers == 7

@@ -6,6 +6,8 @@ import csv
 import json
 import re
 
+import pytest
+
 from synth.domain.records import Report
 from synth.domain.stages import Stage
 from synth.store.chunking import locate_quote
@@ -86,7 +88,7 @@ def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, i
     assert all(h.get("authorization") == f"Bearer {SECRET}" for h in sent), sent[0]
 
     # The library holds the passages, retrievable by meaning.
-    with Library(isolated.parent / "home" / "data" / "synth" / "library", MiniLM()) as library:
+    with Library(isolated.parent / "home" / "data" / "library", MiniLM()) as library:
         hits = library.search("warmup divergence", paper_ids=None, k=3)
     assert hits and all(h.passage_id in texts for h in hits)
 
@@ -136,6 +138,7 @@ def test_references_bib_has_one_entry_per_reference(capsys, corpus, fake, isolat
         assert ref.title.split()[0] in bib
 
 
+@pytest.mark.slow
 def test_installed_console_script_runs(corpus, fake, isolated):
     import subprocess
 
@@ -150,6 +153,7 @@ def test_installed_console_script_runs(corpus, fake, isolated):
     assert (only_run(isolated / "runs") / "report.md").is_file()
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_and_the_run_resumes_without_repeating_calls(
     capsys, corpus, fake, isolated
 ):

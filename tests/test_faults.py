@@ -31,7 +31,7 @@ class Place:
         return self.tmp / "corpus"
 
     def store(self) -> Path:
-        return self.tmp / "home" / "data" / "synth" / "library"
+        return self.tmp / "home" / "data" / "library"
 
 
 def _free_port() -> int:

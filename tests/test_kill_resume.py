@@ -7,14 +7,15 @@ import json
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from synth.domain.records import Report
 from synth.domain.stages import Stage
 from tests.fake_model import FakeModel
-from tests.helpers import run_args, run_cli, transcript
+from tests.helpers import CORPUS, isolate, run_args, run_cli, transcript
+
+pytestmark = pytest.mark.slow  # runs killed with SIGKILL in subprocesses
 
 STAGES = [
     Stage.PLAN,
@@ -43,32 +44,15 @@ def messages_key(messages: list[dict]) -> str:
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory) -> dict:
-    """The uninterrupted run, once for every stage's test."""
-    import os
+    """The uninterrupted run, once for every stage's test, isolated as every test is."""
+    from synth.cli import main
 
-    from tests.helpers import CORPUS
-
-    root = tmp_path_factory.mktemp("baseline")
-    saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
-    for var, sub in (("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "c"), ("XDG_CONFIG_HOME", "g")):
-        os.environ[var] = str(root / sub)
-    cwd = Path.cwd()
-    os.chdir(root)
-    (root / "synth.toml").write_text("retry_max_wait = 0.01\nmax_retries = 2\n")
-    try:
-        from synth.cli import main
-
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        work = isolate(monkeypatch, tmp_path_factory.mktemp("baseline"))
         with FakeModel() as fake:
             assert main(run_args(CORPUS, fake, "--no-cache")) == 0
-        run = next((root / "runs").iterdir())
+        run = next((work / "runs").iterdir())
         return outcome(Report.model_validate_json((run / "report.json").read_text()))
-    finally:
-        os.chdir(cwd)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.mark.parametrize("stage", STAGES)

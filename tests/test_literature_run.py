@@ -82,7 +82,7 @@ def test_online_run_merges_screens_fetches_and_counts_truly(
         if path.is_file():
             data = path.read_bytes()
             assert OPENALEX_KEY.encode() not in data and S2_KEY.encode() not in data, path
-    with sqlite3.connect(home / "cache" / "synth" / "http.sqlite3") as db:
+    with sqlite3.connect(home / "cache" / "http.sqlite3") as db:
         urls = [u for (u,) in db.execute("SELECT url FROM pages")]
     assert urls and not any("api_key" in u for u in urls)
 

@@ -43,6 +43,7 @@ def test_missing_weight_packages_are_named():
         weights.parts()
 
 
+@pytest.mark.slow
 def test_local_server_answers_with_schema_json_and_stops(models_dir):
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
@@ -84,6 +85,7 @@ def test_local_server_answers_with_schema_json_and_stops(models_dir):
     assert process is not None and process.poll() is not None
 
 
+@pytest.mark.slow
 def test_the_hidden_state_server_gives_the_last_token_state_the_probe_reads(models_dir, tmp_path):
     from synth.agents import judge
 
@@ -115,6 +117,7 @@ def test_the_hidden_state_server_gives_the_last_token_state_the_probe_reads(mode
     assert state != other
 
 
+@pytest.mark.slow
 def test_a_server_that_dies_mid_run_is_exit_3(models_dir, tmp_path):
     server = local_model.LocalServer(models_dir=models_dir, ctx=2048, parallel=1)
     endpoint = server.start()
