@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,23 +38,6 @@ ENV_KEYS = {
     "SYNTH_CONTACT": "contact",
 }
 KEY_ENV = ("SYNTH_API_KEY", "OPENAI_API_KEY")
-# A small local model on a laptop CPU: read fewer passages, ask for fewer claims, offer less
-# evidence per call. Applied only where the user set nothing.
-LOCAL_PROFILE = {
-    "passages_per_paper": 1,
-    "max_reasks": 1,
-    "claims_per_passage": 2,
-    "evidence_k": 3,
-    "max_findings": 5,
-    "writer_max_claims": 16,
-    "concurrency": 2,
-    "results_per_search": 5,
-    # Two of the four personas, and no second scoring of the revised draft: the reviews are
-    # the slowest calls of a local run (see bench/RESULTS.md), and the code's measured review
-    # scores the final draft in any case.
-    "reviewers": ["methodologist", "editor"],
-    "review_revised": False,
-}
 MAX_QUESTION_CHARS = 2000
 
 
@@ -72,6 +56,13 @@ def read_config(path: Path | None) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise BadInput(f"cannot read {path}: {error}", "fix or remove the config file") from None
     return data.get("synth", data)
+
+
+def profile(name: str) -> dict[str, Any]:
+    """The settings of a named profile (app/profiles/NAME.toml), which fill in only what the
+    user left unset."""
+    text = (resources.files("synth.app") / "profiles" / f"{name}.toml").read_text("utf-8")
+    return tomllib.loads(text)
 
 
 def is_local_model(model: str, base_url: str | None) -> bool:
@@ -111,7 +102,7 @@ def resolve(
         # A folder of papers means "read these"; no folder means "search the literature".
         values["sources"] = ["local"] if values.get("corpus") else list(NETWORK_SOURCES)
     if is_local_model(str(values.get("model", "local")), values.get("base_url")):
-        for key, value in LOCAL_PROFILE.items():
+        for key, value in profile("local").items():
             values.setdefault(key, value)
     try:
         settings = RunSettings.model_validate(values)

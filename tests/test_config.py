@@ -27,8 +27,8 @@ def test_the_local_profile_applies_to_the_embedded_model_only(tmp_path, monkeypa
         monkeypatch.delenv(env, raising=False)
     embedded = config.resolve({"model": "local:qwen2.5-coder-0.5b"}, cwd=tmp_path)
     hosted = config.resolve({"model": "localai-7b"}, cwd=tmp_path)
-    assert embedded.passages_per_paper == config.LOCAL_PROFILE["passages_per_paper"]
-    assert hosted.passages_per_paper != config.LOCAL_PROFILE["passages_per_paper"]
+    assert embedded.passages_per_paper == config.profile("local")["passages_per_paper"]
+    assert hosted.passages_per_paper != config.profile("local")["passages_per_paper"]
 
 
 def test_commands_that_read_runs_look_where_run_writes_them(capsys, isolated, monkeypatch):

@@ -39,6 +39,7 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     # The embedded model's calibration and judge head ship too, found by its identity.
     assert any(n.startswith("synth/agents/calibrations/qwen2.5-coder-1.5b") for n in names)
     assert any(n.startswith("synth/agents/judges/qwen2.5-coder-1.5b") for n in names)
+    assert "synth/app/profiles/local.toml" in names
     assert not any(n.startswith(("synth/tests/", "tests/", "synth/examples/")) for n in names)
     # Every module of the source tree, in every package (a package left out of pyproject's
     # list would be missing from the wheel only).
@@ -58,7 +59,9 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
         "prompts.load('extractor'); assert len(reviewer.personas()) >= 4;"
         "from synth.agents import calibration; from synth.model import local_model;"
         "w = local_model.QWEN_15B;"
-        "assert calibration.find(calibration.identity(w.name, w.sha256)); print('ok')"
+        "assert calibration.find(calibration.identity(w.name, w.sha256));"
+        "from synth.app import config; assert config.profile('local')['evidence_k'];"
+        "print('ok')"
     )
     result = subprocess.run(
         [sys.executable, "-c", check],
