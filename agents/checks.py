@@ -15,7 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from synth.agents import judge
+from synth.agents import answering, judge
 from synth.agents.judge import Judged
 from synth.domain.records import Claim, QuestionAnswer
 from synth.domain.text import restates
@@ -121,7 +121,7 @@ async def answer_given(model: Model, *, text: str, question: str, kind: str) -> 
     stance; None where it cannot say."""
     key = hashlib.sha256(text.encode()).hexdigest()[:10]
     try:
-        judged = await judge.stance(model, item=f"{kind}-{key}", question=question, claim=text)
+        judged = await answering.stance(model, item=f"{kind}-{key}", question=question, claim=text)
     except ItemDropped:
         return None
     return judged.best if judged is not None else None

@@ -22,7 +22,7 @@ The ways of reading the stance, all through synth's judge (agents/judge.py) and 
 - both readings agree: the first and the third; a side only where both give it;
 - and a yes only for a sentence that states no negation, depends instead;
 - and, of those, a sentence that states the effect was absent ("did not improve", "equally
-  stable") as a no (judge.guarded; what runs use).
+  stable") as a no (answering.guarded; what runs use).
 The table gives accuracy, macro-F1 over the three answers, the opposite answers (yes read as
 no or no as yes: the errors that put a paper on the wrong side of the report's count), and
 how many sentences were given a side, with how many of those sides were right.
@@ -47,7 +47,7 @@ from pathlib import Path
 from results import machine, options, publish
 from scifact import load, quick_claims, verifier_model
 
-from synth.agents import judge
+from synth.agents import answering, judge
 from synth.agents.judge import Judged
 from synth.domain.text import plain_words
 from synth.model.llm import ItemDropped, Model
@@ -78,7 +78,7 @@ def written_items() -> list[Item]:
     items = []
     for topic, answer, sentence in gold["items"]:
         question = gold["questions"][topic]
-        said = judge.as_statement(question) or judge.as_hypothesis(question)
+        said = answering.as_statement(question) or answering.as_hypothesis(question)
         items.append(Item(topic, question, answer, sentence, said))
     return items
 
@@ -117,7 +117,7 @@ def scifact_items(data: Path, per_answer: int) -> list[Item]:
 
 
 def as_no(question: str) -> str:
-    return judge.as_hypothesis(question).removesuffix("is yes.") + "is no."
+    return answering.as_hypothesis(question).removesuffix("is yes.") + "is no."
 
 
 async def judged(model: Model, item: str, premise: str, hypothesis: str) -> Judged | None:
@@ -128,27 +128,27 @@ async def judged(model: Model, item: str, premise: str, hypothesis: str) -> Judg
 
 
 def one_sided(_: Item, r: Readings) -> str:
-    return judge.as_answers(r.yes).best
+    return answering.as_answers(r.yes).best
 
 
 def declarative(_: Item, r: Readings) -> str:
-    return judge.as_answers(r.says).best
+    return answering.as_answers(r.says).best
 
 
 def both_agree(_: Item, r: Readings) -> str:
-    return judge.agreed(judge.as_answers(r.yes), judge.as_answers(r.says)).best
+    return answering.agreed(answering.as_answers(r.yes), answering.as_answers(r.says)).best
 
 
 def negation_unsure(item: Item, r: Readings) -> str:
-    first = judge.as_answers(r.yes)
-    negated = judge.states_null(item.sentence) and not judge.states_null(item.question)
+    first = answering.as_answers(r.yes)
+    negated = answering.states_null(item.sentence) and not answering.states_null(item.question)
     if first.best == "yes" and negated:
         return "depends"
-    return judge.agreed(first, judge.as_answers(r.says)).best
+    return answering.agreed(first, answering.as_answers(r.says)).best
 
 
 def in_use(item: Item, r: Readings) -> str:
-    return judge.settle(item.question, item.sentence, r.yes, r.says).best
+    return answering.settle(item.question, item.sentence, r.yes, r.says).best
 
 
 def two_sided(_: Item, r: Readings) -> str | None:
@@ -217,7 +217,7 @@ MEASURED_ELSEWHERE = [
 async def readings(model: Model, items: list[Item], two_sided: bool) -> list[Readings | None]:
     async def one(i: int, item: Item) -> Readings | None:
         asked = [
-            judged(model, f"s{i}|yes", item.sentence, judge.as_hypothesis(item.question)),
+            judged(model, f"s{i}|yes", item.sentence, answering.as_hypothesis(item.question)),
             judged(model, f"s{i}|says", item.sentence, item.statement),
         ]
         if two_sided:

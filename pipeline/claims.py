@@ -3,7 +3,7 @@ question read, and each claim verified against the library."""
 
 from __future__ import annotations
 
-from synth.agents import calibration, extractor, judge, verifier
+from synth.agents import answering, calibration, extractor, judge, verifier
 from synth.domain.agreement import answers_by_paper
 from synth.domain.records import Claim, PaperText, Passage, Plan, QuestionStance, Verdict
 from synth.domain.stages import Stage
@@ -119,7 +119,7 @@ async def verify_claims(
 async def read_stances(ctx: RunContext, claims: list[Claim]) -> dict[str, QuestionStance | None]:
     """Each claim's answer to a yes/no question (None for every claim of another
     question), read before the verifier, which needs the papers' answers."""
-    if not judge.is_yes_no(ctx.question):
+    if not answering.is_yes_no(ctx.question):
         return {c.id: None for c in claims}
 
     async def one(claim: Claim) -> StanceRead:
@@ -133,7 +133,7 @@ async def read_stance(ctx: RunContext, claim: Claim) -> QuestionStance | None:
     """How the claim answers the (yes/no) question; None where the judge cannot say
     (no log-probabilities, or an answer without any of the words)."""
     try:
-        judged = await judge.stance(
+        judged = await answering.stance(
             ctx.models["verifier"],
             item=f"{claim.id}|question",
             question=ctx.question,

@@ -3,7 +3,7 @@ around them, and the rounds of review and revision."""
 
 from __future__ import annotations
 
-from synth.agents import checks, judge, reviewer, writer
+from synth.agents import answering, checks, reviewer, writer
 from synth.agents.grouping import group_claims
 from synth.domain.agreement import finding_strength
 from synth.domain.errors import CheckFailed
@@ -231,7 +231,7 @@ async def answer_beyond(
     and none of the claims it rests on gives; None when it gives none of its own. A
     statement that adds "warmup stabilises training" to a claim about clipping takes a
     side its claims do not, and the papers counted against that side go unmentioned."""
-    if not judge.is_yes_no(ctx.question):
+    if not answering.is_yes_no(ctx.question):
         return None
     side = await checks.answer_given(
         ctx.models["verifier"], text=finding.statement, question=ctx.question, kind=kind

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from synth.agents import checks, judge
+from synth.agents import answering, checks, judge
 from synth.agents.calibration import expected_calibration_error
 from synth.agents.reviewer import located
 from synth.domain.agreement import dissenting_papers, finding_answer, paper_answers, strength
@@ -80,7 +80,7 @@ def test_the_head_turns_features_into_label_probabilities():
     ],
 )
 def test_yes_no_questions_are_told_by_their_first_word(question, yes_no):
-    assert judge.is_yes_no(question) is yes_no
+    assert answering.is_yes_no(question) is yes_no
 
 
 def claims_with(answers: dict[str, tuple[str, str]]) -> tuple[dict, dict]:
@@ -184,13 +184,13 @@ def test_a_side_is_taken_only_where_both_readings_of_the_stance_give_it():
             source="head",
         )
 
-    both = judge.agreed(reading(0.7, 0.2), reading(0.5, 0.1))
+    both = answering.agreed(reading(0.7, 0.2), reading(0.5, 0.1))
     assert both.best == "yes" and both.confidence == 0.5
-    assert judge.agreed(reading(0.7, 0.2), reading(0.2, 0.6)).best == "depends"
-    assert judge.agreed(reading(0.1, 0.2), reading(0.8, 0.1)).best == "depends"
-    assert judge.agreed(reading(0.1, 0.6), None).best == "no"
-    assert judge.as_statement("Does dropout improve accuracy?") == "Dropout improve accuracy."
-    assert judge.as_statement("Is pre-norm better than post-norm?") is None
+    assert answering.agreed(reading(0.7, 0.2), reading(0.2, 0.6)).best == "depends"
+    assert answering.agreed(reading(0.1, 0.2), reading(0.8, 0.1)).best == "depends"
+    assert answering.agreed(reading(0.1, 0.6), None).best == "no"
+    assert answering.as_statement("Does dropout improve accuracy?") == "Dropout improve accuracy."
+    assert answering.as_statement("Is pre-norm better than post-norm?") is None
 
 
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
@@ -221,7 +221,7 @@ QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 )
 def test_code_reads_the_negation_in_a_claim_the_judge_read_as_yes(claim, question, answer):
     yes = judge.Judged(probabilities={"yes": 0.8, "no": 0.1, "depends": 0.1}, source="head")
-    assert judge.guarded(yes, question=question, claim=claim).best == answer
+    assert answering.guarded(yes, question=question, claim=claim).best == answer
 
 
 def test_a_no_read_by_code_keeps_the_judges_probability_and_asks_no_second_reading():
@@ -230,11 +230,11 @@ def test_a_no_read_by_code_keeps_the_judges_probability_and_asks_no_second_readi
         probabilities={"supports": 0.7, "contradicts": 0.1, "unrelated": 0.2}, source="head"
     )
     second = first.model_copy()  # the statement's reading leaves out the negation as well
-    settled = judge.settle(QUESTION, claim, first, second)
+    settled = answering.settle(QUESTION, claim, first, second)
     assert settled.best == "no"
     assert settled.confidence == 0.7
     # without a negation the second reading counts: both agree on yes
-    assert judge.settle(QUESTION, "Warmup reduced spikes.", first, second).best == "yes"
+    assert answering.settle(QUESTION, "Warmup reduced spikes.", first, second).best == "yes"
 
 
 def test_the_negation_guard_leaves_no_and_depends_alone():
@@ -244,7 +244,7 @@ def test_the_negation_guard_leaves_no_and_depends_alone():
             source="head",
         )
         claim = "Warmup did not reduce loss spikes."
-        assert judge.guarded(judged, question=QUESTION, claim=claim) == judged
+        assert answering.guarded(judged, question=QUESTION, claim=claim) == judged
 
 
 def test_an_abstract_silent_on_a_divided_answer_gets_the_count_by_code():
