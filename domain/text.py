@@ -250,3 +250,8 @@ def times(n: int) -> str:
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def table_cell(text: str) -> str:
+    """Text fit for one cell of a Markdown table."""
+    return text.replace("|", "\\|").replace("\n", " ").strip()

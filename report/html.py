@@ -15,18 +15,20 @@ from synth.report.figures import Chart
 from synth.report.render import (
     ANSWERS_HEADING,
     MARKS,
-    REVIEW_NOTE,
     SIDES_INTRO,
     answer_sides,
     answer_tally,
     as_sentence,
     authors_text,
+    strengths_text,
+    sureness,
+)
+from synth.report.reviews import (
+    REVIEW_NOTE,
     justified,
     review_heading,
     revision_outcome,
     score_table,
-    strengths_text,
-    sureness,
 )
 
 STYLE = """

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 
 from synth.domain.stages import SHOWN, Stage
+from synth.domain.text import table_cell
 from synth.store.runs import RunFolder
 
 
@@ -55,12 +56,8 @@ def partial_report(question: str, run: RunFolder, progress: Mapping[Stage, list[
         for item in checked:
             claim, verdict = item["claim"], item["verdict"]
             out.append(
-                f"| {_cell(claim['text'])} | {_cell(claim['quote'])} | {verdict['label']} | "
-                f"{verdict['confidence']:.2f} |"
+                f"| {table_cell(claim['text'])} | {table_cell(claim['quote'])} | "
+                f"{verdict['label']} | {verdict['confidence']:.2f} |"
             )
         out.append("")
     return "\n".join(out)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").strip()

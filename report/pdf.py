@@ -24,18 +24,20 @@ from synth.report import figures
 from synth.report.lint import CITATION
 from synth.report.render import (
     ANSWERS_HEADING,
-    REVIEW_NOTE,
     SIDES_INTRO,
     answer_sides,
     answer_tally,
     evidence_line,
-    justified,
     reference_line,
+    strengths_text,
+    sureness,
+)
+from synth.report.reviews import (
+    REVIEW_NOTE,
+    justified,
     review_heading,
     revision_outcome,
     score_table,
-    strengths_text,
-    sureness,
 )
 
 FONT = "DejaVu"

@@ -13,15 +13,14 @@ import re
 from synth.domain.agreement import strength_summary
 from synth.domain.records import (
     Contradiction,
-    CriterionScore,
     Finding,
     Reference,
     Report,
     ReportClaim,
-    Review,
-    Revision,
 )
+from synth.domain.text import table_cell
 from synth.report.build import cite_text
+from synth.report.reviews import review_heading, review_summary
 
 CSV_COLUMNS = [
     "id",
@@ -34,10 +33,6 @@ CSV_COLUMNS = [
     "confidence",
     "evidence",
 ]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").strip()
 
 
 def authors_text(authors: list[str]) -> str:
@@ -135,79 +130,6 @@ def agreement_table(report: Report) -> list[str]:
     for row in report.agreement.rows:
         out.append(f"| {row.finding} | " + " | ".join(MARKS[c] for c in row.cells) + " |")
     return [*out, ""]
-
-
-def stage_name(round_no: int) -> str:
-    return "first draft" if round_no == 0 else f"revision {round_no}"
-
-
-REVIEW_NOTE = (
-    "Each reviewer scored every criterion of its rubric from 0 to 10, quoting the words of the "
-    "draft each score is about; a score whose quote is not in the draft has no checked reason "
-    "and does not count, and a reviewer with no such reason is left out of the scores. A "
-    "reviewer's overall score is the mean of its counted criteria; the spread is the highest "
-    "overall score of a round minus the lowest. The last table is computed by code."
-)
-
-
-def review_heading(review: Review) -> str:
-    """A review's title: who, which draft, and its overall score or why it has none."""
-    title = review.reviewer.replace("_", " ").capitalize()
-    stage = stage_name(review.round)
-    if review.measured:
-        return f"{title}, {stage} (overall {review.overall:.1f} / 10, computed from the report)"
-    if not review.counted:
-        return f"{title}, {stage} (not counted: no justification quotes the draft)"
-    return f"{title}, {stage} (overall {review.overall:.1f} / 10)"
-
-
-def justified(score: CriterionScore) -> str:
-    """A justification with the words of the draft it quotes, and whether they are there."""
-    if not score.quote:
-        return score.justification
-    found = "" if score.checked else " (not in the draft)"
-    return f'{score.justification} Quote: "{score.quote}"{found}'
-
-
-def score_table(report: Report) -> list[list[str]]:
-    """Rows of overall scores per reviewer and round, with a header row and a spread row; a
-    review that was not counted shows a dash."""
-    counted = [r for r in report.reviews if r.counted and not r.measured]
-    rounds = sorted({r.round for r in report.reviews if not r.measured})
-    overall = {(r.reviewer, r.round): r.overall for r in counted}
-    rows = [["Reviewer", *(stage_name(n) for n in rounds)]]
-    for name in dict.fromkeys(r.reviewer for r in report.reviews if not r.measured):
-        cells = [f"{overall[(name, n)]:.1f}" if (name, n) in overall else "—" for n in rounds]
-        rows.append([name.replace("_", " "), *cells])
-    spreads = []
-    for n in rounds:
-        values = [v for (_, r), v in overall.items() if r == n]
-        spreads.append(f"{max(values) - min(values):.1f}" if values else "—")
-    return [*rows, ["spread", *spreads]]
-
-
-def revision_outcome(revision: Revision) -> str:
-    """What a revision did, in words: failed, changed these parts, or changed nothing."""
-    if revision.failed:
-        return "failed validation"
-    if revision.changed:
-        return f"changed: {', '.join(revision.changed)}"
-    return "changed nothing, so it is not counted as a round"
-
-
-def review_summary(report: Report) -> list[str]:
-    """Overall scores per reviewer and round, their spread, and what each revision changed."""
-    if not any(not r.measured for r in report.reviews):
-        return []
-    header, *rows = score_table(report)
-    out = [REVIEW_NOTE, "", "| " + " | ".join(header) + " |", "|---|" + "---|" * (len(header) - 1)]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
-    out.append("")
-    for revision in report.revisions:
-        outcome = revision_outcome(revision)
-        out += [f"**{revision.step.capitalize()}** {outcome}. It was asked to:", ""]
-        out += [f"- {_cell(r)}" for r in revision.requests] + [""]
-    return out
 
 
 def strengths_text(report: Report) -> str:
@@ -321,9 +243,11 @@ def to_markdown(report: Report) -> str:
     out += ["## 5. Method", "", report.sections["method"], ""]
     if report.screening.excluded or report.screening.failed:
         out += ["### Screening", ""]
-        out += [f"- Search failed: {_cell(f)}" for f in report.screening.failed]
+        out += [f"- Search failed: {table_cell(f)}" for f in report.screening.failed]
         out += ["| Paper left out | Reason |", "|---|---|"] if report.screening.excluded else []
-        out += [f"| {_cell(e.title)} | {_cell(e.reason)} |" for e in report.screening.excluded]
+        out += [
+            f"| {table_cell(e.title)} | {table_cell(e.reason)} |" for e in report.screening.excluded
+        ]
         out.append("")
     out += ["## 6. Limitations", "", report.sections["limitations"], ""]
 
@@ -335,10 +259,10 @@ def to_markdown(report: Report) -> str:
     ]
     for c in report.claims:
         evidence = ", ".join(c.evidence) or "none"
-        quote = _cell(c.quote) + ("" if c.quote_found else " (not located)")
+        quote = table_cell(c.quote) + ("" if c.quote_found else " (not located)")
         out.append(
-            f"| {c.id} | {c.ref if c.ref is not None else ''} | {_cell(c.text)} | {quote} | "
-            f"{c.label.value} | {c.confidence:.2f} | {_cell(evidence)} |"
+            f"| {c.id} | {c.ref if c.ref is not None else ''} | {table_cell(c.text)} | {quote} | "
+            f"{c.label.value} | {c.confidence:.2f} | {table_cell(evidence)} |"
         )
     out.append("")
 
@@ -355,9 +279,9 @@ def to_markdown(report: Report) -> str:
             ]
         for criterion, score in review.scores.items():
             name = criterion.replace("_", " ")
-            row = f"| {name} | {score.score} | {_cell(score.justification)} |"
+            row = f"| {name} | {score.score} | {table_cell(score.justification)} |"
             if not review.measured:
-                quote = f'"{_cell(score.quote)}"' if score.quote else ""
+                quote = f'"{table_cell(score.quote)}"' if score.quote else ""
                 row += f" {quote}{'' if score.checked else ' (not in the draft)'} |"
             out.append(row)
         out.append("")
