@@ -15,8 +15,8 @@ from synth import __version__
 from synth.app import inspect, start, tools
 from synth.app.ui import err_console
 from synth.domain.errors import BadInput, Interrupted, SynthError
+from synth.domain.settings import RunSettings
 from synth.pipeline.session import AGENTS
-from synth.sources.literature import KNOWN_SOURCES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,11 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest", help="add papers to the library: a folder or file, or a search query"
     )
     ingest.add_argument("target", metavar="PATH|QUERY")
-    _source_flags(ingest)
-    ingest.add_argument("--store", help="library folder, or http://host:port for a Chroma server")
-    _embedding_flags(ingest)
-    ingest.add_argument("--no-cache", dest="cache", action="store_false", default=None)
-    ingest.add_argument("--offline", action="store_true", default=None)
+    _setting_flags(ingest, {"sources", "library"})
     ingest.set_defaults(handler=cmd_ingest)
 
     replay = verbs.add_parser(
@@ -107,92 +103,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _setting_flags(parser: argparse.ArgumentParser, groups: set[str]) -> None:
+    """The flags of the settings in `groups`, built from RunSettings' fields (their `flag`
+    metadata): a new setting is a flag by one line in domain/settings.py."""
+    for name, field in RunSettings.model_fields.items():
+        spec = (field.json_schema_extra or {}).get("flag")  # type: ignore[union-attr]
+        if not spec or spec["group"] not in groups:
+            continue
+        option = spec["name"] or "--" + name.replace("_", "-")
+        common: dict[str, Any] = {"dest": name, "help": spec["help"], "default": None}
+        if field.annotation is bool:
+            # A flag turns the default off (--no-cache) or on (--offline).
+            action = "store_false" if field.default else "store_true"
+            parser.add_argument(option, action=action, **common)
+            continue
+        if spec["metavar"]:
+            common["metavar"] = spec["metavar"]
+        if spec["form"] == "repeat":
+            parser.add_argument(option, action="append", **common)
+        elif spec["form"] == "comma":
+            parser.add_argument(option, type=_comma_list, **common)
+        elif spec["form"] == "year":
+            parser.add_argument(option, type=_year, **common)
+        else:
+            parser.add_argument(option, type=_scalar_type(field.annotation), **common)
+
+
+def _scalar_type(annotation: Any) -> type:
+    """int, float or str, from a field's annotation (optional or not)."""
+    kinds = set(getattr(annotation, "__args__", (annotation,))) - {type(None)}
+    return next((kind for kind in (int, float) if kinds == {kind}), str)
+
+
 def _year(value: str) -> int:
     if not value.isdigit() or not 1900 <= int(value) <= 2100:
         raise argparse.ArgumentTypeError(f"'{value}' is not a year such as 2019")
     return int(value)
 
 
-def _source_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--sources",
-        help=f"comma-separated, from {','.join(KNOWN_SOURCES)} (default: local with --corpus, "
-        "else arxiv,openalex,s2)",
-    )
-    parser.add_argument("--since", type=_year, help="only papers from this year on")
-    parser.add_argument("--until", type=_year, help="only papers up to this year")
-    parser.add_argument(
-        "--max-papers", dest="max_papers", type=int, help="cap on papers kept after screening"
-    )
-    parser.add_argument(
-        "--arxiv-category",
-        dest="arxiv_categories",
-        action="append",
-        metavar="CAT",
-        help="arXiv category such as cs.LG; repeatable",
-    )
-
-
-def _embedding_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--embeddings",
-        metavar="URL",
-        help="OpenAI-compatible embeddings endpoint (…/v1) instead of the offline model; "
-        "key in SYNTH_EMBEDDINGS_API_KEY",
-    )
-    parser.add_argument(
-        "--embedding-model", dest="embedding_model", metavar="NAME", help="its model name"
-    )
+def _comma_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _run_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", help="folder of .pdf/.md/.txt papers")
-    _source_flags(parser)
-    parser.add_argument("--model", help="model name, or 'local' for the embedded model")
-    parser.add_argument("--base-url", dest="base_url", help="OpenAI-compatible endpoint")
-    parser.add_argument(
-        "--api-key-env",
-        dest="api_key_env",
-        metavar="NAME",
-        help="environment variable holding the API key (default SYNTH_API_KEY, OPENAI_API_KEY)",
-    )
+    _setting_flags(parser, {"run", "sources", "library"})
     parser.add_argument(
         "--agent-model",
         dest="agent_model",
         action="append",
         metavar="AGENT=NAME",
         help=f"model for one agent ({', '.join(AGENTS)}); repeatable",
-    )
-    parser.add_argument("--store", help="library folder, or http://host:port for a Chroma server")
-    _embedding_flags(parser)
-    parser.add_argument("--runs-dir", dest="runs_dir", help="where run folders go (./runs)")
-    parser.add_argument("--no-cache", dest="cache", action="store_false", default=None)
-    parser.add_argument(
-        "--offline",
-        action="store_true",
-        default=None,
-        help="refuse any connection that is not to 127.0.0.1",
-    )
-    parser.add_argument("--concurrency", type=int, help="model calls at once")
-    parser.add_argument(
-        "--review-threshold",
-        dest="review_threshold",
-        type=int,
-        metavar="N",
-        help="revise until every reviewer criterion scores at least N of 10 (default 7)",
-    )
-    parser.add_argument(
-        "--revision-rounds",
-        dest="revision_rounds",
-        type=int,
-        metavar="N",
-        help="at most N revisions after review (default 1)",
-    )
-    parser.add_argument(
-        "--budget-tokens", dest="budget_tokens", type=int, help="stop before spending more tokens"
-    )
-    parser.add_argument(
-        "--budget-cost", dest="budget_cost", type=float, help="stop before spending more dollars"
     )
     parser.add_argument(
         "--pdf", action="store_true", help="also write report.pdf when the run is complete"
@@ -206,32 +166,8 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
-    flags: dict[str, Any] = {
-        key: getattr(args, key, None)
-        for key in (
-            "corpus",
-            "model",
-            "base_url",
-            "store",
-            "runs_dir",
-            "cache",
-            "offline",
-            "concurrency",
-            "since",
-            "until",
-            "max_papers",
-            "arxiv_categories",
-            "api_key_env",
-            "budget_tokens",
-            "budget_cost",
-            "review_threshold",
-            "revision_rounds",
-            "embeddings",
-            "embedding_model",
-        )
-    }
-    if getattr(args, "sources", None):
-        flags["sources"] = [s.strip() for s in args.sources.split(",") if s.strip()]
+    """The settings the flags gave (None: not given), for config.resolve."""
+    flags: dict[str, Any] = {name: getattr(args, name, None) for name in RunSettings.model_fields}
     if getattr(args, "agent_model", None):
         pairs = {}
         for item in args.agent_model:

@@ -82,3 +82,37 @@ def test_synth_home_moves_every_user_folder_on_every_platform(tmp_path, monkeypa
     (tmp_path / "elsewhere" / "config" / "synth.toml").write_text("max_papers = 7\n")
     (isolated / "synth.toml").unlink()
     assert config.resolve({}).max_papers == 7
+
+
+def test_flags_are_built_from_the_settings_fields(isolated):
+    """Every setting marked as a flag is one on run, resume and batch, reaches the settings
+    under its own name, and no other setting is (ingest takes the sources and library ones)."""
+    from synth import cli
+    from synth.domain.settings import RunSettings
+
+    marked = {
+        name: spec["flag"]
+        for name, field in RunSettings.model_fields.items()
+        if (spec := field.json_schema_extra) and "flag" in spec
+    }
+    given = "--max-papers 3 --no-cache --offline --sources arxiv,s2 --arxiv-category cs.LG "
+    given += "--arxiv-category cs.CL --since 2019 --budget-cost 0.5 --review-threshold 8"
+    args = cli.build_parser().parse_args(["run", "q", *given.split()])
+    flags = {k: v for k, v in cli._flags(args).items() if v is not None}
+    assert flags == {
+        "max_papers": 3,
+        "cache": False,
+        "offline": True,
+        "sources": ["arxiv", "s2"],
+        "arxiv_categories": ["cs.LG", "cs.CL"],
+        "since": 2019,
+        "budget_cost": 0.5,
+        "review_threshold": 8,
+    }
+    assert set(flags) <= set(marked)
+    for verb in (["run", "q"], ["resume", "r"], ["batch", "f"]):
+        given = vars(cli.build_parser().parse_args(verb))
+        assert set(marked) <= set(given), verb
+    ingest = vars(cli.build_parser().parse_args(["ingest", "x"]))
+    taken = {n for n, spec in marked.items() if spec["group"] in ("sources", "library")}
+    assert taken <= set(ingest) and not (set(marked) - taken) & set(ingest)
