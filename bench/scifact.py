@@ -18,6 +18,9 @@ the chance the verdict is right) on the verified claims and reports it cross-fit
 claim's confidence comes from the curves fitted on the other half. Later runs never score the
 claims it was fitted on.
 
+One script of some 610 lines: the other SciFact harnesses (calibrate, fit_judge, judge_speed)
+import its loading, sampling and scoring, and the section it writes is read beside its code.
+
     python bench/scifact.py --quick --fake          # CI: the harness, with the fake model
     python bench/scifact.py --quick                 # the embedded local model
     python bench/scifact.py --claims 300            # full corpus, 300 claims verified

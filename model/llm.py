@@ -6,6 +6,11 @@ validated pydantic object. Around that single job it owns: the endpoint's schema
 (`context`), token accounting and budgets, one transcript line per attempt, the response cache
 and replay. Sending and transport retries are `transport`'s. It is handed the recorder and the
 cache; it owns neither file.
+
+It stays one module of some 440 lines on purpose: the three kinds of call (a validated answer,
+a one-word choice, a hidden state) go through one `_answer`, which holds replay, resume, the
+cache, the budget and the dialect fallbacks; split apart, each part would reach into the
+others' state.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ It answers each agent (told apart by the response_format's schema name) with con
 from the prompt and valid against the offered schema: the extractor restates numbered
 sentences, the verifier compares word overlap and negation, the writer groups the offered claim
 ids, reviewers score every criterion in the schema. It counts calls and can inject faults.
+One module of some 460 lines: every test reads it as one server, whose answers for each agent
+depend on what it answered the others.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Validators reject meta-claims, fragments and invented numbers, whatever the prompt said."""
+"""Validators reject meta-claims, fragments and invented numbers, whatever the prompt said.
+
+One module for every draft's validators (some 420 lines), so that the rules a model's answer
+must follow are read in one place.
+"""
 
 from __future__ import annotations
 

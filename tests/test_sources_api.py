@@ -1,5 +1,9 @@
 """The source clients on their own: parsing each API's format, paging, failures, politeness,
-the HTTP cache, merging and full text."""
+the HTTP cache, merging and full text.
+
+One module for the source clients (some 410 lines): they share the recorded API responses
+and the HTTP cache.
+"""
 
 from __future__ import annotations
 
