@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _setting_flags(parser: argparse.ArgumentParser, groups: set[str]) -> None:
     """The flags of the settings in `groups`, built from RunSettings' fields (their `flag`
     metadata): a new setting is a flag by one line in domain/settings.py."""
-    for name, field in RunSettings.model_fields.items():
+    for name, field in RunSettings.flat_fields().items():
         spec = (field.json_schema_extra or {}).get("flag")  # type: ignore[union-attr]
         if not spec or spec["group"] not in groups:
             continue
@@ -167,7 +167,7 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
     """The settings the flags gave (None: not given), for config.resolve."""
-    flags: dict[str, Any] = {name: getattr(args, name, None) for name in RunSettings.model_fields}
+    flags: dict[str, Any] = {name: getattr(args, name, None) for name in RunSettings.flat_fields()}
     if getattr(args, "agent_model", None):
         pairs = {}
         for item in args.agent_model:

@@ -127,7 +127,7 @@ async def run_all(
     with response_cache(settings) as cache:
         async with model_endpoint(settings) as base:
             # One endpoint, and one bound on model calls in flight, for all the runs.
-            shared = Shared(library, cache, base, asyncio.Semaphore(settings.concurrency))
+            shared = Shared(library, cache, base, asyncio.Semaphore(settings.model.concurrency))
 
             async def one(row: Row) -> None:
                 async with runs:

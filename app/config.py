@@ -1,7 +1,8 @@
 """Configuration: `RunSettings` filled from synth.toml, then the environment, then flags.
 
 synth.toml is read from the current folder, else from the user config folder; its keys are the
-fields of `RunSettings` (top level or under `[synth]`). Unknown keys are refused. API keys are
+settings' names (top level, under `[synth]`, or under their section's table such as
+`[literature]`). Unknown keys are refused. API keys are
 never settings: they are read from the environment when a model is opened and kept in memory.
 """
 
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from synth.domain.errors import BadInput
-from synth.domain.settings import RunSettings
+from synth.domain.settings import RunSettings, flattened
 from synth.sources import openalex, semantic_scholar
 from synth.sources.literature import NETWORK_SOURCES
 from synth.store import paths, remote_embeddings
@@ -55,7 +56,7 @@ def read_config(path: Path | None) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise BadInput(f"cannot read {path}: {error}", "fix or remove the config file") from None
-    return data.get("synth", data)
+    return flattened(data.get("synth", data))
 
 
 def profile(name: str) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def runs_dir(flag: str | None, cwd: Path | None = None) -> Path:
     having to be valid. Every command that reads runs uses it, so that `synth runs` lists
     what `synth run` wrote."""
     found = layered({"runs_dir": flag}, None, cwd).get("runs_dir")
-    return Path(found or RunSettings.model_fields["runs_dir"].default)
+    return Path(found or RunSettings.flat_fields()["runs_dir"].default)
 
 
 def layered(flags: dict[str, Any], base: dict[str, Any] | None, cwd: Path | None) -> dict[str, Any]:
@@ -114,10 +115,10 @@ def resolve(
             f"bad setting '{where}': {message}" if where else f"bad settings: {message}",
             "fix the flag or synth.toml",
         ) from None
-    if settings.base_url is not None:
-        check_url(settings.base_url, "--base-url")
-    if settings.embeddings is not None:
-        check_url(settings.embeddings, "--embeddings")
+    if settings.model.base_url is not None:
+        check_url(settings.model.base_url, "--base-url")
+    if settings.retrieval.embeddings is not None:
+        check_url(settings.retrieval.embeddings, "--embeddings")
     return settings
 
 
@@ -173,7 +174,7 @@ def settings_record(settings: RunSettings) -> dict[str, Any]:
     """Settings as run.json keeps them: URLs without their credentials (pass --base-url or
     --store again to resume with them; keys come from the environment)."""
 
-    record = settings.model_dump(mode="json")
+    record = settings.flat()
     for key in ("base_url", "store", "embeddings"):
         if record.get(key):
             record[key] = strip_credentials(record[key])

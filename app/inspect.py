@@ -157,7 +157,7 @@ def audit_run(
             print(trail_text(trail))
         return 0
     settings = RunSettings.model_validate(run.read_record().get("settings", {}))
-    rows = audit(entries, settings.prices)
+    rows = audit(entries, settings.budget.prices)
     if as_json:
         print_json([r.model_dump() for r in rows])
         return 0

@@ -41,7 +41,7 @@ class Shared:
 
 def new_run(settings: RunSettings, question: str, status: str = "running") -> RunFolder:
     now = datetime.now(timezone.utc)
-    run = RunFolder.create(Path(settings.runs_dir), question, now)
+    run = RunFolder.create(Path(settings.paths.runs_dir), question, now)
     run.write_record(
         {
             "id": run.id,

@@ -30,8 +30,8 @@ from synth.store.transcript import Recorder, read_transcript
 
 
 def open_library(settings: RunSettings) -> Library:
-    store = settings.store or str(paths.default_store())
-    return Library(store, embedder_for(settings), lock_timeout=settings.lock_timeout)
+    store = settings.paths.store or str(paths.default_store())
+    return Library(store, embedder_for(settings), lock_timeout=settings.paths.lock_timeout)
 
 
 @contextlib.contextmanager
@@ -39,7 +39,7 @@ def response_cache(settings: RunSettings) -> Iterator[ResponseCache | None]:
     """The model answers cache shared by the runs of this process; None with --no-cache."""
     cache = (
         ResponseCache(paths.cache_dir() / "responses.sqlite3", cache_bytes(settings))
-        if settings.cache
+        if settings.paths.cache
         else None
     )
     try:
@@ -52,16 +52,23 @@ def response_cache(settings: RunSettings) -> Iterator[ResponseCache | None]:
 @contextlib.asynccontextmanager
 async def model_endpoint(settings: RunSettings) -> AsyncIterator[Endpoint]:
     """The settings' model endpoint; the embedded local model is served for the block."""
-    key = config.api_key(settings.api_key_env)
-    if settings.base_url:
-        yield Endpoint(settings.base_url, settings.model, api_key=key, dialect=settings.dialect)
+    key = config.api_key(settings.model.api_key_env)
+    if settings.model.base_url:
+        yield Endpoint(
+            settings.model.base_url,
+            settings.model.model,
+            api_key=key,
+            dialect=settings.model.dialect,
+        )
     elif uses_local_model(settings):
         from synth.model import local_model
 
-        async with local_model.serve(local_model.weights_for(settings.model)) as served:
+        async with local_model.serve(local_model.weights_for(settings.model.model)) as served:
             yield served
     else:
-        yield Endpoint(OPENAI_URL, settings.model, api_key=key, dialect=settings.dialect)
+        yield Endpoint(
+            OPENAI_URL, settings.model.model, api_key=key, dialect=settings.model.dialect
+        )
 
 
 @contextlib.asynccontextmanager
@@ -74,7 +81,7 @@ async def open_models(
 ) -> AsyncIterator[dict[str, Model]]:
     """One model per agent for `run`, recording into its transcript. A batch passes the
     endpoint and the bound on calls in flight that its runs share."""
-    key = config.api_key(settings.api_key_env)
+    key = config.api_key(settings.model.api_key_env)
     async with contextlib.AsyncExitStack() as stack:
         if base is None:
             base = await stack.enter_async_context(model_endpoint(settings))
@@ -83,27 +90,28 @@ async def open_models(
             secrets=[key or "", *urls.url_secrets(base.base_url), *config.source_secrets()],
         )
         host = urls.host_of(base.base_url)
-        if not urls.is_local(base.base_url) and "local" in settings.sources:
+        literature = settings.literature
+        if not urls.is_local(base.base_url) and "local" in literature.sources:
             err_console.print(
-                f"note: text from the papers in {settings.corpus} will be sent to {host}",
+                f"note: text from the papers in {literature.corpus} will be sent to {host}",
                 highlight=False,
             )
-        semaphore = semaphore or asyncio.Semaphore(settings.concurrency)
+        semaphore = semaphore or asyncio.Semaphore(settings.model.concurrency)
         recorded = read_transcript(run.transcript)
         earlier = {e["request_hash"]: e for e in recorded if e.get("raw") is not None}
         budget = None
-        if settings.budget_tokens is not None or settings.budget_cost is not None:
+        if settings.budget.budget_tokens is not None or settings.budget.budget_cost is not None:
             budget = Budget(
-                settings.budget_tokens,
-                settings.budget_cost,
-                settings.prices,
+                settings.budget.budget_tokens,
+                settings.budget.budget_cost,
+                settings.budget.prices,
                 resume_hint=f": synth resume {run.path}",
             )
             budget.spent_before(recorded)
         dialects: dict[str, str] = {}
         models: dict[str, Model] = {}
         for agent in AGENTS:
-            name = settings.agent_models.get(agent, base.model)
+            name = settings.model.agent_models.get(agent, base.model)
             endpoint = (
                 base
                 if name == base.model
@@ -123,10 +131,10 @@ async def open_models(
                 earlier=earlier,
                 dialects=dialects,
                 budget=budget,
-                max_reasks=settings.max_reasks,
-                max_retries=settings.max_retries,
-                retry_max_wait=settings.retry_max_wait,
-                timeout=settings.request_timeout,
+                max_reasks=settings.model.max_reasks,
+                max_retries=settings.model.max_retries,
+                retry_max_wait=settings.model.retry_max_wait,
+                timeout=settings.model.request_timeout,
             )
         run.update_record(endpoints={agent: m.public() for agent, m in models.items()})
         try:
@@ -139,7 +147,7 @@ async def open_models(
 
 
 def cache_bytes(settings: RunSettings) -> int:
-    return int(settings.cache_max_mb * 1024 * 1024)
+    return int(settings.paths.cache_max_mb * 1024 * 1024)
 
 
 def paper_store(store: str) -> PaperStore:
@@ -157,19 +165,19 @@ async def open_literature(settings: RunSettings) -> AsyncIterator[Literature | N
         return
     cache = (
         HttpCache(paths.cache_dir() / "http.sqlite3", cache_bytes(settings))
-        if settings.cache
+        if settings.paths.cache
         else None
     )
     client = PoliteClient(
-        contact=settings.contact,
+        contact=settings.literature.contact,
         cache=cache,
-        intervals=settings.host_intervals,
-        timeout=settings.http_timeout,
-        max_retries=settings.max_retries,
-        retry_max_wait=settings.retry_max_wait,
+        intervals=settings.literature.host_intervals,
+        timeout=settings.literature.http_timeout,
+        max_retries=settings.model.max_retries,
+        retry_max_wait=settings.model.retry_max_wait,
     )
     try:
-        yield Literature(client, settings.contact)
+        yield Literature(client, settings.literature.contact)
     finally:
         await client.close()
         if cache is not None:

@@ -81,7 +81,7 @@ def replay_models(
             semaphore=semaphore,
             replay=answers,
             dialects=dialects,
-            max_reasks=RunSettings.model_validate(record["settings"]).max_reasks,
+            max_reasks=RunSettings.model_validate(record["settings"]).model.max_reasks,
             max_retries=0,
         )
     return models

@@ -59,16 +59,16 @@ def dry_run(settings: RunSettings, corpus: list[PaperText]) -> int:
     from synth.report.estimate import estimate
 
     online = len(network_sources(settings))
-    papers = len(corpus) + (settings.max_papers if online else 0)
+    papers = len(corpus) + (settings.literature.max_papers if online else 0)
     passages = None if online else sum(len(chunk_paper(p)) for p in corpus)
     local = uses_local_model(settings)
-    url = "http://127.0.0.1/v1" if local else settings.base_url or OPENAI_URL
+    url = "http://127.0.0.1/v1" if local else settings.model.base_url or OPENAI_URL
     rows = estimate(
         settings,
         papers=papers,
         passages=passages,
         online_sources=online,
-        model=settings.model,
+        model=settings.model.model,
         base_url=url,
     )
 

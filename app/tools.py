@@ -13,7 +13,6 @@ from synth.app.checks import (
     check_offline,
     check_sources,
     network_sources,
-    uses_local_model,
 )
 from synth.app.parts import open_library, open_literature, paper_store
 from synth.app.ui import out_console, warn_line
@@ -44,11 +43,13 @@ def models(flags: dict[str, Any]) -> int:
         table.add_column(column, overflow="fold")
     wanted: dict[str, list[str]] = {}
     for agent in AGENTS:
-        wanted.setdefault(settings.agent_models.get(agent, settings.model), []).append(agent)
-    key = config.api_key(settings.api_key_env)
+        wanted.setdefault(settings.model.agent_models.get(agent, settings.model.model), []).append(
+            agent
+        )
+    key = config.api_key(settings.model.api_key_env)
     for model, agents in wanted.items():
         names = ", ".join(agents) if len(wanted) > 1 else "all"
-        if uses_local_model(settings.model_copy(update={"model": model})):
+        if config.is_local_model(model, settings.model.base_url):
             weights = local_model.weights_for(model)
             table.add_row(
                 names,
@@ -59,12 +60,14 @@ def models(flags: dict[str, Any]) -> int:
                 "0 (local)",
             )
             continue
-        url = settings.base_url or OPENAI_URL
-        found = asyncio.run(probe(Endpoint(url, model, api_key=key, dialect=settings.dialect)))
+        url = settings.model.base_url or OPENAI_URL
+        found = asyncio.run(
+            probe(Endpoint(url, model, api_key=key, dialect=settings.model.dialect))
+        )
         status = "reachable" if found.reachable else found.detail
         if found.reachable and found.listed is not None:
             status += ", model listed" if found.listed else ", model NOT listed"
-        price = price_for({"model": model, "endpoint": {"base_url": url}}, settings.prices)
+        price = price_for({"model": model, "endpoint": {"base_url": url}}, settings.budget.prices)
         table.add_row(
             names,
             model,
@@ -120,7 +123,7 @@ def ingest_papers(target_text: str, flags: dict[str, Any]) -> int:
             f"'{target_text}' is not a file or folder, and no online source is selected",
             "pass a path, or a search query with --sources arxiv,openalex,s2",
         )
-    store = settings.store or str(paths.default_store())
+    store = settings.paths.store or str(paths.default_store())
 
     async def gather() -> list[tuple[PaperText, str]]:
         async with open_literature(settings) as literature:

@@ -46,11 +46,11 @@ def select_passages(
             best: dict[str, float] = {}
             for query in queries:
                 for hit in ctx.library.search(
-                    query, paper_ids=[paper.paper.id], k=ctx.settings.passages_per_paper
+                    query, paper_ids=[paper.paper.id], k=ctx.settings.retrieval.passages_per_paper
                 ):
                     best[hit.passage_id] = max(best.get(hit.passage_id, -1.0), hit.score)
             ranked = sorted(best, key=lambda pid: (-best[pid], pid))
-            chosen += ranked[: ctx.settings.passages_per_paper]
+            chosen += ranked[: ctx.settings.retrieval.passages_per_paper]
         saved = Selection(passage_ids=sorted(pid for pid in chosen if pid in by_id))
         ctx.run.save(Stage.SELECT, "selection", saved)
     return [by_id[pid] for pid in saved.passage_ids]
@@ -63,7 +63,7 @@ async def extract_claims(ctx: RunContext, selected: list[Passage]) -> list[Extra
                 ctx.models["extractor"],
                 question=ctx.question,
                 passage=passage,
-                max_claims=ctx.settings.claims_per_passage,
+                max_claims=ctx.settings.retrieval.claims_per_passage,
             )
         except ItemDropped as dropped:
             return Extraction(passage_id=passage.id, claims=[], dropped=dropped.reason)
@@ -80,7 +80,7 @@ async def verify_claims(
     ctx: RunContext, extractions: list[Extraction], passages: list[Passage], corpus: list[PaperText]
 ) -> list[Verification]:
     by_id = {p.id: p for p in passages}
-    paper_ids = None if ctx.settings.whole_library else sorted(p.paper.id for p in corpus)
+    paper_ids = None if ctx.settings.retrieval.whole_library else sorted(p.paper.id for p in corpus)
     provisional = provisional_claims(extractions, by_id)
     in_use = calibration_in_use(ctx).calibration
     stances = await read_stances(ctx, provisional)
@@ -97,7 +97,7 @@ async def verify_claims(
         evidence = ctx.library.search(
             claim.text,
             paper_ids=paper_ids,
-            k=ctx.settings.evidence_k,
+            k=ctx.settings.retrieval.evidence_k,
             exclude=[claim.passage_id],
         )
         try:

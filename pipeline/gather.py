@@ -21,7 +21,9 @@ async def make_plan(ctx: RunContext) -> Plan:
     plan = ctx.run.load(Stage.PLAN, "plan", Plan)
     if plan is None:
         try:
-            plan = await planner.plan(ctx.models["planner"], ctx.question, ctx.settings.sources)
+            plan = await planner.plan(
+                ctx.models["planner"], ctx.question, ctx.settings.literature.sources
+            )
         except ItemDropped as dropped:
             # Without a plan the question itself is the one search.
             ctx.warn(f"the planner's answers failed validation ({dropped.reason})")
@@ -37,7 +39,7 @@ async def gather(ctx: RunContext, plan: Plan) -> Corpus:
     saved = ctx.run.load(Stage.PAPERS, "corpus", Corpus)
     if saved is not None:
         return saved
-    local = ctx.local_papers() if "local" in ctx.settings.sources else []
+    local = ctx.local_papers() if "local" in ctx.settings.literature.sources else []
     local = await complete_metadata(ctx, local)
     outcomes = await search(ctx, plan)
     failed = [
@@ -85,15 +87,16 @@ async def gather(ctx: RunContext, plan: Plan) -> Corpus:
         return (0 if result is None else order[result.relevance], work.id)
 
     kept = sorted((w for w in works if w.id not in out), key=priority)
-    for w in kept[ctx.settings.max_papers :]:
+    cap = ctx.settings.literature.max_papers
+    for w in kept[cap:]:
         excluded.append(
             Exclusion(
                 paper_id=w.id,
                 title=w.title,
-                reason=f"beyond the cap of {ctx.settings.max_papers} papers (--max-papers)",
+                reason=f"beyond the cap of {cap} papers (--max-papers)",
             )
         )
-    kept = kept[: ctx.settings.max_papers]
+    kept = kept[:cap]
 
     texts = {t.paper.id: t for t in local}
     fetched = await fetch(ctx, [w for w in kept if w.id not in texts])
@@ -120,7 +123,7 @@ async def gather(ctx: RunContext, plan: Plan) -> Corpus:
     result = Corpus(
         papers=sorted(corpus, key=lambda t: t.paper.id),
         screening=Screening(
-            sources=ctx.settings.sources,
+            sources=ctx.settings.literature.sources,
             found={source: len(found) for source, found in sorted(per_source.items())},
             failed=failed,
             records=len(records),
@@ -159,16 +162,16 @@ async def search(ctx: RunContext, plan: Plan) -> list[SearchOutcome]:
     if ctx.literature is None:
         return []
     literature = ctx.literature
-    sources = [s for s in ctx.settings.sources if s in NETWORK_SOURCES]
+    sources = [s for s in ctx.settings.literature.sources if s in NETWORK_SOURCES]
     wanted = {(s.source, s.query) for s in plan.searches if s.source in sources}
     for source in sources:
         if not any(src == source for src, _ in wanted):
             wanted.add((source, ctx.question))  # no plan: the question is the search
     request = dict(
-        limit=ctx.settings.results_per_search,
-        since=ctx.settings.since,
-        until=ctx.settings.until,
-        categories=tuple(ctx.settings.arxiv_categories),
+        limit=ctx.settings.literature.results_per_search,
+        since=ctx.settings.literature.since,
+        until=ctx.settings.literature.until,
+        categories=tuple(ctx.settings.literature.arxiv_categories),
     )
 
     async def one(item: tuple[str, str]) -> SearchOutcome:

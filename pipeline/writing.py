@@ -131,11 +131,11 @@ async def write_and_review(
 
     reviews: list[Review] = []
     revisions: list[Revision] = []
-    personas = [p for p in reviewer.personas() if p in ctx.settings.reviewers] or (
+    personas = [p for p in reviewer.personas() if p in ctx.settings.review.reviewers] or (
         reviewer.personas()
     )
-    for round_no in range(ctx.settings.revision_rounds + 1):
-        if round_no and not ctx.settings.review_revised:
+    for round_no in range(ctx.settings.review.revision_rounds + 1):
+        if round_no and not ctx.settings.review.review_revised:
             break  # the revised draft is checked by code alone
         text = writer.draft_text(draft, strengths)
 
@@ -170,14 +170,14 @@ async def write_and_review(
         reviews += round_reviews
         # Only scores whose justification quotes the draft steer the revision.
         counted = [r for r in round_reviews if r.counted]
-        if round_no == ctx.settings.revision_rounds or all(
-            score.score >= ctx.settings.review_threshold
+        if round_no == ctx.settings.review.revision_rounds or all(
+            score.score >= ctx.settings.review.review_threshold
             for review in counted
             for score in review.scores.values()
             if score.checked
         ):
             break
-        asks = revision_requests(counted, ctx.settings.review_threshold)
+        asks = revision_requests(counted, ctx.settings.review.review_threshold)
         revised = await revise(
             ctx, f"draft-{round_no + 1}", f"revision {round_no + 1}", draft, asks, strengths
         )
@@ -354,7 +354,7 @@ def claim_groups(
                 vectors,
                 embedder.embed([ctx.question])[0],
                 decisive,
-                max_groups=ctx.settings.max_findings,
+                max_groups=ctx.settings.review.max_findings,
                 partition=[side_of(verdicts[c.id]) for c in claims],
             )
         )
@@ -366,7 +366,7 @@ def claims_for_writer(
     ctx: RunContext, claims: list[Claim], verdicts: dict[str, Verdict]
 ) -> list[Claim]:
     """The strongest claims when there are more than the writer can take, in id order."""
-    limit = ctx.settings.writer_max_claims
+    limit = ctx.settings.review.writer_max_claims
     if len(claims) <= limit:
         return claims
     rank = {Label.SUPPORTED: 0, Label.CONTRADICTED: 0, Label.INSUFFICIENT: 1}

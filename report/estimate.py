@@ -46,17 +46,19 @@ def estimate(
     """Stage by stage, for `papers` papers (`passages` of them when known)."""
     s = settings
     read = min(
-        passages if passages is not None else papers * s.passages_per_paper,
-        papers * s.passages_per_paper,
+        passages if passages is not None else papers * s.retrieval.passages_per_paper,
+        papers * s.retrieval.passages_per_paper,
     )
-    claims = read * s.claims_per_passage
-    candidates = online_sources * SEARCHES_PER_SOURCE * s.results_per_search
-    rounds = s.revision_rounds + 1 if s.review_revised else 1
-    personas = len([p for p in reviewer.personas() if p in s.reviewers] or reviewer.personas())
+    claims = read * s.retrieval.claims_per_passage
+    candidates = online_sources * SEARCHES_PER_SOURCE * s.literature.results_per_search
+    rounds = s.review.revision_rounds + 1 if s.review.review_revised else 1
+    personas = len(
+        [p for p in reviewer.personas() if p in s.review.reviewers] or reviewer.personas()
+    )
     # The judge's checks of the writer: each finding against its group (twice when refused),
     # each sentence of abstract and discussion against its claims, after every draft.
-    checks = s.max_findings * 5 * 2 + 12 * SENTENCE_CLAIMS * (LINT_ROUNDS + 1)
-    draft = s.max_findings * 60 + 400
+    checks = s.review.max_findings * 5 * 2 + 12 * SENTENCE_CLAIMS * (LINT_ROUNDS + 1)
+    draft = s.review.max_findings * 60 + 400
     rows = [
         ("plan", 1, _template_tokens("planner") + 60, planner.MAX_TOKENS),
         ("screen", candidates, _template_tokens("screener") + 350, screener.MAX_TOKENS),
@@ -70,21 +72,23 @@ def estimate(
             # One judgement per evidence passage and one stance per claim; a server without
             # log-probabilities is asked the verifier's JSON question instead, hence its bound.
             "verify",
-            claims * (s.evidence_k + 1),
+            claims * (s.retrieval.evidence_k + 1),
             _template_tokens("verifier") + CLAIM_TOKENS + PASSAGE_TOKENS,
             verifier.MAX_TOKENS,
         ),
         ("check", checks, _template_tokens("judge") + 2 * CLAIM_TOKENS, 1),
         (
             "findings",
-            s.max_findings,
+            s.review.max_findings,
             _template_tokens("writer_finding")
-            + CLAIM_TOKENS * min(claims, s.writer_max_claims) // max(1, s.max_findings),
+            + CLAIM_TOKENS
+            * min(claims, s.review.writer_max_claims)
+            // max(1, s.review.max_findings),
             writer.FINDING_TOKENS,
         ),
         (
             "write",
-            1 + s.revision_rounds + LINT_ROUNDS,  # the report checks may send it back too
+            1 + s.review.revision_rounds + LINT_ROUNDS,  # the report checks may send it back too
             _template_tokens("writer") + draft,
             writer.FRAME_TOKENS + writer.FINDING_TOKENS,
         ),
@@ -95,7 +99,7 @@ def estimate(
             reviewer.MAX_TOKENS,
         ),
     ]
-    price = price_for({"model": model, "endpoint": {"base_url": base_url}}, s.prices)
+    price = price_for({"model": model, "endpoint": {"base_url": base_url}}, s.budget.prices)
     out = []
     for stage, calls, per_in, per_out in rows:
         if calls == 0:

@@ -71,10 +71,10 @@ async def search_and_fetch(
 ) -> list[tuple[PaperText, str]]:
     request = SearchRequest(
         query=query,
-        limit=settings.max_papers,
-        since=settings.since,
-        until=settings.until,
-        categories=tuple(settings.arxiv_categories),
+        limit=settings.literature.max_papers,
+        since=settings.literature.since,
+        until=settings.literature.until,
+        categories=tuple(settings.literature.arxiv_categories),
     )
 
     async def one(source: str) -> tuple[str, list[Paper]]:

@@ -26,17 +26,17 @@ KEY_ENV = "SYNTH_EMBEDDINGS_API_KEY"
 
 def embedder_for(settings: RunSettings) -> Embedder:
     """The offline MiniLM, or the OpenAI-compatible embeddings endpoint the settings name."""
-    if not settings.embeddings:
+    if not settings.retrieval.embeddings:
         return MiniLM()
-    assert settings.embedding_model is not None  # RunSettings requires it with embeddings
+    assert settings.retrieval.embedding_model is not None  # RunSettings requires it with embeddings
     return RemoteEmbedder(
-        settings.embeddings,
-        settings.embedding_model,
+        settings.retrieval.embeddings,
+        settings.retrieval.embedding_model,
         api_key=os.environ.get(KEY_ENV),
-        batch_size=settings.embedding_batch,
-        max_retries=settings.max_retries,
-        retry_max_wait=settings.retry_max_wait,
-        timeout=settings.http_timeout,
+        batch_size=settings.retrieval.embedding_batch,
+        max_retries=settings.model.max_retries,
+        retry_max_wait=settings.model.retry_max_wait,
+        timeout=settings.literature.http_timeout,
     )
 
 

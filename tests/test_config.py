@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synth.app import config
+from synth.domain.errors import SynthError
 from tests.helpers import run_cli
 
 
@@ -27,8 +28,8 @@ def test_the_local_profile_applies_to_the_embedded_model_only(tmp_path, monkeypa
         monkeypatch.delenv(env, raising=False)
     embedded = config.resolve({"model": "local:qwen2.5-coder-0.5b"}, cwd=tmp_path)
     hosted = config.resolve({"model": "localai-7b"}, cwd=tmp_path)
-    assert embedded.passages_per_paper == config.profile("local")["passages_per_paper"]
-    assert hosted.passages_per_paper != config.profile("local")["passages_per_paper"]
+    assert embedded.retrieval.passages_per_paper == config.profile("local")["passages_per_paper"]
+    assert hosted.retrieval.passages_per_paper != config.profile("local")["passages_per_paper"]
 
 
 def test_commands_that_read_runs_look_where_run_writes_them(capsys, isolated, monkeypatch):
@@ -81,7 +82,7 @@ def test_synth_home_moves_every_user_folder_on_every_platform(tmp_path, monkeypa
     (tmp_path / "elsewhere" / "config").mkdir(parents=True)
     (tmp_path / "elsewhere" / "config" / "synth.toml").write_text("max_papers = 7\n")
     (isolated / "synth.toml").unlink()
-    assert config.resolve({}).max_papers == 7
+    assert config.resolve({}).literature.max_papers == 7
 
 
 def test_flags_are_built_from_the_settings_fields(isolated):
@@ -92,7 +93,7 @@ def test_flags_are_built_from_the_settings_fields(isolated):
 
     marked = {
         name: spec["flag"]
-        for name, field in RunSettings.model_fields.items()
+        for name, field in RunSettings.flat_fields().items()
         if (spec := field.json_schema_extra) and "flag" in spec
     }
     given = "--max-papers 3 --no-cache --offline --sources arxiv,s2 --arxiv-category cs.LG "
@@ -116,3 +117,22 @@ def test_flags_are_built_from_the_settings_fields(isolated):
     ingest = vars(cli.build_parser().parse_args(["ingest", "x"]))
     taken = {n for n, spec in marked.items() if spec["group"] in ("sources", "library")}
     assert taken <= set(ingest) and not (set(marked) - taken) & set(ingest)
+
+
+def test_settings_have_sections_and_keep_their_flat_names(isolated):
+    """synth.toml may group settings under their section's table or give them flat; run.json
+    keeps them flat, so the runs of earlier versions resume and replay as they are."""
+    from synth.domain.settings import RunSettings
+
+    (isolated / "synth.toml").write_text(
+        "retry_max_wait = 0.01\n[literature]\nmax_papers = 5\n[review]\nrevision_rounds = 0\n"
+    )
+    settings = config.resolve({"budget_cost": 2.0})
+    assert settings.literature.max_papers == 5 and settings.review.revision_rounds == 0
+    assert settings.model.retry_max_wait == 0.01 and settings.budget.budget_cost == 2.0
+    record = config.settings_record(settings)
+    assert record["max_papers"] == 5 and "literature" not in record
+    assert RunSettings.model_validate(record) == settings
+    (isolated / "synth.toml").write_text("[literature]\nmax_paper = 5\n")
+    with pytest.raises(SynthError, match="max_paper"):
+        config.resolve({})
