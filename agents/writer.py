@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
 from synth.agents.schemas import FrameDraft, Statement
-from synth.domain.agreement import level
+from synth.domain.agreement import Strength
 from synth.domain.records import Claim, Label, Strict, Verdict
 from synth.domain.text import (
     check_prose,
@@ -152,12 +152,12 @@ def claims_listing(
     return prompts.data_block("claims", "\n".join(lines))
 
 
-def findings_listing(findings: list[FindingOut], strengths: list[str]) -> str:
+def findings_listing(findings: list[FindingOut], strengths: list[Strength]) -> str:
     """The findings with the strength of their evidence, worded by code from the papers that
     support and dispute each. The writer gets the word without the counts: it would copy a
     finding's count of papers into the abstract as if it were the whole run's."""
     lines = [
-        f"Finding {i} (evidence {level(strength)}): {f.statement}"
+        f"Finding {i} (evidence {strength.level}): {f.statement}"
         for i, (f, strength) in enumerate(zip(findings, strengths, strict=True), start=1)
     ]
     return prompts.data_block("findings", "\n".join(lines))
@@ -220,7 +220,7 @@ def changed_parts(old: Draft, new: Draft) -> list[str]:
     return changed
 
 
-def draft_text(draft: Draft, strengths: list[str] | None = None) -> str:
+def draft_text(draft: Draft, strengths: list[Strength] | None = None) -> str:
     """The draft as reviewers read it; with `strengths`, each finding carries the strength of
     its evidence as the code counted it, so that a reviewer can judge overstatement."""
     notes = [f" (evidence {s})" for s in strengths] if strengths else [""] * len(draft.findings)
@@ -263,7 +263,7 @@ async def write_finding(
 
 
 async def write_frame(
-    model: Model, *, question: str, findings: list[FindingOut], strengths: list[str]
+    model: Model, *, question: str, findings: list[FindingOut], strengths: list[Strength]
 ) -> Draft:
     template = prompts.load("writer")
     answer = await model.ask(
@@ -361,7 +361,7 @@ async def revise(
     question: str,
     draft: Draft,
     requests: list[str],
-    strengths: list[str],
+    strengths: list[Strength],
 ) -> Draft:
     template = prompts.load("writer_revise")
     answer = await model.ask(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from synth.domain.records import Claim, Verdict
+from synth.domain.records import Claim, Strict, Verdict
 
 Cell = Literal["supports", "contradicts", "mixed", "silent"]
 FLIP = {"supports": "contradicts", "contradicts": "supports"}
@@ -50,26 +50,45 @@ def cell(taken: set[str] | None) -> Cell:
     return "supports" if "supports" in taken else "contradicts"
 
 
-def strength(n_for: int, n_against: int, dissent: int = 0) -> str:
-    """How strong a finding's evidence is, in words a reader can check against the matrix.
-    `dissent`: papers that answer the research question the other way (for a yes/no
-    question); while any does, a finding is never "strong"."""
-    papers = f"{n_for} paper{'s' if n_for != 1 else ''}"
-    otherwise = (
-        f"; {dissent} paper{'s' if dissent != 1 else ''} answer{'s' if dissent == 1 else ''} "
-        "the question the other way"
-        if dissent
-        else ""
-    )
+StrengthLevel = Literal["none", "limited", "moderate", "strong", "contested", "disputed"]
+
+
+class Strength(Strict):
+    """How strong a finding's evidence is: its level and the counts behind it. `dissent`:
+    papers that answer a yes/no research question the other way; while any does, a finding is
+    never "strong". `str()` words it as the report prints it, for a reader to check against
+    the agreement matrix."""
+
+    level: StrengthLevel
+    papers_for: int
+    papers_against: int
+    dissent: int = 0
+
+    def __str__(self) -> str:
+        papers = f"{self.papers_for} paper{'s' if self.papers_for != 1 else ''}"
+        otherwise = (
+            f"; {self.dissent} paper{'s' if self.dissent != 1 else ''} "
+            f"answer{'s' if self.dissent == 1 else ''} the question the other way"
+            if self.dissent
+            else ""
+        )
+        if self.papers_against == 0:
+            agree = "agree" if self.papers_for != 1 else "supports it"
+            return f"{self.level}: {papers} {agree}, no paper disagrees{otherwise}"
+        against = f"{self.papers_against} paper{'s' if self.papers_against != 1 else ''}"
+        return f"{self.level}: {papers} for, {against} against{otherwise}"
+
+
+def strength(n_for: int, n_against: int, dissent: int = 0) -> Strength:
+    """The strength of a finding with `n_for` papers for it and `n_against` against it."""
+    level: StrengthLevel
     if n_against == 0:
-        level = {0: "none", 1: "limited", 2: "moderate"}.get(n_for, "strong")
+        level = {0: "none", 1: "limited", 2: "moderate"}.get(n_for, "strong")  # type: ignore[assignment]
         if level == "strong" and dissent:
             level = "moderate"
-        agree = "agree" if n_for != 1 else "supports it"
-        return f"{level}: {papers} {agree}, no paper disagrees{otherwise}"
-    against = f"{n_against} paper{'s' if n_against != 1 else ''}"
-    level = "contested" if n_for > n_against else "disputed"
-    return f"{level}: {papers} for, {against} against{otherwise}"
+    else:
+        level = "contested" if n_for > n_against else "disputed"
+    return Strength(level=level, papers_for=n_for, papers_against=n_against, dissent=dissent)
 
 
 def paper_answers(claims: dict[str, Claim], verdicts: dict[str, Verdict]) -> dict[str, str]:
@@ -150,7 +169,7 @@ def finding_strength(
     against_ids: list[str],
     claims: dict[str, Claim],
     verdicts: dict[str, Verdict],
-) -> str:
+) -> Strength:
     taken = sides(claim_ids, against_ids, claims, verdicts)
     return strength(*counts(taken), len(dissent_beyond(taken, claim_ids, claims, verdicts)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from synth.agents import answering, checks, reviewer, writer
 from synth.agents.grouping import group_claims
-from synth.domain.agreement import finding_strength
+from synth.domain.agreement import Strength, finding_strength
 from synth.domain.errors import CheckFailed
 from synth.domain.records import Claim, Label, PaperText, Review, Revision, Verdict
 from synth.domain.stages import Stage
@@ -202,7 +202,7 @@ async def revise(
     step: str,
     draft: writer.Draft,
     asks: list[str],
-    strengths: list[str],
+    strengths: list[Strength],
 ) -> writer.Draft | None:
     """The writer's revision `item` (checkpointed), or None with a warning when its
     answers failed validation (the draft before it stands)."""

@@ -90,7 +90,7 @@ def build_report(facts: RunFacts) -> Report:
                 against_claim_ids=f.disagreeing_ids,
                 supporting_refs=supporting,
                 disputing_refs=disputing,
-                strength=strength(len(supporting), len(disputing), len(dissent)),
+                strength=str(strength(len(supporting), len(disputing), len(dissent))),
                 answer=finding_answer(f.claim_ids, claims, facts.verdicts),
                 from_claim=f.from_claim,
             )

@@ -132,12 +132,13 @@ def test_each_paper_answers_by_its_claims_and_dissent_is_counted():
 
 
 def test_no_finding_is_strong_while_a_paper_answers_otherwise():
-    assert strength(3, 0).startswith("strong")
-    dissented = strength(3, 0, dissent=2)
+    assert strength(3, 0).level == "strong"
+    dissented = str(strength(3, 0, dissent=2))
     assert dissented.startswith("moderate") and "2 papers answer the question the other way" in (
         dissented
     )
-    assert strength(3, 1, dissent=1).startswith("contested")
+    assert strength(3, 1, dissent=1).level == "contested"
+    assert str(strength(1, 0)) == "limited: 1 paper supports it, no paper disagrees"
 
 
 def test_a_quote_is_located_in_the_draft_whatever_its_spacing_and_case():

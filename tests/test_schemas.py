@@ -233,11 +233,12 @@ def test_a_frame_keeps_its_valid_sections_and_says_which_failed():
 
 def test_code_cuts_copied_counts_and_salvage_drops_sentences_that_break_the_rules():
     from synth.agents.writer import FindingOut, findings_listing, salvage_frame
+    from synth.domain.agreement import strength
 
     # The writer sees each finding's strength as a word: counts it would copy are left out.
     listing = findings_listing(
         [FindingOut(statement="Warmup helps post-norm models.", claim_ids=["C1"])],
-        ["strong: 4 papers agree, no paper disagrees"],
+        [strength(4, 0)],
     )
     assert "Finding 1 (evidence strong): Warmup helps" in listing and "4 papers" not in listing
     frame = {
