@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from synth.app import config
-from synth.app.parts import open_literature, open_models, paper_store, response_cache
+from synth.app.parts import open_literature, open_models, paper_store_for, response_cache
 from synth.app.ui import StageProgress, print_summary
 from synth.domain.errors import BudgetReached, Interrupted, SynthError, Unreachable
 from synth.domain.records import PaperText, Report
@@ -21,8 +21,10 @@ from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
 from synth.pipeline.session import Session, Ui
 from synth.report import render
+from synth.sources.literature import Literature
 from synth.store.cache import ResponseCache
 from synth.store.library import Library
+from synth.store.papers import PaperStore
 from synth.store.runs import RunFolder
 
 CorpusLoader = Callable[[], list[PaperText]]
@@ -64,11 +66,25 @@ async def session_report(
     library: Library,
     ui: Ui,
     corpus: CorpusLoader,
-    **parts: object,
+    *,
+    literature: Literature | None = None,
+    paper_store: PaperStore | None = None,
+    origin: RunFolder | None = None,
 ) -> Report:
-    """The session's report; `parts` are the session's optional ones (literature, paper
-    store, the run a replay reads)."""
-    session = Session(run, settings, question, models, library, ui, local_papers=corpus, **parts)
+    """The session's report. `literature` and `paper_store` serve the online sources; a
+    replay passes the run it reads as `origin`."""
+    session = Session(
+        run,
+        settings,
+        question,
+        models,
+        library,
+        ui,
+        local_papers=corpus,
+        literature=literature,
+        paper_store=paper_store,
+        origin=origin,
+    )
     return await session.execute()
 
 
@@ -99,7 +115,7 @@ async def execute(
                 ui,
                 corpus,
                 literature=literature,
-                paper_store=paper_store(shared.library.location),
+                paper_store=paper_store_for(shared.library.location),
             )
     except SynthError as error:
         finish(run, started, ended_as(error), error.line())

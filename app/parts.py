@@ -150,7 +150,7 @@ def cache_bytes(settings: RunSettings) -> int:
     return int(settings.paths.cache_max_mb * 1024 * 1024)
 
 
-def paper_store(store: str) -> PaperStore:
+def paper_store_for(store: str) -> PaperStore:
     """Fetched paper texts live beside an embedded library, else in the user data folder."""
     if store.startswith(("http://", "https://")):
         return PaperStore(paths.data_dir() / "papers")

@@ -14,7 +14,7 @@ from synth.app.checks import (
     check_sources,
     network_sources,
 )
-from synth.app.parts import open_library, open_literature, paper_store
+from synth.app.parts import open_library, open_literature, paper_store_for
 from synth.app.ui import out_console, warn_line
 from synth.domain.errors import BadInput, Interrupted, Unreachable
 from synth.domain.records import PaperText
@@ -134,7 +134,7 @@ def ingest_papers(target_text: str, flags: dict[str, Any]) -> int:
                 literature,
                 target_text,
                 settings,
-                paper_store(store),
+                paper_store_for(store),
                 network_sources(settings),
                 warn_line,
             )
