@@ -153,8 +153,7 @@ def ended_as(error: SynthError) -> str:
 
 def complete(run: RunFolder, report: Report) -> None:
     """Write the report's outputs into the run folder and mark the run complete."""
-    for name, text in render.outputs(report).items():
-        run.write_output(name, text)
+    run.write_outputs(render.outputs(report))
     run.update_record(status="complete")
 
 
@@ -166,8 +165,3 @@ def finish(run: RunFolder, started: float, status: str, error: str | None = None
     record["error"] = error
     run.write_record(record)
     return float(record["wall_s"])
-
-
-def write_outputs(run: RunFolder, report: Report) -> None:
-    for name, text in render.outputs(report).items():
-        run.write_output(name, text)

@@ -48,7 +48,7 @@ class StageProgress:
         self._progress.advance(self._tasks[name])
 
     def warn(self, message: str) -> None:
-        self._progress.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+        warn_line(message, self._progress.console)
 
 
 def print_summary(report: Report, run_path: Path, console: Console = out_console) -> None:
@@ -85,6 +85,6 @@ def print_summary(report: Report, run_path: Path, console: Console = out_console
     console.print(f"report: {run_path / 'report.md'}", soft_wrap=True, highlight=False)
 
 
-def warn_line(message: str) -> None:
-    """A warning outside a progress display."""
-    err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+def warn_line(message: str, console: Console = err_console) -> None:
+    """A warning on one line (above a progress display when given its console)."""
+    console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)

@@ -76,8 +76,7 @@ class Session(RunContext):
                 facts.unwritten = self.refused
                 unwritten = writer.without_framing(failed.what, failed.findings)
                 report = build_report(replace(facts, draft=unwritten))
-                for name, text in render.outputs(report).items():
-                    self.run.write_output(name, text)
+                self.run.write_outputs(render.outputs(report))
                 raise CheckFailed(
                     f"{failed.what}; report.md lists the claims, their verdicts and the references",
                     failed.todo,

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -148,3 +148,8 @@ class RunFolder:
         path = self.path / name
         write_atomic(path, text)
         return path
+
+    def write_outputs(self, files: Mapping[str, str | bytes]) -> None:
+        """Each file in the order given (report.md last, as the sign the others are done)."""
+        for name, text in files.items():
+            self.write_output(name, text)
