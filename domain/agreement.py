@@ -51,6 +51,8 @@ def cell(taken: set[str] | None) -> Cell:
 
 
 StrengthLevel = Literal["none", "limited", "moderate", "strong", "contested", "disputed"]
+# The level of a finding no paper disputes, by the papers for it (0, 1, 2; more: strong).
+AGREED_LEVELS: tuple[StrengthLevel, ...] = ("none", "limited", "moderate")
 
 
 class Strength(Strict):
@@ -82,12 +84,12 @@ class Strength(Strict):
 def strength(n_for: int, n_against: int, dissent: int = 0) -> Strength:
     """The strength of a finding with `n_for` papers for it and `n_against` against it."""
     level: StrengthLevel
-    if n_against == 0:
-        level = {0: "none", 1: "limited", 2: "moderate"}.get(n_for, "strong")  # type: ignore[assignment]
-        if level == "strong" and dissent:
-            level = "moderate"
-    else:
+    if n_against:
         level = "contested" if n_for > n_against else "disputed"
+    elif n_for < len(AGREED_LEVELS):
+        level = AGREED_LEVELS[n_for]
+    else:
+        level = "moderate" if dissent else "strong"
     return Strength(level=level, papers_for=n_for, papers_against=n_against, dissent=dissent)
 
 
