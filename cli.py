@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from synth import __version__
-from synth.app import inspect, start, tools
+from synth.app import config, inspect, start, tools
 from synth.app.ui import err_console
 from synth.domain.errors import BadInput, Interrupted, SynthError
 from synth.domain.settings import RunSettings
@@ -63,12 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
     replay.set_defaults(handler=cmd_replay)
 
-    export = verbs.add_parser("export", help="write a run's report in another format")
+    export = verbs.add_parser(
+        "export", help="write a run's report in another format, or all its records as SQLite"
+    )
     export.add_argument("run", metavar="RUN", help="run folder or id")
     export.add_argument("--format", required=True, choices=sorted(inspect.EXPORTS), dest="fmt")
     export.add_argument("-o", "--output", help="file to write, or - for standard output")
     export.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
     export.set_defaults(handler=cmd_export)
+
+    serve = verbs.add_parser(
+        "serve", help="browse the runs, their reports and transcripts in a web browser"
+    )
+    serve.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
+    serve.add_argument(
+        "--port", type=_port, default=8765, metavar="N", help="port on 127.0.0.1 (default 8765)"
+    )
+    serve.set_defaults(handler=cmd_serve)
 
     runs = verbs.add_parser("runs", help="the run history")
     runs.add_argument("--runs-dir", dest="runs_dir", help="where run folders are (./runs)")
@@ -141,6 +152,14 @@ def _year(value: str) -> int:
     return int(value)
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not a port (0 to 65535; 0 picks a free one)"
+        )
+    return int(value)
+
+
 def _comma_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -201,6 +220,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     return inspect.export(args.run, args.runs_dir, args.fmt, args.output)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from synth.web.serve import serve
+
+    return serve(config.runs_dir(args.runs_dir), args.port)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ replay (which writes only into the run's replay/ folder)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,24 +27,25 @@ EXPORTS = {
     "bib": "references.bib",
     "html": "report.html",
     "pdf": "report.pdf",
+    "sqlite": "run.sqlite",
 }
 
 
 def read_report(run: RunFolder) -> Report:
-    from pydantic import ValidationError
+    from synth.pipeline.saved import SavedRun, UnreadableReport
 
-    path = run.path / "report.json"
     try:
-        return Report.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        report = SavedRun(run).report()
+    except UnreadableReport as error:
         raise BadInput(
-            f"run {run.id} has no report yet", f"finish it first: synth resume {run.path}"
-        ) from None
-    except ValidationError:
-        raise BadInput(
-            f"{path} is not a report this version of synth can read",
+            f"{error} is not a report this version of synth can read",
             "run the question again to make a new one",
         ) from None
+    if report is None:
+        raise BadInput(
+            f"run {run.id} has no report yet", f"finish it first: synth resume {run.path}"
+        )
+    return report
 
 
 def export(run_ref: str, runs_dir: str | None, fmt: str, output: str | None) -> int:
@@ -51,6 +53,8 @@ def export(run_ref: str, runs_dir: str | None, fmt: str, output: str | None) -> 
     from synth.report.html import to_html
 
     run = RunFolder.find(run_ref, config.runs_dir(runs_dir))
+    if fmt == "sqlite":
+        return export_database(run, output)
     report = read_report(run)
     text: str | bytes
     if fmt == "html":
@@ -76,6 +80,41 @@ def export(run_ref: str, runs_dir: str | None, fmt: str, output: str | None) -> 
             f"cannot write {target}: {error.strerror}", "pass -o with a writable path"
         ) from None
     print(f"wrote {target}")
+    return 0
+
+
+def export_database(run: RunFolder, output: str | None) -> int:
+    """The run's records as SQLite tables; into a file that holds other runs, this run's
+    rows are replaced and theirs kept."""
+    from synth.pipeline.saved import SavedRun
+    from synth.report.database import RunRecords, write_database
+
+    if output == "-":
+        raise BadInput(
+            "an SQLite database cannot go to standard output", "pass -o with a file path"
+        )
+    saved = SavedRun(run)
+    report = read_report(run) if (run.path / "report.json").exists() else None
+    target = Path(output) if output else run.path / EXPORTS["sqlite"]
+    records = RunRecords(
+        run_id=run.id,
+        record=saved.record(),
+        lines=saved.lines(),
+        report=report,
+        passages=saved.passages(),
+        papers=saved.papers(),
+    )
+    try:
+        counted = write_database(target, records)
+    except sqlite3.Error as error:
+        raise BadInput(
+            f"cannot write the database {target}: {error}",
+            "pass -o with a new file, or an SQLite file synth wrote",
+        ) from None
+    shown = ", ".join(f"{plural(n, 'row')} in {t}" for t, n in counted.items() if n)
+    print(f"wrote {target}: {shown}")
+    if report is None:
+        print("the run has no report yet: its claims, findings and reviews are not in it")
     return 0
 
 

@@ -3,6 +3,7 @@ folder, its time in run.json's `timings`, its progress line and its row in a par
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from enum import Enum
 
 
@@ -54,3 +55,7 @@ _LABELS = {
 }
 # The stages with a progress line, in the order a run reaches them.
 SHOWN = tuple(stage for stage in Stage if stage.label)
+
+# The stage the current task works in: set when a stage starts (tasks it starts inherit it) and
+# recorded on each model call's transcript line, so an audit can filter calls by stage.
+CURRENT: ContextVar[Stage | None] = ContextVar("synth_stage", default=None)

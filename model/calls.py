@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from synth.domain import stages
 from synth.model import tokens
 from synth.model.endpoint import Endpoint
 from synth.model.prompts import PromptTemplate
@@ -57,6 +58,9 @@ def call_entry(
         "tokens_estimate": tokens.count_messages(request["messages"], endpoint.model),
         "started": time.time(),
     }
+    stage = stages.CURRENT.get()
+    if stage is not None:
+        entry["stage"] = stage.value
     return request_hash, cache_key, entry
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import Field
 
 from synth.agents import screener, writer
@@ -69,6 +71,14 @@ class Verification(Strict):
     claim: Claim
     verdict: Verdict | None
     dropped: str | None = None
+
+
+def numbered(verifications: Iterable[Verification]) -> list[tuple[str, Claim, Verdict]]:
+    """The final ids C1…Cm of the verified claims, in provisional-id order, with the claim (its
+    provisional id kept) and verdict; a claim whose verdict was dropped gets none."""
+    ordered = sorted(verifications, key=lambda v: v.claim.id)
+    kept = [(v.claim, v.verdict) for v in ordered if v.verdict is not None]
+    return [(f"C{n}", claim, verdict) for n, (claim, verdict) in enumerate(kept, start=1)]
 
 
 class StanceRead(Strict):

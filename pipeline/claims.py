@@ -16,6 +16,7 @@ from synth.pipeline.checkpoints import (
     Selection,
     StanceRead,
     Verification,
+    numbered,
 )
 from synth.pipeline.context import RunContext
 from synth.store.chunking import chunk_paper, locate_quote, normalise
@@ -199,13 +200,14 @@ def number_claims(
         for e in extractions
         for reason in e.rejected
     ]
+    dropped += [
+        f'claim "{v.claim.text}" ({v.dropped})'
+        for v in sorted(verifications, key=lambda v: v.claim.id)
+        if v.verdict is None
+    ]
     claims: list[Claim] = []
     verdicts: dict[str, Verdict] = {}
-    for v in sorted(verifications, key=lambda v: v.claim.id):
-        if v.verdict is None:
-            dropped.append(f'claim "{v.claim.text}" ({v.dropped})')
-            continue
-        cid = f"C{len(claims) + 1}"
-        claims.append(v.claim.model_copy(update={"id": cid}))
-        verdicts[cid] = v.verdict.model_copy(update={"claim_id": cid})
+    for cid, claim, verdict in numbered(verifications):
+        claims.append(claim.model_copy(update={"id": cid}))
+        verdicts[cid] = verdict.model_copy(update={"claim_id": cid})
     return claims, verdicts, dropped

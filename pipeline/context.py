@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from synth.domain import stages
 from synth.domain.errors import BudgetReached
 from synth.domain.records import PaperText
 from synth.domain.settings import RunSettings
@@ -108,6 +109,7 @@ class RunContext:
             self.run.update_record(timings=timings)
 
     def stage(self, name: Stage, total: int) -> None:
+        stages.CURRENT.set(name)
         self.progress[name] = [0, total]
         self.ui.stage(name, total)
 

@@ -7,6 +7,7 @@ evidence passages. All text is escaped: words from papers and models are never m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from synth.domain.records import Label, Passage, Reference, Report, ReportClaim
@@ -59,8 +60,13 @@ def _cite(refs: list[int]) -> str:
     return f"[{links}]"
 
 
-def _claim_links(ids: list[str]) -> str:
-    return ", ".join(f'<a href="#claim-{escape(i)}">{escape(i)}</a>' for i in ids)
+def on_page(claim_id: str) -> str:
+    """Where a claim id links to in the standalone file: the claim further down the page."""
+    return f"#claim-{claim_id}"
+
+
+def _claim_links(ids: list[str], href: Callable[[str], str]) -> str:
+    return ", ".join(f'<a href="{escape(href(i))}">{escape(i)}</a>' for i in ids)
 
 
 def _figure(chart: Chart | None) -> str:
@@ -200,7 +206,14 @@ def _reference(ref: Reference) -> str:
     )
 
 
-def to_html(report: Report, passages: dict[str, Passage]) -> str:
+def to_html(
+    report: Report,
+    passages: dict[str, Passage],
+    claim_href: Callable[[str], str] = on_page,
+    header: str = "",
+) -> str:
+    """The page; `claim_href` says where claim ids link to and `header` is markup put first in
+    the body (the run browser passes its own links for both)."""
     s = report.stats
     refs_by_paper = {r.id: r.n for r in report.references}
     out = [
@@ -208,6 +221,7 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(report.title)}</title><style>{STYLE}</style></head><body>",
+        *([header] if header else []),
         f"<h1>{escape(report.title)}</h1>",
         f"<p><b>Research question:</b> {escape(report.question)}</p>",
         f'<p class="meta">Run {escape(report.run_id)}, {escape(report.created)}. Models: '
@@ -234,12 +248,14 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
             else ""
         )
         against = (
-            f"; disputed by {_claim_links(f.against_claim_ids)}" if f.against_claim_ids else ""
+            f"; disputed by {_claim_links(f.against_claim_ids, claim_href)}"
+            if f.against_claim_ids
+            else ""
         )
         out.append(
             f"<li>{escape(f.statement)} {_cite(f.refs)}"
             f'<br><span class="small">Evidence {escape(f.strength)}{sides}. Rests on claims '
-            f"{_claim_links(f.claim_ids)}{against}.</span></li>"
+            f"{_claim_links(f.claim_ids, claim_href)}{against}.</span></li>"
         )
     out.append("</ol>")
     out.append('<h2 id="contradictions">3. Agreement and contradictions</h2>')
@@ -247,7 +263,7 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
     if sides:
         out.append(f"<p>{SIDES_INTRO}</p><ul>")
         out += [
-            f"<li><b>{side.capitalize()}</b> {_cite([ref])}, {_claim_links([c.id])}: "
+            f"<li><b>{side.capitalize()}</b> {_cite([ref])}, {_claim_links([c.id], claim_href)}: "
             f"“{escape(c.quote)}”</li>"
             for side, ref, c in sides
         ]
@@ -274,7 +290,8 @@ def to_html(report: Report, passages: dict[str, Passage]) -> str:
             head = f"disagrees with finding {c.finding}, which rests on {_cite(against)}"
             side = f"Finding {c.finding}"
         out.append(
-            f"<p>{_claim_links([c.claim_id])} {escape(c.statement)} {_cite([c.ref])}, {head}."
+            f"<p>{_claim_links([c.claim_id], claim_href)} {escape(c.statement)} "
+            f"{_cite([c.ref])}, {head}."
             f"</p><blockquote>Claim's source {_cite([c.ref])}: “{escape(c.quote)}”</blockquote>"
         )
         for e in c.evidence:

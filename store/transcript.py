@@ -10,6 +10,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +38,39 @@ class Recorder:
             os.fsync(handle.fileno())
 
 
-def read_transcript(path: Path) -> list[dict[str, Any]]:
-    """All complete lines; a line cut short by a crash is skipped."""
+@dataclass(frozen=True)
+class Line:
+    """One line of a transcript file: a call (numbered 1, 2, … in the order recorded, as
+    `synth audit --call` counts them) or a damaged line that is no JSON object."""
+
+    line: int  # 1-based line number in the file
+    call: int | None  # None for a damaged line
+    entry: dict[str, Any] | None
+    text: str  # the line as stored, kept for a damaged one
+
+
+def read_lines(path: Path) -> list[Line]:
+    """Every non-empty line, damaged ones marked rather than skipped."""
     if not path.exists():
         return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
+    lines: list[Line] = []
+    calls = 0
+    raw = path.read_bytes().decode("utf-8", errors="replace")
+    for number, text in enumerate(raw.splitlines(), start=1):
+        if not text.strip():
             continue
-    return entries
+        try:
+            entry = json.loads(text)
+        except json.JSONDecodeError:
+            entry = None
+        if isinstance(entry, dict):
+            calls += 1
+            lines.append(Line(number, calls, entry, ""))
+        else:
+            lines.append(Line(number, None, None, text))
+    return lines
+
+
+def read_transcript(path: Path) -> list[dict[str, Any]]:
+    """All complete lines; a line cut short by a crash is skipped."""
+    return [line.entry for line in read_lines(path) if line.entry is not None]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.fake_model import FakeModel
 from tests.fake_sources import FakeSources, sources_mock
-from tests.helpers import CORPUS, isolate
+from tests.helpers import CORPUS, isolate, run_args
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +37,24 @@ def sources() -> Iterator[FakeSources]:
 def fake() -> FakeModel:
     with FakeModel() as server:
         yield server
+
+
+# The verifier's first judgement of one claim gets an answer that is no stance, so it asks
+# again in JSON; that first JSON answer is garbage too and is re-asked: two re-asked calls.
+REASKED = {"Claim: Learning-rate warmup did not reduce": 1, "You check one claim": 1}
+
+
+@pytest.fixture(scope="session")
+def recorded_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs folder with two finished runs of the test question, the first with two
+    re-asked verifier calls. Shared by every test that reads runs: none may change it."""
+    from synth.cli import main
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        work = isolate(monkeypatch, tmp_path_factory.mktemp("recorded"))
+        with FakeModel() as server:
+            server.faults.garbage_first = dict(REASKED)
+            assert main(run_args(CORPUS, server, "--no-cache")) == 0
+        with FakeModel() as server:
+            assert main(run_args(CORPUS, server, "--no-cache")) == 0
+    return work / "runs"

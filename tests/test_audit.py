@@ -153,3 +153,27 @@ def test_diff_of_two_known_runs(capsys, corpus, fake, isolated):
     assert set(changes["papers_removed"]) == titles_a - titles_b
     code, out, _ = run_cli(capsys, "diff", str(first), str(first))
     assert code == 0 and "verdicts changed: 0" in out and "counts changed: none" in out
+
+
+def test_each_call_gets_one_status_and_a_stage_even_from_an_old_transcript():
+    from synth.report.call_index import index, stage_of
+    from synth.store.transcript import Line
+
+    lines = [Line(n, n, e, "") for n, e in enumerate(RECORDED, start=1)]
+    statuses = [row.status for row in index(lines)]
+    assert statuses == [
+        "re-asked",  # p1's first answer, asked again
+        "valid",
+        "re-asked",
+        "dropped",  # p2's last try failed
+        "valid",
+        "valid",
+        "cache hit",
+        "valid",
+    ]
+    # Transcripts written before calls carried their stage: inferred from agent and item.
+    assert stage_of({"agent": "verifier", "item": "p#1.1|question"}) == "stance"
+    assert stage_of({"agent": "verifier", "item": "p#1.1|q#2"}) == "verify"
+    assert stage_of({"agent": "verifier", "item": "abstract-1a2b"}) == "write"
+    assert stage_of({"agent": "extractor", "item": "p#1"}) == "extract"
+    assert stage_of({"agent": "verifier", "item": "x", "stage": "findings"}) == "findings"

@@ -40,6 +40,7 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
     assert any(n.startswith("synth/agents/calibrations/qwen2.5-coder-1.5b") for n in names)
     assert any(n.startswith("synth/agents/judges/qwen2.5-coder-1.5b") for n in names)
     assert "synth/app/profiles/local.toml" in names
+    assert {"synth/web/templates/base.html", "synth/web/templates/calls.html"} <= set(names)
     assert not any(n.startswith(("synth/tests/", "tests/", "synth/examples/")) for n in names)
     # Every module of the source tree, in every package (a package left out of pyproject's
     # list would be missing from the wheel only).
@@ -61,6 +62,8 @@ def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
         "w = local_model.QWEN_15B;"
         "assert calibration.find(calibration.identity(w.name, w.sha256));"
         "from synth.app import config; assert config.profile('local')['evidence_k'];"
+        "from synth.web.app import Browser; from pathlib import Path;"
+        "Browser(Path('.')).env.get_template('calls.html');"
         "print('ok')"
     )
     result = subprocess.run(

@@ -1,0 +1,1 @@
+"""The run browser (`synth serve`): read-only pages over a runs folder."""

@@ -1,0 +1,51 @@
+"""`synth serve`: the run browser on 127.0.0.1 only, served by uvicorn until Ctrl-C."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+
+from synth.domain.errors import BadInput
+
+HOST = "127.0.0.1"  # never another interface: the transcripts hold whole prompts and answers
+
+
+def bind(port: int) -> socket.socket:
+    """A listening socket on the loopback address, or a one-line error saying what to do."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((HOST, port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise BadInput(
+                f"port {port} on {HOST} is already in use", "pass --port with another number"
+            ) from None
+        raise BadInput(
+            f"cannot listen on {HOST}:{port}: {error.strerror}", "pass --port with another number"
+        ) from None
+    listener.listen(128)
+    return listener
+
+
+def serve(runs_dir: Path, port: int) -> int:
+    import uvicorn
+
+    from synth.web.app import make_app
+
+    if not runs_dir.is_dir():
+        raise BadInput(
+            f"there is no runs folder at {runs_dir}",
+            "pass --runs-dir with the folder that holds your run folders",
+        )
+    listener = bind(port)
+    address = f"http://{HOST}:{listener.getsockname()[1]}/"
+    print(f"synth serve: the runs in {runs_dir} at {address} (read-only; Ctrl-C stops it)")
+    config = uvicorn.Config(make_app(runs_dir), log_level="warning", access_log=False)
+    try:
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        listener.close()
+    return 0
