@@ -289,3 +289,47 @@ def test_serve_refuses_a_missing_runs_folder_and_a_taken_port(capsys, isolated):
     assert code == 2
     assert f"port {port} on 127.0.0.1 is already in use" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_run_is_read_again_when_its_files_change_and_few_are_held(recorded_runs, tmp_path):
+    from synth.web import runs as held
+
+    runs = tmp_path / "runs"
+    for n in range(held.KEPT + 2):
+        shutil.copytree(first_run(recorded_runs), runs / f"r{n}")
+    found = Runs(runs)
+    first = found.get("r0")
+    assert found.get("r0") is first  # unchanged: the parsed run is kept
+    path = runs / "r0" / "transcript.jsonl"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    assert found.get("r0").calls == 1  # changed: read again
+    for n in range(held.KEPT + 2):
+        found.get(f"r{n}")
+    assert len(found._cache) == held.KEPT
+
+
+@pytest.mark.slow
+def test_synth_serve_answers_on_loopback_until_ctrl_c(recorded_runs):
+    import signal
+    import subprocess
+
+    import httpx
+
+    process = subprocess.Popen(
+        ["synth", "serve", "--runs-dir", str(recorded_runs), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/)", first)
+        assert url, first
+        page = httpx.get(url.group(1), timeout=30)
+        assert page.status_code == 200 and first_run(recorded_runs).name in page.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Traceback" not in err

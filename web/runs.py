@@ -4,6 +4,7 @@ folder, each read once and kept until one of its files changes."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,7 @@ from synth.store.runs import RunFolder
 from synth.store.transcript import Line
 
 WATCHED = ("run.json", "transcript.jsonl", "report.json")
+KEPT = 8  # runs held parsed at once: a transcript can be tens of megabytes
 
 
 class NotFound(Exception):
@@ -93,7 +95,7 @@ class Runs:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._root = folder.resolve()
-        self._cache: dict[str, tuple[tuple[Any, ...], LoadedRun]] = {}
+        self._cache: OrderedDict[str, tuple[tuple[Any, ...], LoadedRun]] = OrderedDict()
         self._lock = threading.Lock()
 
     def path_of(self, run_id: str) -> Path:
@@ -116,9 +118,13 @@ class Runs:
         with self._lock:
             cached = self._cache.get(run_id)
             if cached is not None and cached[0] == stamp:
+                self._cache.move_to_end(run_id)
                 return cached[1]
             loaded = LoadedRun(SavedRun(RunFolder(path)))
             self._cache[run_id] = (stamp, loaded)
+            self._cache.move_to_end(run_id)
+            while len(self._cache) > KEPT:
+                self._cache.popitem(last=False)
             return loaded
 
 

@@ -46,6 +46,9 @@ def serve(runs_dir: Path, port: int) -> int:
     config = uvicorn.Config(make_app(runs_dir), log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[listener])
+    except KeyboardInterrupt:
+        pass  # uvicorn stops cleanly on Ctrl-C, then raises it again: the usual way to stop
     finally:
         listener.close()
+    print("synth serve: stopped")
     return 0
