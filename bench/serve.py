@@ -19,41 +19,19 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from results import ROOT, fake_model, machine, options, publish, run_synth
 
 from synth.store.transcript import read_lines
-from synth.web.app import make_app
-from synth.web.serve import HOST, bind
+from synth.web.serve import in_thread
 
 CALLS = 1000
 BOUND_S = 1.0
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
-
-
-@contextmanager
-def serving(runs: Path) -> Iterator[str]:
-    import uvicorn
-
-    listener = bind(0)
-    config = uvicorn.Config(make_app(runs), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://{HOST}:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join()
-        listener.close()
 
 
 def recorded_run(home: Path) -> Path:
@@ -87,10 +65,10 @@ def browser_first_load(runs: Path, path: str) -> float | None:
     if not executable:
         return None
     sys.path.insert(0, str(ROOT))
-    from tests.test_browser import CHROMIUM_ARGS
+    from tests.helpers import CHROMIUM_ARGS
 
     try:
-        with sync_playwright() as playwright, serving(runs) as url:
+        with sync_playwright() as playwright, in_thread(runs) as url:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(url + path)
@@ -117,7 +95,7 @@ def main() -> int:
         first, warm, call, claim = [], [], [], []
         page_kb = 0.0
         for _ in range(trials):
-            with serving(runs) as url, httpx.Client(base_url=url) as client:
+            with in_thread(runs) as url, httpx.Client(base_url=url) as client:
                 page = client.get(f"/runs/{rid}/calls")
                 first.append(page.elapsed.total_seconds())
                 page_kb = len(page.content) / 1000

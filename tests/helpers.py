@@ -38,6 +38,20 @@ def isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
     return work
 
 
+# Headless Chromium as root on a machine with no network but loopback (the browser tests
+# and bench/serve.py).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 
 
@@ -57,6 +71,18 @@ def only_run(runs: Path) -> Path:
 
 def transcript(run: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
+
+
+def reasked_calls(entries: list[dict[str, Any]], agent: str) -> list[int]:
+    """What the transcript says, counted here without synth's code: the numbers of `agent`'s
+    calls whose answer failed validation and whose item that agent asked about again later."""
+    return [
+        n
+        for n, e in enumerate(entries, start=1)
+        if e["agent"] == agent
+        and e.get("error")
+        and any((later["agent"], later["item"]) == (agent, e["item"]) for later in entries[n:])
+    ]
 
 
 def run_args(corpus: Path, fake: FakeModel, *extra: str) -> list[str]:

@@ -10,30 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from synth.web.app import make_app
-from synth.web.serve import HOST, bind
-from tests.helpers import transcript
+from synth.web.serve import in_thread
+from tests.helpers import CHROMIUM_ARGS, reasked_calls, transcript
 
 pytestmark = pytest.mark.slow
-
-# As the machine notes advise for Chromium as root on a closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def unavailable(reason: str) -> None:
@@ -62,22 +47,9 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def server(recorded_runs: Path) -> Iterator[str]:
-    """`synth serve`'s server and socket, in a thread, for this module's tests."""
-    import uvicorn
-
-    listener = bind(0)
-    config = uvicorn.Config(make_app(recorded_runs), log_level="warning", access_log=False)
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://{HOST}:{listener.getsockname()[1]}"
-    running.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
+    """`synth serve`'s application and server, in a thread, for this module's tests."""
+    with in_thread(recorded_runs) as url:
+        yield url
 
 
 @pytest.fixture
@@ -103,13 +75,7 @@ def test_filter_a_recorded_run_to_the_verifiers_reasked_calls(page, recorded_run
     page.wait_for_url("**/calls?*status=re-asked*")
     rows = page.locator("tr.call")
     entries = transcript(run)
-    reasked = [
-        n
-        for n, e in enumerate(entries, start=1)
-        if e["agent"] == "verifier"
-        and e.get("error")
-        and any(later["item"] == e["item"] for later in entries[n:])
-    ]
+    reasked = reasked_calls(entries, "verifier")
     assert rows.count() == len(reasked) == 2
     for i in range(rows.count()):
         assert rows.nth(i).get_attribute("data-agent") == "verifier"

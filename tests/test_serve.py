@@ -18,7 +18,7 @@ from synth.report.audit import call_detail
 from synth.store.transcript import read_transcript
 from synth.web.app import PAGE_SIZE, make_app
 from synth.web.runs import NotFound, Runs
-from tests.helpers import QUESTION, run_cli, transcript
+from tests.helpers import QUESTION, reasked_calls, run_cli, transcript
 
 
 @pytest.fixture
@@ -68,14 +68,7 @@ def test_run_page_lists_the_claims_with_links_to_their_trails(client, recorded_r
 def test_filter_to_the_verifiers_reasked_calls(client, recorded_runs):
     run = first_run(recorded_runs)
     entries = transcript(run)
-    # What the transcript says: verifier calls with an error that the same item asked again.
-    expected = [
-        n
-        for n, e in enumerate(entries, start=1)
-        if e["agent"] == "verifier"
-        and e.get("error")
-        and any(later["item"] == e["item"] for later in entries[n:])
-    ]
+    expected = reasked_calls(entries, "verifier")
     assert len(expected) == 2  # the fixture's two garbage answers
     page = client.get(f"/runs/{run.name}/calls", params={"agent": "verifier", "status": "re-asked"})
     shown = [int(n) for n in re.findall(rf'href="/runs/{run.name}/calls/(\d+)"', page.text)]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from synth.domain.errors import BadInput
@@ -28,6 +32,32 @@ def bind(port: int) -> socket.socket:
         ) from None
     listener.listen(128)
     return listener
+
+
+@contextmanager
+def in_thread(runs_dir: Path) -> Iterator[str]:
+    """The same server on a free port in a thread of this process, for the length of the
+    block (tests and benchmarks); yields its address."""
+    import uvicorn
+
+    from synth.web.app import make_app
+
+    listener = bind(0)
+    config = uvicorn.Config(make_app(runs_dir), log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the run browser's server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{HOST}:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
 
 
 def serve(runs_dir: Path, port: int) -> int:
