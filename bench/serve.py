@@ -110,7 +110,12 @@ def main() -> int:
         ("claim C1's trail (warm)", statistics.median(claim)),
     ]
     if in_browser is not None:
-        rows.append(("transcript page, first load in Chromium to its load event", in_browser))
+        rows.append(
+            (
+                "transcript page, first load in a newly started Chromium, to its load event",
+                in_browser,
+            )
+        )
     lines = [
         f"## Run browser, first page of a {CALLS:,}-call transcript"
         f"{', quick' if args.quick else ''} (bench/serve.py)",
