@@ -72,3 +72,21 @@ def data_block(label: str, text: str) -> str:
     label = " ".join(label.replace("<", "‹").replace(">", "›").split())
     tag = hashlib.sha256(safe.encode()).hexdigest()[:12]
     return f"<<<DATA {label} {tag}>>>\n{safe}\n<<<END DATA {tag}>>>"
+
+
+_DATA_BLOCK = re.compile(r"<<<DATA [^\n]* ([0-9a-f]{12})>>>\n.*?\n<<<END DATA \1>>>", re.S)
+
+
+def split_data(message: str) -> list[tuple[bool, str]]:
+    """A message cut into (is a data block, text) pieces, in order: what an audit shows as
+    paper text sent as data, apart from the instructions around it."""
+    pieces: list[tuple[bool, str]] = []
+    at = 0
+    for block in _DATA_BLOCK.finditer(message):
+        if block.start() > at:
+            pieces.append((False, message[at : block.start()]))
+        pieces.append((True, block.group(0)))
+        at = block.end()
+    if at < len(message):
+        pieces.append((False, message[at:]))
+    return pieces

@@ -10,6 +10,7 @@ import shutil
 import socket
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from starlette.testclient import TestClient
@@ -326,3 +327,27 @@ def test_synth_serve_answers_on_loopback_until_ctrl_c(recorded_runs):
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "Traceback" not in err
+
+
+def test_paper_text_in_a_call_is_shown_as_the_data_it_was_sent_as(client, recorded_runs):
+    run = first_run(recorded_runs)
+    entries = transcript(run)
+    number, entry = next(
+        (n, e) for n, e in enumerate(entries, start=1) if e["agent"] == "extractor"
+    )
+    page = client.get(f"/runs/{run.name}/calls/{number}").text
+    blocks = re.findall(r'<span class="data">(.*?)</span>', page, re.S)
+    assert len(blocks) == 1
+    assert unescape(blocks[0]).startswith("<<<DATA ") and "<<<END DATA " in unescape(blocks[0])
+    # The instructions stay outside the block, and the passage sent is linked.
+    assert entry["messages"][0]["content"].splitlines()[0] not in unescape(blocks[0])
+    for pid in entry["untrusted_spans"]:
+        assert f'href="/runs/{run.name}/passages/{quote(pid, safe="")}"' in page
+    # A span named by its role, not a passage id, is named without a link.
+    number, entry = next(
+        (n, e)
+        for n, e in enumerate(entries, start=1)
+        if e["untrusted_spans"] and e["untrusted_spans"][0] == "passage"
+    )
+    page = client.get(f"/runs/{run.name}/calls/{number}").text
+    assert "shaded below:\npassage." in page

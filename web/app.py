@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from synth.domain.text import plural
+from synth.model.prompts import split_data
 from synth.pipeline.saved import UnreadableReport
 from synth.report.audit import claim_trail, diff_reports, run_history
 from synth.report.call_index import STATUSES, CallFilter, counts, item_calls, judgement_calls
@@ -42,6 +43,7 @@ def _environment() -> Environment:
     env.filters["q"] = lambda value: quote(str(value), safe="")
     env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False)
     env.globals["plural"] = plural
+    env.filters["pieces"] = lambda content: split_data(str(content))
     return env
 
 
