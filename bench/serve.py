@@ -5,7 +5,8 @@ and against a bound of 1 second (what a person opening a page should not wait pa
 The transcript is a real run's: the test corpus run against the fake model, its calls repeated
 in order up to 1,000. Each trial starts a new server (uvicorn on a loopback port, the same
 application `synth serve` runs) so nothing is cached, and times the first GET of the transcript
-page; then the same page again (warm), one call's page, and one claim's trail. Where Chromium
+page; then the same page again (warm), filtered by free text (which reads every call's
+messages), one call's page, and one claim's trail. Where Chromium
 and Playwright are installed, the first load is also timed in the browser, to its load event.
 
     python bench/serve.py            # five trials, medians
@@ -92,7 +93,7 @@ def main() -> int:
         parse = statistics.median(
             seconds(lambda: read_lines(run / "transcript.jsonl")) for _ in range(trials)
         )
-        first, warm, call, claim = [], [], [], []
+        first, warm, text, call, claim = [], [], [], [], []
         page_kb = 0.0
         for _ in range(trials):
             with in_thread(runs) as url, httpx.Client(base_url=url) as client:
@@ -100,12 +101,15 @@ def main() -> int:
                 first.append(page.elapsed.total_seconds())
                 page_kb = len(page.content) / 1000
                 warm.append(client.get(f"/runs/{rid}/calls").elapsed.total_seconds())
+                found = client.get(f"/runs/{rid}/calls", params={"q": "warmup"})
+                text.append(found.elapsed.total_seconds())
                 call.append(client.get(f"/runs/{rid}/calls/{CALLS}").elapsed.total_seconds())
                 claim.append(client.get(f"/runs/{rid}/claims/C1").elapsed.total_seconds())
         in_browser = browser_first_load(runs, f"/runs/{rid}/calls")
     rows = [
         ("transcript page, first load (cold)", statistics.median(first)),
         ("transcript page, again (warm)", statistics.median(warm)),
+        ('transcript page filtered by the text "warmup" (warm)', statistics.median(text)),
         (f"call {CALLS} in full (warm)", statistics.median(call)),
         ("claim C1's trail (warm)", statistics.median(claim)),
     ]

@@ -108,3 +108,15 @@ def test_a_missing_run_is_a_404_page_in_the_browser(page):
     response = page.goto("/runs/nothing-here/calls")
     assert response is not None and response.status == 404
     assert "there is no run 'nothing-here'" in page.locator("#message").inner_text()
+
+
+def test_compare_two_runs_from_the_history(page, recorded_runs):
+    a, b = sorted(p.name for p in recorded_runs.iterdir())
+    page.goto("/")
+    page.select_option("select[name=a]", a)
+    page.select_option("select[name=b]", b)
+    page.click("button:has-text('Compare')")
+    page.wait_for_url("**/diff?*")
+    assert page.locator("h1").inner_text() == "What changed from A to B"
+    assert page.locator(f'a[href="/runs/{a}"]').count() == 1
+    assert page.locator(f'a[href="/runs/{b}"]').count() == 1

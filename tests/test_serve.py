@@ -22,9 +22,14 @@ from synth.web.runs import NotFound, Runs
 from tests.helpers import QUESTION, reasked_calls, run_cli, transcript
 
 
+def browse(runs: Path) -> TestClient:
+    """The application as a browser on this machine reaches it."""
+    return TestClient(make_app(runs), base_url="http://127.0.0.1", raise_server_exceptions=False)
+
+
 @pytest.fixture
 def client(recorded_runs: Path) -> TestClient:
-    return TestClient(make_app(recorded_runs), raise_server_exceptions=False)
+    return browse(recorded_runs)
 
 
 def first_run(runs: Path) -> Path:
@@ -161,7 +166,7 @@ def test_a_long_transcript_is_paged(client, recorded_runs, tmp_path):
     lines = (runs / "long" / "transcript.jsonl").read_text().splitlines()
     copies = -(-(PAGE_SIZE + 5) // len(lines))
     (runs / "long" / "transcript.jsonl").write_text("\n".join(lines * copies) + "\n")
-    local = TestClient(make_app(runs))
+    local = browse(runs)
     total = len(lines) * copies
     first = local.get("/runs/long/calls")
     assert len(re.findall(r'<tr class="call"', first.text)) == PAGE_SIZE
@@ -218,7 +223,7 @@ def test_a_damaged_transcript_line_is_marked_and_the_calls_keep_their_numbers(
     path = runs / "damaged" / "transcript.jsonl"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([*lines[:3], '{"agent": "verif', *lines[3:]]) + "\n")
-    client = TestClient(make_app(runs))
+    client = browse(runs)
     page = client.get("/runs/damaged/calls")
     assert page.status_code == 200
     assert "1 line of transcript.jsonl could not be read" in text_of(page.text)
@@ -233,7 +238,7 @@ def test_an_unreadable_report_gives_a_page_not_a_traceback(recorded_runs, tmp_pa
     runs = tmp_path / "runs"
     shutil.copytree(first_run(recorded_runs), runs / "broken")
     (runs / "broken" / "report.json").write_text('{"question": 3}')
-    client = TestClient(make_app(runs), raise_server_exceptions=False)
+    client = browse(runs)
     page = client.get("/runs/broken/report")
     assert page.status_code == 500
     assert "is not a report this version of synth can read" in text_of(page.text)
@@ -246,7 +251,7 @@ def test_a_run_without_a_report_shows_what_it_has(recorded_runs, tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(first_run(recorded_runs), runs / "unfinished")
     (runs / "unfinished" / "report.json").unlink()
-    client = TestClient(make_app(runs))
+    client = browse(runs)
     assert "This run has no report yet" in text_of(client.get("/runs/unfinished").text)
     page = client.get("/runs/unfinished/report")
     assert page.status_code == 200 and "What it wrote so far" in page.text
@@ -351,3 +356,16 @@ def test_paper_text_in_a_call_is_shown_as_the_data_it_was_sent_as(client, record
     )
     page = client.get(f"/runs/{run.name}/calls/{number}").text
     assert "shaded below:\npassage." in page
+
+
+def test_pages_answer_only_to_this_machines_names_and_run_no_script(recorded_runs, client):
+    page = client.get("/")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert (
+        TestClient(make_app(recorded_runs), base_url="http://localhost").get("/").status_code == 200
+    )
+    # A page elsewhere whose host name resolves to 127.0.0.1 (DNS rebinding) is refused.
+    rebound = TestClient(make_app(recorded_runs), base_url="http://evil.example:8765")
+    assert rebound.get("/").status_code == 400

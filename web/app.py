@@ -17,9 +17,12 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from synth.domain.text import plural
 from synth.model.prompts import split_data
@@ -240,6 +243,35 @@ def _split_quote(text: str, quote_text: str) -> tuple[str, str, str] | None:
     return text[:at], quote_text, text[at + len(quote_text) :]
 
 
+# Pages carry no script and load nothing from elsewhere; if escaping ever failed, an injected
+# script still would not run. Links out (a reference's DOI) do not tell the run's address.
+HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+        b"frame-ancestors 'none'",
+    ),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+]
+# Only requests addressed to this machine by name: a web page elsewhere that points its own
+# host name at 127.0.0.1 (DNS rebinding) cannot read the transcripts through the visitor.
+LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def make_app(runs_dir: Path) -> Starlette:
     browser = Browser(runs_dir)
     routes = [
@@ -254,6 +286,10 @@ def make_app(runs_dir: Path) -> Starlette:
     ]
     return Starlette(
         routes=routes,
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_NAMES),
+            Middleware(SecurityHeaders),
+        ],
         exception_handlers={
             NotFound: browser.not_found,
             HTTPException: browser.not_found,
