@@ -10,6 +10,7 @@ import numpy as np
 from synth.agents import calibration, checks, writer
 from synth.domain.agreement import finding_strength
 from synth.domain.records import Claim, Passage, QuestionAnswer, Report, Revision, Verdict
+from synth.domain.stages import Stage
 from synth.domain.text import content_stems
 from synth.pipeline.checkpoints import Corpus
 from synth.pipeline.claims import calibration_in_use
@@ -24,6 +25,8 @@ from synth.store.transcript import read_transcript
 async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
     """Build the report and lint it; failures the writer can mend go back to it, up to
     LINT_ROUNDS times, and whatever still fails is stated in the report."""
+    # Checking and mending the report's sentences is writing, even after the review rounds.
+    ctx.working_on(Stage.WRITE)
     report = build_report(facts)
     by_id = {c.id: c for c in facts.claims}
     texts = {c.id: c.text for c in facts.claims}

@@ -109,9 +109,13 @@ class RunContext:
             self.run.update_record(timings=timings)
 
     def stage(self, name: Stage, total: int) -> None:
-        stages.CURRENT.set(name)
+        self.working_on(name)
         self.progress[name] = [0, total]
         self.ui.stage(name, total)
+
+    def working_on(self, name: Stage) -> None:
+        """The stage that model calls from here on (and from tasks started here) record."""
+        stages.CURRENT.set(name)
 
     def advance(self, name: Stage) -> None:
         self.progress[name][0] += 1

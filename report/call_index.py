@@ -34,7 +34,9 @@ def stage_of(entry: dict[str, Any]) -> str:
     agent, item = str(entry.get("agent")), str(entry.get("item"))
     if agent == "verifier" and item.endswith(_STANCE_ITEMS):
         return Stage.STANCE.value
-    if agent == "verifier" and "|" not in item:  # a check of the report's own sentences
+    if agent == "verifier" and "#" not in item.split("|", 1)[0]:
+        # Not about a claim (whose provisional id names its passage, `paper#003.1`): a check
+        # of the report's own statements (`finding-3|C4`, `abstract-1a2b`).
         return Stage.WRITE.value
     stage = _AGENT_STAGES.get(agent)
     return stage.value if stage else "unknown"

@@ -175,5 +175,6 @@ def test_each_call_gets_one_status_and_a_stage_even_from_an_old_transcript():
     assert stage_of({"agent": "verifier", "item": "p#1.1|question"}) == "stance"
     assert stage_of({"agent": "verifier", "item": "p#1.1|q#2"}) == "verify"
     assert stage_of({"agent": "verifier", "item": "abstract-1a2b"}) == "write"
+    assert stage_of({"agent": "verifier", "item": "finding-3|C4"}) == "write"
     assert stage_of({"agent": "extractor", "item": "p#1"}) == "extract"
     assert stage_of({"agent": "verifier", "item": "x", "stage": "findings"}) == "findings"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from synth.domain.records import Report
 from synth.domain.stages import Stage
+from synth.report.call_index import stage_of
 from synth.report.database import SCHEMA
-from tests.helpers import run_cli, transcript
+from tests.helpers import only_run, run_args, run_cli, transcript
 
 
 def runs_of(folder: Path) -> list[Path]:
@@ -105,3 +106,25 @@ def test_sqlite_to_standard_output_or_onto_a_non_database_is_a_clear_error(
     assert code == 2 and f"cannot write the database {text}" in err
     assert text.read_text().startswith("not a database")  # left as it was
     assert len(err.strip().splitlines()) == 1
+
+
+def test_every_call_records_the_stage_it_was_made_in(capsys, corpus, fake, isolated):
+    code, _, err = run_cli(capsys, *run_args(corpus, fake))
+    assert code == 0, err
+    entries = transcript(only_run(isolated / "runs"))
+    assert all(e["stage"] in {s.value for s in Stage} for e in entries)
+    expected = {"planner": "plan", "extractor": "extract", "reviewer": "review"}
+    for e in entries:
+        if e["agent"] in expected:
+            assert e["stage"] == expected[e["agent"]], e["item"]
+        about_claim = "#" in e["item"].split("|", 1)[0]  # a provisional id: paper#003.1
+        if e["agent"] == "verifier" and about_claim:
+            assert e["stage"] == ("stance" if "|question" in e["item"] else "verify")
+    # The checks of the report's own statements come after the reviews, but are writing.
+    checks = [e for e in entries if e["agent"] == "verifier" and "#" not in e["item"]]
+    assert checks and {e["stage"] for e in checks} <= {"findings", "write"}
+    # Transcripts written before lines carried a stage get the same from agent and item.
+    for e in entries:
+        inferred = stage_of({k: v for k, v in e.items() if k != "stage"})
+        if e["agent"] != "writer" and e["stage"] not in ("findings", "write"):
+            assert inferred == e["stage"], (e["agent"], e["item"])
