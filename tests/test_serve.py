@@ -5,6 +5,7 @@ clear 404 pages for bad input, and no write into a run folder."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import socket
@@ -69,6 +70,12 @@ def test_run_page_lists_the_claims_with_links_to_their_trails(client, recorded_r
     claims = links(page.text, rf"/runs/{run.name}/claims/C\d+")
     assert claims and claims[0].endswith("/claims/C1")
     assert client.get(claims[-1]).status_code == 200
+    # The test question is a yes/no one: each claim's answer to it is a column.
+    report = json.loads((run / "report.json").read_text())
+    answers = [c["stance"]["answer"] if c["stance"] else "" for c in report["claims"]]
+    assert "Answers the question" in page.text
+    shown = re.findall(r'<td class="num">[\d.]+</td>\s*<td>(\w*)</td></tr>', page.text)
+    assert shown == answers
 
 
 def test_filter_to_the_verifiers_reasked_calls(client, recorded_runs):
