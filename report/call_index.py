@@ -84,9 +84,9 @@ def index(lines: Sequence[Line]) -> list[CallRow]:
         if entry is None:
             rows.append(CallRow(line=line.line, call=None, damaged="not a JSON object"))
             continue
-        usage = entry.get("usage") or {}
-        rows.append(
-            CallRow(
+        try:
+            usage = entry.get("usage") or {}
+            row = CallRow(
                 line=line.line,
                 call=line.call,
                 agent=str(entry.get("agent", "")),
@@ -100,7 +100,11 @@ def index(lines: Sequence[Line]) -> list[CallRow]:
                 latency_s=entry.get("latency_s"),
                 error=str(entry.get("error") or ""),
             )
-        )
+        except (AttributeError, TypeError, ValueError):
+            # JSON, but not a call as synth records one: shown as damaged, keeping its number
+            # (`synth audit --call` counts it too).
+            row = CallRow(line=line.line, call=line.call, damaged="not a call record")
+        rows.append(row)
     return rows
 
 
@@ -116,7 +120,7 @@ class CallFilter(BaseModel):
 
 def matches(row: CallRow, line: Line, wanted: CallFilter) -> bool:
     """Whether a row passes the filter; a damaged line shows under no filter but the text."""
-    if row.call is None:
+    if row.damaged:
         return not (wanted.agent or wanted.stage or wanted.status) and (
             not wanted.text or wanted.text.lower() in line.text.lower()
         )
@@ -143,7 +147,7 @@ def counts(rows: Iterable[CallRow]) -> dict[str, Counter[str]]:
     """How many calls each agent, stage and status has: what the filter offers."""
     found: dict[str, Counter[str]] = {"agent": Counter(), "stage": Counter(), "status": Counter()}
     for row in rows:
-        if row.call is None:
+        if row.damaged:
             continue
         found["agent"][row.agent] += 1
         found["stage"][row.stage] += 1

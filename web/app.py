@@ -125,7 +125,7 @@ class Browser:
             wanted=wanted,
             offered=counts(run.rows),
             statuses=STATUSES,
-            damaged=sum(1 for line in run.lines if line.call is None),
+            damaged=sum(1 for row in run.rows if row.damaged),
         )
 
     def call(self, request: Request) -> Response:
@@ -221,12 +221,10 @@ class Browser:
         message = str(error) if isinstance(error, NotFound) else "there is no such page here"
         return self.page("error.html", 404, title="Not found", message=message)
 
-    async def failed(self, request: Request, error: Exception) -> Response:
+    def failed(self, path: str, error: Exception) -> Response:
+        """A one-line 500 page, and the same line on the server's stderr (no traceback)."""
         line = str(error).splitlines()[0] if str(error) else ""
-        print(
-            f"synth serve: {request.url.path} failed: {type(error).__name__}: {line}",
-            file=sys.stderr,
-        )
+        print(f"synth serve: {path} failed: {type(error).__name__}: {line}", file=sys.stderr)
         message = f"this page could not be shown ({type(error).__name__}: {line})"
         return self.page("error.html", 500, title="Something went wrong", message=message)
 
@@ -259,6 +257,31 @@ HEADERS = [
 LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
 
 
+class Guard:
+    """Any other failure of a page becomes the browser's one-line 500 page. (Starlette's own
+    handler for all exceptions would show the page but raise again, and the server would log
+    a traceback.)"""
+
+    def __init__(self, app: ASGIApp, browser: Browser) -> None:
+        self.app = app
+        self.browser = browser
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if started or scope["type"] != "http":
+                raise
+            await self.browser.failed(scope.get("path", ""), error)(scope, receive, send)
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -289,11 +312,11 @@ def make_app(runs_dir: Path) -> Starlette:
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_NAMES),
             Middleware(SecurityHeaders),
+            Middleware(Guard, browser=browser),
         ],
         exception_handlers={
             NotFound: browser.not_found,
             HTTPException: browser.not_found,
             UnreadableReport: browser.unreadable,
-            Exception: browser.failed,
         },
     )
