@@ -56,6 +56,7 @@ class CallRow(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     latency_s: float | None = None
+    retries: int = 0
     error: str = ""
     damaged: str = ""
 
@@ -86,6 +87,10 @@ def index(lines: Sequence[Line]) -> list[CallRow]:
             continue
         try:
             usage = entry.get("usage") or {}
+            if not all(
+                isinstance(entry.get(key) or [], list) for key in ("messages", "untrusted_spans")
+            ) or not all(isinstance(m, dict) for m in entry.get("messages") or []):
+                raise TypeError("messages and untrusted_spans are lists")
             row = CallRow(
                 line=line.line,
                 call=line.call,
@@ -98,6 +103,7 @@ def index(lines: Sequence[Line]) -> list[CallRow]:
                 tokens_in=int(usage.get("prompt_tokens") or 0),
                 tokens_out=int(usage.get("completion_tokens") or 0),
                 latency_s=entry.get("latency_s"),
+                retries=int(entry.get("retries") or 0),
                 error=str(entry.get("error") or ""),
             )
         except (AttributeError, TypeError, ValueError):

@@ -90,8 +90,9 @@ def rows_of(run: RunRecords) -> dict[str, list[tuple[Any, ...]]]:
         )
     )
     for line, row in zip(run.lines, index(run.lines), strict=True):
-        if line.entry is None:
-            rows["damaged_lines"].append((rid, line.line, line.text))
+        if line.entry is None or row.damaged:
+            text = line.text if line.entry is None else _json(line.entry)
+            rows["damaged_lines"].append((rid, line.line, text))
             continue
         e = line.entry
         rows["calls"].append(
@@ -120,7 +121,7 @@ def rows_of(run: RunRecords) -> dict[str, list[tuple[Any, ...]]]:
                 row.tokens_in,
                 row.tokens_out,
                 row.latency_s,
-                int(e.get("retries") or 0),
+                row.retries,
                 e.get("started"),
             )
         )

@@ -128,3 +128,18 @@ def test_every_call_records_the_stage_it_was_made_in(capsys, corpus, fake, isola
         inferred = stage_of({k: v for k, v in e.items() if k != "stage"})
         if e["agent"] != "writer" and e["stage"] not in ("findings", "write"):
             assert inferred == e["stage"], (e["agent"], e["item"])
+
+
+def test_lines_that_are_no_calls_go_to_damaged_lines(capsys, recorded_runs, tmp_path):
+    run = tmp_path / "runs" / "odd"
+    shutil.copytree(runs_of(recorded_runs)[0], run)
+    path = run / "transcript.jsonl"
+    lines = path.read_text().splitlines()
+    odd = '{"agent": "verifier", "messages": "not a list", "retries": "x"}'
+    path.write_text("\n".join([lines[0], "{cut sho", odd, *lines[1:]]) + "\n")
+    export(capsys, run, tmp_path / "odd.sqlite")
+    db = sqlite3.connect(tmp_path / "odd.sqlite")
+    damaged = db.execute("SELECT line, text FROM damaged_lines ORDER BY line").fetchall()
+    assert [n for n, _ in damaged] == [2, 3]
+    assert damaged[0][1] == "{cut sho" and json.loads(damaged[1][1])["retries"] == "x"
+    assert db.execute("SELECT count(*) FROM calls").fetchone()[0] == len(lines)

@@ -241,28 +241,40 @@ def test_a_damaged_transcript_line_is_marked_and_the_calls_keep_their_numbers(
     assert fourth["request_hash"] in call.text
 
 
-def test_a_line_that_is_json_but_no_call_is_marked_and_its_page_fails_alone(
-    recorded_runs, tmp_path, capfd
-):
+def test_a_line_that_is_json_but_no_call_is_marked_and_shown_as_stored(recorded_runs, tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(first_run(recorded_runs), runs / "odd")
     path = runs / "odd" / "transcript.jsonl"
     lines = path.read_text().splitlines()
-    odd = '{"agent": "verifier", "attempt": "two", "untrusted_spans": 5, "usage": 7}'
+    odd = '{"agent": "verifier", "attempt": 0, "untrusted_spans": 5, "retries": "x"}'
     path.write_text("\n".join([*lines[:2], odd, *lines[2:]]) + "\n")
-    # Failures are not raised out of the application: the server logs no traceback.
-    client = TestClient(make_app(runs), base_url="http://127.0.0.1")
+    client = browse(runs)
     page = client.get("/runs/odd/calls")
     assert page.status_code == 200
     assert re.search(r'<tr class="damaged"><td>line 3 \(<a href="/runs/odd/calls/3">', page.text)
     assert "damaged: not a call record" in text_of(page.text)
-    broken = client.get("/runs/odd/calls/3")
-    assert broken.status_code == 500
-    assert "this page could not be shown (TypeError" in text_of(broken.text)
-    assert "Traceback" not in broken.text
-    err = capfd.readouterr().err
-    assert "synth serve: /runs/odd/calls/3 failed: TypeError" in err and "Traceback" not in err
+    shown = client.get("/runs/odd/calls/3")
+    assert shown.status_code == 200
+    assert "Line 3 of transcript.jsonl is JSON but not a call record" in text_of(shown.text)
+    assert '"retries": "x"' in unescape(shown.text)
     assert client.get("/runs/odd/calls/4").status_code == 200
+
+
+def test_a_page_that_fails_is_one_line_here_and_on_stderr(recorded_runs, monkeypatch, capfd):
+    from synth.web import app
+
+    def broken(folder: Path) -> None:
+        raise RuntimeError("the disk is gone\nsecond line")
+
+    monkeypatch.setattr(app, "run_history", broken)
+    # Not raised out of the application: the server logs no traceback.
+    client = TestClient(make_app(recorded_runs), base_url="http://127.0.0.1")
+    page = client.get("/")
+    assert page.status_code == 500
+    assert "this page could not be shown (RuntimeError: the disk is gone)" in text_of(page.text)
+    assert "Traceback" not in page.text and "second line" not in page.text
+    err = capfd.readouterr().err
+    assert err.strip() == "synth serve: / failed: RuntimeError: the disk is gone"
 
 
 def test_an_unreadable_report_gives_a_page_not_a_traceback(recorded_runs, tmp_path):
