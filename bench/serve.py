@@ -32,7 +32,6 @@ from synth.web.serve import in_thread
 
 CALLS = 1000
 BOUND_S = 1.0
-QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 
 
 def recorded_run(home: Path) -> Path:
@@ -40,10 +39,9 @@ def recorded_run(home: Path) -> Path:
     os.environ["SYNTH_HOME"] = str(home / "user")
     os.chdir(home)
     with fake_model() as fake:
-        corpus = str(ROOT / "tests" / "corpus")
-        run = run_synth(
-            ["run", QUESTION, "--corpus", corpus, "--base-url", fake.url, "--model", "m"]
-        )
+        from tests.helpers import CORPUS, run_args  # importable once fake_model() is open
+
+        run = run_synth(run_args(CORPUS, fake))
     lines = (run / "transcript.jsonl").read_text(encoding="utf-8").splitlines()
     repeated = [lines[i % len(lines)] for i in range(CALLS)]
     (run / "transcript.jsonl").write_text("\n".join(repeated) + "\n", encoding="utf-8")

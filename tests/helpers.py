@@ -63,8 +63,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return code, captured.out, captured.err
 
 
+def runs_in(runs: Path) -> list[Path]:
+    """The run folders under `runs`, oldest first (ids sort by time)."""
+    return sorted(p for p in runs.iterdir() if p.is_dir())
+
+
 def only_run(runs: Path) -> Path:
-    folders = [p for p in runs.iterdir() if p.is_dir()]
+    folders = runs_in(runs)
     assert len(folders) == 1, folders
     return folders[0]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from synth.web.serve import in_thread
-from tests.helpers import CHROMIUM_ARGS, reasked_calls, transcript
+from tests.helpers import CHROMIUM_ARGS, reasked_calls, runs_in, transcript
 
 pytestmark = pytest.mark.slow
 
@@ -60,12 +60,8 @@ def page(browser, server):
     context.close()
 
 
-def first_run(runs: Path) -> Path:
-    return sorted(p for p in runs.iterdir() if p.is_dir())[0]
-
-
 def test_filter_a_recorded_run_to_the_verifiers_reasked_calls(page, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     page.goto("/")
     page.click(f'a[href="/runs/{run.name}"]')
     page.click("text=transcript")
@@ -89,7 +85,7 @@ def test_filter_a_recorded_run_to_the_verifiers_reasked_calls(page, recorded_run
 
 
 def test_follow_a_claim_from_the_report_to_its_passage(page, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     page.goto(f"/runs/{run.name}/report")
     first_claim = page.locator(f'a[href^="/runs/{run.name}/claims/"]').first
     claim_id = first_claim.inner_text()

@@ -12,11 +12,7 @@ from synth.domain.records import Report
 from synth.domain.stages import Stage
 from synth.report.call_index import stage_of
 from synth.report.database import SCHEMA
-from tests.helpers import only_run, run_args, run_cli, transcript
-
-
-def runs_of(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir())
+from tests.helpers import only_run, run_args, run_cli, runs_in, transcript
 
 
 def export(capsys, run: Path, target: Path) -> str:
@@ -26,7 +22,7 @@ def export(capsys, run: Path, target: Path) -> str:
 
 
 def test_every_record_kind_is_a_table_whose_rows_match_the_run(capsys, recorded_runs, tmp_path):
-    run = runs_of(recorded_runs)[0]
+    run = runs_in(recorded_runs)[0]
     target = tmp_path / "logs.sqlite"
     out = export(capsys, run, target)
     entries = transcript(run)
@@ -69,7 +65,7 @@ def test_every_record_kind_is_a_table_whose_rows_match_the_run(capsys, recorded_
 def test_one_file_gathers_runs_and_a_second_export_replaces_a_runs_rows(
     capsys, recorded_runs, tmp_path
 ):
-    first, second = runs_of(recorded_runs)
+    first, second = runs_in(recorded_runs)
     target = tmp_path / "logs.sqlite"
     export(capsys, first, target)
     export(capsys, second, target)
@@ -81,7 +77,7 @@ def test_one_file_gathers_runs_and_a_second_export_replaces_a_runs_rows(
 
 def test_a_run_without_a_report_still_exports_its_calls(capsys, recorded_runs, tmp_path):
     run = tmp_path / "runs" / "unfinished"
-    shutil.copytree(runs_of(recorded_runs)[0], run)
+    shutil.copytree(runs_in(recorded_runs)[0], run)
     (run / "report.json").unlink()
     out = export(capsys, run, tmp_path / "u.sqlite")
     assert "the run has no report yet" in out
@@ -97,7 +93,7 @@ def test_a_run_without_a_report_still_exports_its_calls(capsys, recorded_runs, t
 def test_sqlite_to_standard_output_or_onto_a_non_database_is_a_clear_error(
     capsys, recorded_runs, tmp_path
 ):
-    run = runs_of(recorded_runs)[0]
+    run = runs_in(recorded_runs)[0]
     code, _, err = run_cli(capsys, "export", str(run), "--format", "sqlite", "-o", "-")
     assert code == 2 and "cannot go to standard output" in err
     text = tmp_path / "notes.txt"
@@ -132,7 +128,7 @@ def test_every_call_records_the_stage_it_was_made_in(capsys, corpus, fake, isola
 
 def test_lines_that_are_no_calls_go_to_damaged_lines(capsys, recorded_runs, tmp_path):
     run = tmp_path / "runs" / "odd"
-    shutil.copytree(runs_of(recorded_runs)[0], run)
+    shutil.copytree(runs_in(recorded_runs)[0], run)
     path = run / "transcript.jsonl"
     lines = path.read_text().splitlines()
     odd = '{"agent": "verifier", "messages": "not a list", "retries": "x"}'

@@ -20,7 +20,7 @@ from synth.report.audit import call_detail
 from synth.store.transcript import read_transcript
 from synth.web.app import PAGE_SIZE, make_app
 from synth.web.runs import NotFound, Runs
-from tests.helpers import QUESTION, reasked_calls, run_cli, transcript
+from tests.helpers import QUESTION, reasked_calls, run_cli, runs_in, transcript
 
 
 def browse(runs: Path) -> TestClient:
@@ -31,10 +31,6 @@ def browse(runs: Path) -> TestClient:
 @pytest.fixture
 def client(recorded_runs: Path) -> TestClient:
     return browse(recorded_runs)
-
-
-def first_run(runs: Path) -> Path:
-    return sorted(p for p in runs.iterdir() if p.is_dir())[0]
 
 
 def text_of(html: str) -> str:
@@ -65,7 +61,7 @@ def test_history_lists_every_run_and_links_to_it(client, recorded_runs):
 
 
 def test_run_page_lists_the_claims_with_links_to_their_trails(client, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     page = client.get(f"/runs/{run.name}")
     claims = links(page.text, rf"/runs/{run.name}/claims/C\d+")
     assert claims and claims[0].endswith("/claims/C1")
@@ -79,7 +75,7 @@ def test_run_page_lists_the_claims_with_links_to_their_trails(client, recorded_r
 
 
 def test_filter_to_the_verifiers_reasked_calls(client, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     entries = transcript(run)
     expected = reasked_calls(entries, "verifier")
     assert len(expected) == 2  # the fixture's two garbage answers
@@ -103,7 +99,7 @@ def test_filter_to_the_verifiers_reasked_calls(client, recorded_runs):
 
 
 def test_each_stage_filter_shows_only_that_stage(client, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     entries = transcript(run)
     stages = {e["stage"] for e in entries}
     assert {"plan", "extract", "stance", "verify", "review"} <= stages
@@ -113,7 +109,7 @@ def test_each_stage_filter_shows_only_that_stage(client, recorded_runs):
 
 
 def test_a_reasked_call_shows_its_messages_answer_error_and_usage(client, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     entries = transcript(run)
     number = next(n for n, e in enumerate(entries, start=1) if e.get("error"))
     entry = call_detail(entries, number)  # the same numbering as `synth audit --call`
@@ -134,7 +130,7 @@ def test_a_reasked_call_shows_its_messages_answer_error_and_usage(client, record
 
 
 def test_a_claims_trail_runs_from_quote_to_passage_to_judgements_to_report(client, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     report = client.get(f"/runs/{run.name}/report").text
     # The report's claim ids link to the trail pages, not to anchors of a standalone file.
     cited = links(report, rf"/runs/{run.name}/claims/C\d+")
@@ -169,7 +165,7 @@ def test_the_diff_of_two_runs_names_what_changed(client, recorded_runs):
 
 def test_a_long_transcript_is_paged(client, recorded_runs, tmp_path):
     runs = tmp_path / "runs"
-    shutil.copytree(first_run(recorded_runs), runs / "long")
+    shutil.copytree(runs_in(recorded_runs)[0], runs / "long")
     lines = (runs / "long" / "transcript.jsonl").read_text().splitlines()
     copies = -(-(PAGE_SIZE + 5) // len(lines))
     (runs / "long" / "transcript.jsonl").write_text("\n".join(lines * copies) + "\n")
@@ -202,7 +198,7 @@ def test_a_long_transcript_is_paged(client, recorded_runs, tmp_path):
     ],
 )
 def test_bad_input_gives_a_404_page_that_says_what_is_there(client, recorded_runs, url, says):
-    page = client.get(url.format(run=first_run(recorded_runs).name))
+    page = client.get(url.format(run=runs_in(recorded_runs)[0].name))
     assert page.status_code == 404
     assert says in text_of(page.text)
     assert "Traceback" not in page.text
@@ -212,9 +208,9 @@ def test_only_run_folders_directly_under_the_runs_folder_are_read(recorded_runs,
     runs = tmp_path / "runs"
     runs.mkdir()
     outside = tmp_path / "outside"
-    shutil.copytree(first_run(recorded_runs), outside)
+    shutil.copytree(runs_in(recorded_runs)[0], outside)
     (runs / "link").symlink_to(outside)
-    shutil.copytree(first_run(recorded_runs), runs / "real")
+    shutil.copytree(runs_in(recorded_runs)[0], runs / "real")
     found = Runs(runs)
     assert found.path_of("real") == runs.resolve() / "real"
     for bad in ("..", ".", "", "../outside", "real/../real", "link", str(outside)):
@@ -226,7 +222,7 @@ def test_a_damaged_transcript_line_is_marked_and_the_calls_keep_their_numbers(
     recorded_runs, tmp_path
 ):
     runs = tmp_path / "runs"
-    shutil.copytree(first_run(recorded_runs), runs / "damaged")
+    shutil.copytree(runs_in(recorded_runs)[0], runs / "damaged")
     path = runs / "damaged" / "transcript.jsonl"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([*lines[:3], '{"agent": "verif', *lines[3:]]) + "\n")
@@ -243,7 +239,7 @@ def test_a_damaged_transcript_line_is_marked_and_the_calls_keep_their_numbers(
 
 def test_a_line_that_is_json_but_no_call_is_marked_and_shown_as_stored(recorded_runs, tmp_path):
     runs = tmp_path / "runs"
-    shutil.copytree(first_run(recorded_runs), runs / "odd")
+    shutil.copytree(runs_in(recorded_runs)[0], runs / "odd")
     path = runs / "odd" / "transcript.jsonl"
     lines = path.read_text().splitlines()
     odd = '{"agent": "verifier", "attempt": 0, "untrusted_spans": 5, "retries": "x"}'
@@ -279,7 +275,7 @@ def test_a_page_that_fails_is_one_line_here_and_on_stderr(recorded_runs, monkeyp
 
 def test_an_unreadable_report_gives_a_page_not_a_traceback(recorded_runs, tmp_path):
     runs = tmp_path / "runs"
-    shutil.copytree(first_run(recorded_runs), runs / "broken")
+    shutil.copytree(runs_in(recorded_runs)[0], runs / "broken")
     (runs / "broken" / "report.json").write_text('{"question": 3}')
     client = browse(runs)
     page = client.get("/runs/broken/report")
@@ -292,7 +288,7 @@ def test_an_unreadable_report_gives_a_page_not_a_traceback(recorded_runs, tmp_pa
 
 def test_a_run_without_a_report_shows_what_it_has(recorded_runs, tmp_path):
     runs = tmp_path / "runs"
-    shutil.copytree(first_run(recorded_runs), runs / "unfinished")
+    shutil.copytree(runs_in(recorded_runs)[0], runs / "unfinished")
     (runs / "unfinished" / "report.json").unlink()
     client = browse(runs)
     assert "This run has no report yet" in text_of(client.get("/runs/unfinished").text)
@@ -303,7 +299,7 @@ def test_a_run_without_a_report_shows_what_it_has(recorded_runs, tmp_path):
 
 def test_the_browser_only_reads(client, recorded_runs):
     before = {run.name: snapshot(run) for run in recorded_runs.iterdir()}
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     visited = {"/", f"/runs/{run.name}", f"/runs/{run.name}/report"}
     frontier = list(visited)
     while frontier and len(visited) < 400:  # every page reachable by a link, once
@@ -338,7 +334,7 @@ def test_a_run_is_read_again_when_its_files_change_and_few_are_held(recorded_run
 
     runs = tmp_path / "runs"
     for n in range(held.KEPT + 2):
-        shutil.copytree(first_run(recorded_runs), runs / f"r{n}")
+        shutil.copytree(runs_in(recorded_runs)[0], runs / f"r{n}")
     found = Runs(runs)
     first = found.get("r0")
     assert found.get("r0") is first  # unchanged: the parsed run is kept
@@ -369,7 +365,7 @@ def test_synth_serve_answers_on_loopback_until_ctrl_c(recorded_runs):
         url = re.search(r"at (http://127\.0\.0\.1:\d+/)", first)
         assert url, first
         page = httpx.get(url.group(1), timeout=30)
-        assert page.status_code == 200 and first_run(recorded_runs).name in page.text
+        assert page.status_code == 200 and runs_in(recorded_runs)[0].name in page.text
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
@@ -378,7 +374,7 @@ def test_synth_serve_answers_on_loopback_until_ctrl_c(recorded_runs):
 
 
 def test_paper_text_in_a_call_is_shown_as_the_data_it_was_sent_as(client, recorded_runs):
-    run = first_run(recorded_runs)
+    run = runs_in(recorded_runs)[0]
     entries = transcript(run)
     number, entry = next(
         (n, e) for n, e in enumerate(entries, start=1) if e["agent"] == "extractor"

@@ -9,8 +9,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synth.domain.errors import BadInput
+
+if TYPE_CHECKING:
+    import uvicorn
 
 HOST = "127.0.0.1"  # never another interface: the transcripts hold whole prompts and answers
 
@@ -34,17 +38,22 @@ def bind(port: int) -> socket.socket:
     return listener
 
 
-@contextmanager
-def in_thread(runs_dir: Path) -> Iterator[str]:
-    """The same server on a free port in a thread of this process, for the length of the
-    block (tests and benchmarks); yields its address."""
+def _server(runs_dir: Path) -> uvicorn.Server:
+    """uvicorn serving the run browser over `runs_dir`, quiet but for warnings and errors."""
     import uvicorn
 
     from synth.web.app import make_app
 
-    listener = bind(0)
     config = uvicorn.Config(make_app(runs_dir), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    return uvicorn.Server(config)
+
+
+@contextmanager
+def in_thread(runs_dir: Path) -> Iterator[str]:
+    """The same server on a free port in a thread of this process, for the length of the
+    block (tests and benchmarks); yields its address."""
+    listener = bind(0)
+    server = _server(runs_dir)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -61,10 +70,6 @@ def in_thread(runs_dir: Path) -> Iterator[str]:
 
 
 def serve(runs_dir: Path, port: int) -> int:
-    import uvicorn
-
-    from synth.web.app import make_app
-
     if not runs_dir.is_dir():
         raise BadInput(
             f"there is no runs folder at {runs_dir}",
@@ -73,9 +78,8 @@ def serve(runs_dir: Path, port: int) -> int:
     listener = bind(port)
     address = f"http://{HOST}:{listener.getsockname()[1]}/"
     print(f"synth serve: the runs in {runs_dir} at {address} (read-only; Ctrl-C stops it)")
-    config = uvicorn.Config(make_app(runs_dir), log_level="warning", access_log=False)
     try:
-        uvicorn.Server(config).run(sockets=[listener])
+        _server(runs_dir).run(sockets=[listener])
     except KeyboardInterrupt:
         pass  # uvicorn stops cleanly on Ctrl-C, then raises it again: the usual way to stop
     finally:
