@@ -265,6 +265,11 @@ class ReportClaim(Claim):
     judgements: dict[str, str] = Field(default_factory=dict)  # every passage's stance
     stance: QuestionStance | None = None  # its answer to a yes/no question
 
+    def judged(self) -> dict[str, str]:
+        """Every passage judged against the claim or given as its evidence, with the stance
+        counted ("" where none was recorded), judged ones first."""
+        return {pid: self.judgements.get(pid, "") for pid in [*self.judgements, *self.evidence]}
+
 
 class QuestionAnswer(Strict):
     """For a yes/no question: which cited papers answered yes, no, or depends (a paper whose

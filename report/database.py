@@ -174,12 +174,9 @@ def _report_rows(rid: str, report: Report, rows: dict[str, list[tuple[Any, ...]]
                 c.rationale,
             )
         )
-        judged = dict(c.judgements)
-        for pid in c.evidence:
-            judged.setdefault(pid, "")
         rows["judgements"] += [
             (rid, c.id, pid, stance or None, int(pid in c.evidence))
-            for pid, stance in sorted(judged.items())
+            for pid, stance in sorted(c.judged().items())
         ]
     for n, f in enumerate(report.findings, start=1):
         rows["findings"].append((rid, n, f.statement, f.strength, f.answer))

@@ -153,18 +153,17 @@ class Browser:
         trail = claim_trail(report, run.passages, claim.id)
         provisional = run.provisional.get(claim.id)
         judged_by = judgement_calls(run.rows, provisional) if provisional else {}
-        passage_ids = list(dict.fromkeys([*claim.judgements, *claim.evidence]))
         refs = {r.id: r.n for r in report.references}
         judgements = [
             {
                 "passage": run.passages.get(pid),
                 "id": pid,
                 "ref": refs.get(pid.split("#", 1)[0]),
-                "stance": claim.judgements.get(pid, ""),
+                "stance": stance,
                 "evidence": pid in claim.evidence,
                 "calls": judged_by.get(pid, []),
             }
-            for pid in passage_ids
+            for pid, stance in claim.judged().items()
         ]
         passage = run.passages.get(claim.passage_id)
         return self.page(
@@ -192,9 +191,9 @@ class Browser:
             reference=refs.get(passage.paper_id),
             extracted=[c for c in claims if c.passage_id == passage.id],
             judged=[
-                (c, c.judgements.get(passage.id, ""), passage.id in c.evidence)
+                (c, stance, passage.id in c.evidence)
                 for c in claims
-                if passage.id in c.judgements or passage.id in c.evidence
+                if (stance := c.judged().get(passage.id)) is not None
             ],
             extracted_by=item_calls(run.rows, "extractor", passage.id),
         )
