@@ -2,6 +2,8 @@
 
 Quotes by construction: the passage is offered as numbered sentences, the schema's sentence ids
 are an enum of exactly those numbers, and the quote is copied by code from the stored text.
+Attribution by construction: a sentence that reports what another work found ("Okafor et al.
+found ...") is left out of the listing, so no claim of this paper can quote it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from synth.domain.records import ClaimKind, Passage, Strict
+from synth.domain.sentences import reports_other_work
 from synth.domain.text import Sentence, claim_text_problem, content_stems
 from synth.model import prompts
 from synth.model.llm import Model
@@ -101,15 +104,19 @@ def extraction_schema(
     return Extraction
 
 
-def numbered(passage_text: str) -> tuple[list[str], str]:
-    texts = sentences(passage_text)
-    return texts, "\n".join(f"S{i + 1}: {t}" for i, t in enumerate(texts))
+def numbered(passage_text: str) -> tuple[list[int], list[str], str]:
+    """The passage's own sentences (not those reporting another work's finding, which are
+    never this paper's claim) with their places in the passage, and their numbered listing."""
+    every = sentences(passage_text)
+    places = [i for i, t in enumerate(every) if not reports_other_work(t)]
+    texts = [every[i] for i in places]
+    return places, texts, "\n".join(f"S{n + 1}: {t}" for n, t in enumerate(texts))
 
 
 async def extract(
     model: Model, *, question: str, passage: Passage, max_claims: int
 ) -> PassageClaims:
-    texts, listing = numbered(passage.text)
+    places, texts, listing = numbered(passage.text)
     if not texts:
         return PassageClaims([], [])
     template = prompts.load("extractor")
@@ -135,9 +142,8 @@ async def extract(
     results: list[Extracted] = []
     for claim in answer.claims:
         indices = stating_sentences(claim.text, texts, [int(s[1:]) - 1 for s in claim.sentence_ids])
-        results.append(
-            Extracted(claim.text, quote_from_sentences(passage.text, indices), claim.kind)
-        )
+        quote = quote_from_sentences(passage.text, [places[i] for i in indices])
+        results.append(Extracted(claim.text, quote, claim.kind))
     return PassageClaims(results, rejected)
 
 

@@ -117,6 +117,28 @@ class Signals(Strict):
     model_probability: float | None = None
 
 
+class SentenceReading(Strict):
+    """One sentence of a paper's own, read against a yes/no research question: the answer the
+    reader gave it (after code read a stated null result) and the probability of each answer."""
+
+    passage_id: str
+    sentence: str
+    answer: Literal["yes", "no", "unclear"]
+    probabilities: dict[str, float]
+
+
+class Placement(Strict):
+    """A paper's own answer to a yes/no question, read from the sentences that report its
+    results: yes, no, mixed (its results answer both ways, as a result that depends on the
+    setting does), or unplaced (none of its results read answers it either way). `decisive`
+    indexes the readings that gave the answer."""
+
+    paper_id: str
+    answer: Literal["yes", "no", "mixed", "unplaced"]
+    readings: list[SentenceReading]
+    decisive: list[int] = Field(default_factory=list)
+
+
 class QuestionStance(Strict):
     """How one claim answers a yes/no research question, as the judge read it."""
 
@@ -271,9 +293,31 @@ class ReportClaim(Claim):
         return {pid: self.judgements.get(pid, "") for pid in [*self.judgements, *self.evidence]}
 
 
+class PlacedPaper(Strict):
+    """A paper's answer to a yes/no question as the report gives it: its reference number,
+    the readings it was placed from (its own sentences) and the claims that quote a sentence
+    that placed it."""
+
+    ref: int
+    paper_id: str
+    answer: Literal["yes", "no", "mixed", "unplaced"]
+    readings: list[SentenceReading]
+    decisive: list[int] = Field(default_factory=list)
+    claim_ids: list[str] = Field(default_factory=list)
+
+
+class OffTopicPaper(Strict):
+    """A paper set aside unread: its best passage was far from the question."""
+
+    paper_id: str
+    title: str
+    similarity: float
+
+
 class QuestionAnswer(Strict):
-    """For a yes/no question: which cited papers answered yes, no, or depends (a paper whose
-    claims answer both ways is "mixed"), counted by code from each claim's stance."""
+    """For a yes/no question: which cited papers answer yes, no, or both ways by setting
+    ("mixed"), each placed by code from the readings of its own results; `depends` lists the
+    papers read that could not be placed (no result read answers the question either way)."""
 
     yes: list[int] = Field(default_factory=list)
     no: list[int] = Field(default_factory=list)
@@ -324,4 +368,6 @@ class Report(Strict):
     calibration: Calibration | None = None  # the curves that gave the confidences, if any
     judge: str | None = None  # the fitted judge whose probabilities are the confidences
     answer: QuestionAnswer | None = None  # for a yes/no question
+    placements: list[PlacedPaper] = Field(default_factory=list)  # for a yes/no question
+    off_topic: list[OffTopicPaper] = Field(default_factory=list)
     unwritten: list[str] = Field(default_factory=list)  # statements refused by the checks

@@ -128,7 +128,12 @@ class RetrievalSettings(Strict):
     )
     embedding_batch: int = Field(64, ge=1, le=2048)
     whole_library: bool = False
+    # The most passages of one paper the extractor reads: those holding the sentences that
+    # placed the paper, and its best candidate's.
     passages_per_paper: int = Field(4, ge=1, le=50)
+    # The most result sentences of one paper the reader reads for its answer to a yes/no
+    # question (the filter may let through fewer; bench/depth.py --filter).
+    results_per_paper: int = Field(4, ge=1, le=20)
     claims_per_passage: int = Field(3, ge=1, le=8)
     evidence_k: int = Field(4, ge=1, le=8)
 

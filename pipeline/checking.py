@@ -9,7 +9,15 @@ import numpy as np
 
 from synth.agents import calibration, checks, writer
 from synth.domain.agreement import finding_strength
-from synth.domain.records import Claim, Passage, QuestionAnswer, Report, Revision, Verdict
+from synth.domain.records import (
+    Claim,
+    Passage,
+    Placement,
+    QuestionAnswer,
+    Report,
+    Revision,
+    Verdict,
+)
 from synth.domain.stages import Stage
 from synth.domain.text import content_stems
 from synth.pipeline.checkpoints import Corpus
@@ -178,6 +186,9 @@ def run_facts(
     claims: list[Claim],
     verdicts: dict[str, Verdict],
     dropped: list[str],
+    *,
+    placements: dict[str, Placement],
+    off_topic: dict[str, float],
 ) -> RunFacts:
     """What the report is built from, but for the writer's work: the draft, reviews and
     revisions are the caller's to set."""
@@ -198,7 +209,7 @@ def run_facts(
         screening=gathered.screening,
         passages=len(passages),
         passages_read=len(selected),
-        passages_per_paper=ctx.settings.retrieval.passages_per_paper,
+        results_per_paper=ctx.settings.retrieval.results_per_paper,
         evidence_k=ctx.settings.retrieval.evidence_k,
         claims=claims,
         verdicts=verdicts,
@@ -215,4 +226,6 @@ def run_facts(
         calibration_note=calibration.describe(in_use.calibration, in_use.model),
         calibrated=in_use.calibration,
         judge_note=in_use.judge,
+        placements=placements,
+        off_topic=off_topic,
     )

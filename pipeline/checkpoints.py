@@ -17,9 +17,11 @@ from synth.domain.records import (
     QuestionStance,
     Review,
     Screening,
+    SentenceReading,
     Strict,
     Verdict,
 )
+from synth.domain.selection import Candidate
 
 
 class Corpus(Strict):
@@ -51,7 +53,13 @@ class Passages(Strict):
 
 
 class Selection(Strict):
+    """The passages the extractor reads first, each on-topic paper's candidate sentences
+    (best first) and the off-topic papers with their best similarity to the question. A
+    selection of an earlier version has no candidates: the stage is done again."""
+
     passage_ids: list[str]
+    candidates: dict[str, list[Candidate]] | None = None
+    off_topic: dict[str, float] = Field(default_factory=dict)
 
 
 class ExtractedClaim(Strict):
@@ -83,6 +91,10 @@ def numbered(verifications: Iterable[Verification]) -> list[tuple[str, Claim, Ve
 
 class StanceRead(Strict):
     stance: QuestionStance | None
+
+
+class SentenceRead(Strict):
+    reading: SentenceReading | None
 
 
 class CalibrationInUse(Strict):

@@ -1,11 +1,12 @@
-"""Claims: passages cut and embedded, the passages chosen, claims extracted, their answers to the
-question read, and each claim verified against the library."""
+"""Claims: passages cut and embedded, claims extracted from the passages the filter chose, and each
+claim verified against the library (with its answer to a yes/no question read first)."""
 
 from __future__ import annotations
 
-from synth.agents import answering, calibration, extractor, judge, verifier
-from synth.domain.agreement import answers_by_paper
-from synth.domain.records import Claim, PaperText, Passage, Plan, QuestionStance, Verdict
+import asyncio
+
+from synth.agents import calibration, extractor, judge, verifier
+from synth.domain.records import Claim, PaperText, Passage, Placement, Verdict
 from synth.domain.stages import Stage
 from synth.model.llm import ItemDropped
 from synth.pipeline.checkpoints import (
@@ -13,12 +14,11 @@ from synth.pipeline.checkpoints import (
     ExtractedClaim,
     Extraction,
     Passages,
-    Selection,
-    StanceRead,
     Verification,
     numbered,
 )
 from synth.pipeline.context import RunContext
+from synth.pipeline.reading import claim_stances
 from synth.store.chunking import chunk_paper, locate_quote, normalise
 
 
@@ -32,29 +32,6 @@ def cut_passages(ctx: RunContext, corpus: list[PaperText]) -> list[Passage]:
     for _ in saved.passages:
         ctx.advance(Stage.LIBRARY)
     return saved.passages
-
-
-def select_passages(
-    ctx: RunContext, plan: Plan, corpus: list[PaperText], passages: list[Passage]
-) -> list[Passage]:
-    """The passages each paper offers the extractor: nearest to the question and searches."""
-    by_id = {p.id: p for p in passages}
-    saved = ctx.run.load(Stage.SELECT, "selection", Selection)
-    if saved is None:
-        queries = [ctx.question, *dict.fromkeys(s.query for s in plan.searches)]
-        chosen: list[str] = []
-        for paper in corpus:
-            best: dict[str, float] = {}
-            for query in queries:
-                for hit in ctx.library.search(
-                    query, paper_ids=[paper.paper.id], k=ctx.settings.retrieval.passages_per_paper
-                ):
-                    best[hit.passage_id] = max(best.get(hit.passage_id, -1.0), hit.score)
-            ranked = sorted(best, key=lambda pid: (-best[pid], pid))
-            chosen += ranked[: ctx.settings.retrieval.passages_per_paper]
-        saved = Selection(passage_ids=sorted(pid for pid in chosen if pid in by_id))
-        ctx.run.save(Stage.SELECT, "selection", saved)
-    return [by_id[pid] for pid in saved.passage_ids]
 
 
 async def extract_claims(ctx: RunContext, selected: list[Passage]) -> list[Extraction]:
@@ -78,26 +55,38 @@ async def extract_claims(ctx: RunContext, selected: list[Passage]) -> list[Extra
 
 
 async def verify_claims(
-    ctx: RunContext, extractions: list[Extraction], passages: list[Passage], corpus: list[PaperText]
+    ctx: RunContext,
+    extractions: list[Extraction],
+    passages: list[Passage],
+    corpus: list[PaperText],
+    placements: dict[str, Placement],
+    off_topic: dict[str, float],
 ) -> list[Verification]:
     by_id = {p.id: p for p in passages}
-    paper_ids = None if ctx.settings.retrieval.whole_library else sorted(p.paper.id for p in corpus)
+    # Evidence comes from the run's papers that bear on the question (an off-topic paper was
+    # not read, and its passages would only crowd out those that bear on a claim).
+    on_topic = sorted(p.paper.id for p in corpus if p.paper.id not in off_topic)
+    paper_ids = None if ctx.settings.retrieval.whole_library else on_topic
     provisional = provisional_claims(extractions, by_id)
     in_use = calibration_in_use(ctx).calibration
-    stances = await read_stances(ctx, provisional)
-    answers = answers_by_paper((c.paper_id, s.answer) for c in provisional if (s := stances[c.id]))
+    stances = await claim_stances(ctx, provisional, placements, corpus)
 
     def agreeing(claim: Claim) -> frozenset[str]:
-        """The other papers that answer the question as `claim` does."""
+        """The other papers whose own answer to the question is the one `claim` gives."""
         own = stances[claim.id]
         if own is None or own.answer not in ("yes", "no"):
             return frozenset()
-        return frozenset(p for p, a in answers.items() if a == own.answer) - {claim.paper_id}
+        same = {p for p, placed in placements.items() if placed.answer == own.answer}
+        return frozenset(same - {claim.paper_id})
 
     async def one(claim: Claim) -> Verification:
-        evidence = ctx.library.search(
+        # Evidence from the other papers only: a claim is supported or contradicted by what
+        # another paper found, never by the paper that states it.
+        others = None if paper_ids is None else [p for p in paper_ids if p != claim.paper_id]
+        evidence = await asyncio.to_thread(
+            ctx.library.search,
             claim.text,
-            paper_ids=paper_ids,
+            paper_ids=others,
             k=ctx.settings.retrieval.evidence_k,
             exclude=[claim.passage_id],
         )
@@ -115,36 +104,6 @@ async def verify_claims(
         return Verification(claim=claim, verdict=verdict)
 
     return await ctx.each(Stage.VERIFY, provisional, lambda c: c.id, one, Verification)
-
-
-async def read_stances(ctx: RunContext, claims: list[Claim]) -> dict[str, QuestionStance | None]:
-    """Each claim's answer to a yes/no question (None for every claim of another
-    question), read before the verifier, which needs the papers' answers."""
-    if not answering.is_yes_no(ctx.question):
-        return {c.id: None for c in claims}
-
-    async def one(claim: Claim) -> StanceRead:
-        return StanceRead(stance=await read_stance(ctx, claim))
-
-    read = await ctx.each(Stage.STANCE, claims, lambda c: c.id, one, StanceRead)
-    return {c.id: r.stance for c, r in zip(sorted(claims, key=lambda c: c.id), read, strict=True)}
-
-
-async def read_stance(ctx: RunContext, claim: Claim) -> QuestionStance | None:
-    """How the claim answers the (yes/no) question; None where the judge cannot say
-    (no log-probabilities, or an answer without any of the words)."""
-    try:
-        judged = await answering.stance(
-            ctx.models["verifier"],
-            item=f"{claim.id}|question",
-            question=ctx.question,
-            claim=claim.text,
-        )
-    except ItemDropped:
-        return None
-    if judged is None:
-        return None
-    return QuestionStance(answer=judged.best, probability=round(judged.confidence, 4))
 
 
 def calibration_in_use(ctx: RunContext) -> CalibrationInUse:

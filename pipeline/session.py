@@ -1,8 +1,9 @@
 """The session: runs the stages in order, each item checkpointed, resuming where it stopped.
 
-question → plan → papers → passages (library) → selection → claims → verdicts → draft →
-reviews → revision → report. Every stage orders its items by id before it calls a model, and a
-finished item is read back from its checkpoint instead of being asked again.
+question → plan → papers → passages (library) → selection → each paper's answer (a yes/no
+question) → claims → verdicts → draft → reviews → revision → report. Every stage orders its
+items by id before it calls a model, and a finished item is read back from its checkpoint
+instead of being asked again.
 """
 
 from __future__ import annotations
@@ -14,15 +15,10 @@ from synth.domain.errors import BudgetReached, CheckFailed
 from synth.domain.records import Report
 from synth.domain.stages import Stage
 from synth.pipeline.checking import checked_report, run_facts
-from synth.pipeline.claims import (
-    cut_passages,
-    extract_claims,
-    number_claims,
-    select_passages,
-    verify_claims,
-)
+from synth.pipeline.claims import cut_passages, extract_claims, number_claims, verify_claims
 from synth.pipeline.context import RunContext, Ui  # noqa: F401 (Ui: what a caller passes)
 from synth.pipeline.gather import gather, make_plan
+from synth.pipeline.reading import extraction_passages, read_papers, select
 from synth.pipeline.writing import NoFinding, write_and_review
 from synth.report import render
 from synth.report.build import build_report
@@ -55,11 +51,19 @@ class Session(RunContext):
         corpus = gathered.papers
         with self.timed(Stage.LIBRARY):
             passages = cut_passages(self, corpus)
-            selected = select_passages(self, plan, corpus, passages)
+            selection = await select(self, plan, corpus, passages)
+        with self.timed(Stage.STANCE):
+            placements = await read_papers(self, selection, corpus)
+        read = {"placements": placements, "off_topic": selection.off_topic}
+        by_id = {p.id: p for p in passages}
+        per_paper = self.settings.retrieval.passages_per_paper
+        selected = [by_id[p] for p in extraction_passages(selection, placements, per_paper)]
         with self.timed(Stage.EXTRACT):
             extractions = await extract_claims(self, selected)
         with self.timed(Stage.VERIFY):
-            verifications = await verify_claims(self, extractions, passages, corpus)
+            verifications = await verify_claims(
+                self, extractions, passages, corpus, placements, selection.off_topic
+            )
         claims, verdicts, dropped = number_claims(self, extractions, verifications)
         if not claims:
             raise CheckFailed(
@@ -72,7 +76,9 @@ class Session(RunContext):
             except NoFinding as failed:
                 # What the run established still reaches the user: claims, verdicts and
                 # references, under a report that says no finding could be written.
-                facts = run_facts(self, gathered, passages, selected, claims, verdicts, dropped)
+                facts = run_facts(
+                    self, gathered, passages, selected, claims, verdicts, dropped, **read
+                )
                 facts.unwritten = self.refused
                 unwritten = writer.without_framing(failed.what, failed.findings)
                 report = build_report(replace(facts, draft=unwritten))
@@ -81,7 +87,7 @@ class Session(RunContext):
                     f"{failed.what}; report.md lists the claims, their verdicts and the references",
                     failed.todo,
                 ) from None
-            facts = run_facts(self, gathered, passages, selected, claims, verdicts, dropped)
+            facts = run_facts(self, gathered, passages, selected, claims, verdicts, dropped, **read)
             facts.unwritten = self.refused
             return await checked_report(
                 self, replace(facts, draft=draft, reviews=reviews, revisions=revisions)

@@ -8,6 +8,7 @@ from synth.agents.grouping import group_claims
 from synth.domain.agreement import Strength, finding_strength
 from synth.domain.errors import CheckFailed
 from synth.domain.records import Claim, Label, PaperText, Review, Revision, Verdict
+from synth.domain.sentences import reports_result
 from synth.domain.stages import Stage
 from synth.model.llm import ItemDropped
 from synth.pipeline.checkpoints import FindingResult, Groups, ReviewResult
@@ -365,7 +366,11 @@ def claim_groups(
 def claims_for_writer(
     ctx: RunContext, claims: list[Claim], verdicts: dict[str, Verdict]
 ) -> list[Claim]:
-    """The strongest claims when there are more than the writer can take, in id order."""
+    """The claims a finding may rest on: those that report a result (background, aims and
+    methods are never a finding, though the claims table lists them), the strongest first
+    when there are more than the writer can take, in id order. Where no claim reports a
+    result, all of them."""
+    claims = [c for c in claims if reports_result(c.quote)] or claims
     limit = ctx.settings.review.writer_max_claims
     if len(claims) <= limit:
         return claims

@@ -22,10 +22,13 @@ from synth.domain.agreement import (
 from synth.domain.records import (
     Agreement,
     AgreementRow,
+    Claim,
     Contradiction,
     Finding,
     Label,
+    OffTopicPaper,
     Paper,
+    PlacedPaper,
     QuestionAnswer,
     Reference,
     Report,
@@ -38,6 +41,7 @@ from synth.report.facts import RunFacts
 from synth.report.lint import NO_DISCUSSION, lint, with_counts
 from synth.report.measured import measured_review
 from synth.report.method import limitations_text, method_text
+from synth.store.chunking import normalise
 
 
 class _Numbering:
@@ -100,16 +104,7 @@ def build_report(facts: RunFacts) -> Report:
         # and references.bib still say where each claim comes from.
         for claim in facts.claims:
             numbering.cite(claim.paper_id)
-    answers = paper_answers(claims, facts.verdicts)
-    answer = None
-    if answers:
-        # Every paper that answered the question is cited, so the tally can be checked.
-        answer = QuestionAnswer(
-            **{
-                side: sorted(numbering.cite(p) for p, a in answers.items() if a == side)
-                for side in ("yes", "no", "depends", "mixed")
-            }
-        )
+    answer, placed = placed_answers(facts, claims, numbering)
 
     contradictions = []
     for claim in facts.claims:
@@ -226,6 +221,12 @@ def build_report(facts: RunFacts) -> Report:
         calibration=facts.calibrated,
         judge=facts.judge_note,
         answer=answer,
+        placements=placed,
+        off_topic=[
+            OffTopicPaper(paper_id=pid, title=papers[pid].title, similarity=sim)
+            for pid, sim in sorted(facts.off_topic.items())
+            if pid in papers
+        ],
         unwritten=facts.unwritten,
         agreement=Agreement(
             refs=list(range(1, len(references) + 1)),
@@ -248,6 +249,44 @@ def build_report(facts: RunFacts) -> Report:
             f"{'was' if len(failed) == 1 else 'were'} not fixed: {'; '.join(failed)}."
         )
     return report
+
+
+def placed_answers(
+    facts: RunFacts, claims: dict[str, Claim], numbering: _Numbering
+) -> tuple[QuestionAnswer | None, list[PlacedPaper]]:
+    """For a yes/no question, the papers read by the answer they were placed at, each cited so
+    the tally can be checked (a run of an earlier version, placed from its claims' stances,
+    has no readings)."""
+    if not facts.placements:
+        answers = paper_answers(claims, facts.verdicts)
+        if not answers:
+            return None, []
+        refs = {side: [numbering.cite(p) for p, a in answers.items() if a == side]
+                for side in ("yes", "no", "depends", "mixed")}  # fmt: skip
+        return QuestionAnswer(**{k: sorted(v) for k, v in refs.items()}), []
+    placed = []
+    for paper_id, placement in sorted(facts.placements.items()):
+        decisive = {normalise(placement.readings[i].sentence) for i in placement.decisive}
+        quoting = [
+            c.id for c in facts.claims if c.paper_id == paper_id and normalise(c.quote) in decisive
+        ]
+        placed.append(
+            PlacedPaper(
+                ref=numbering.cite(paper_id),
+                paper_id=paper_id,
+                answer=placement.answer,
+                readings=placement.readings,
+                decisive=placement.decisive,
+                claim_ids=quoting,
+            )
+        )
+    sides = {"yes": "yes", "no": "no", "mixed": "mixed", "unplaced": "depends"}
+    tally: dict[str, list[int]] = {side: [] for side in sides.values()}
+    for p in placed:
+        tally[sides[p.answer]].append(p.ref)
+    return QuestionAnswer(**{k: sorted(v) for k, v in tally.items()}), sorted(
+        placed, key=lambda p: p.ref
+    )
 
 
 def _reference(n: int, paper: Paper) -> Reference:

@@ -32,7 +32,7 @@ def stage_of(entry: dict[str, Any]) -> str:
     if recorded:
         return str(recorded)
     agent, item = str(entry.get("agent")), str(entry.get("item"))
-    if agent == "verifier" and item.endswith(_STANCE_ITEMS):
+    if agent == "verifier" and (item.endswith(_STANCE_ITEMS) or "|read-" in item):
         return Stage.STANCE.value
     if agent == "verifier" and "#" not in item.split("|", 1)[0]:
         # Not about a claim (whose provisional id names its passage, `paper#003.1`): a check

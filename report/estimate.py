@@ -18,6 +18,8 @@ from synth.report.lint import LINT_ROUNDS
 
 PASSAGE_TOKENS = 180  # a passage of about 130 words
 CLAIM_TOKENS = 45
+SENTENCE_TOKENS = 60  # a sentence, the question and the paper's title
+SENTENCE_ANSWER_TOKENS = 8
 SEARCHES_PER_SOURCE = 5  # the planner writes at most this many queries
 
 
@@ -63,16 +65,24 @@ def estimate(
         ("plan", 1, _template_tokens("planner") + 60, planner.MAX_TOKENS),
         ("screen", candidates, _template_tokens("screener") + 350, screener.MAX_TOKENS),
         (
+            # Each paper's result sentences, and each claim's quote, read against a yes/no
+            # question (a server without log-probabilities answers in a few JSON tokens).
+            "answers",
+            papers * s.retrieval.results_per_paper + claims,
+            _template_tokens("reader") + SENTENCE_TOKENS,
+            SENTENCE_ANSWER_TOKENS,
+        ),
+        (
             "extract",
             read,
             _template_tokens("extractor") + PASSAGE_TOKENS + 60,
             extractor.MAX_TOKENS,
         ),
         (
-            # One judgement per evidence passage and one stance per claim; a server without
-            # log-probabilities is asked the verifier's JSON question instead, hence its bound.
+            # One judgement per evidence passage; a server without log-probabilities is asked
+            # the verifier's JSON question instead, hence its bound.
             "verify",
-            claims * (s.retrieval.evidence_k + 1),
+            claims * s.retrieval.evidence_k,
             _template_tokens("verifier") + CLAIM_TOKENS + PASSAGE_TOKENS,
             verifier.MAX_TOKENS,
         ),

@@ -11,6 +11,7 @@ from synth.domain.records import (
     Calibration,
     Claim,
     Paper,
+    Placement,
     Review,
     Revision,
     Screening,
@@ -32,7 +33,7 @@ class RunFacts:
     screening: Screening
     passages: int
     passages_read: int
-    passages_per_paper: int
+    results_per_paper: int
     evidence_k: int
     claims: list[Claim]
     verdicts: dict[str, Verdict]
@@ -49,3 +50,5 @@ class RunFacts:
     judge_note: str | None = None  # the fitted judge whose probabilities are the confidences
     revisions: list[Revision] = field(default_factory=list)
     unwritten: list[str] = field(default_factory=list)  # statements the judge refused
+    placements: dict[str, Placement] = field(default_factory=dict)  # paper id: its answer
+    off_topic: dict[str, float] = field(default_factory=dict)  # paper id: best similarity

@@ -12,13 +12,10 @@ from html import escape
 
 from synth.domain.records import Label, Passage, Reference, Report, ReportClaim
 from synth.report import figures
+from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, answer_summary
 from synth.report.figures import Chart
 from synth.report.render import (
-    ANSWERS_HEADING,
     MARKS,
-    SIDES_INTRO,
-    answer_sides,
-    answer_tally,
     as_sentence,
     authors_text,
     strengths_text,
@@ -231,7 +228,7 @@ def to_html(
         f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
         f"insufficient), {s.papers_cited} papers cited.{escape(strengths_text(report))}</p>",
         *(
-            [f"<p><b>{ANSWERS_HEADING}</b> {escape(answer_tally(report))}</p>"]
+            [f"<p><b>{ANSWERS_HEADING}</b> {escape(answer_summary(report.answer))}</p>"]
             if report.answer is not None
             else []
         ),
@@ -263,9 +260,10 @@ def to_html(
     if sides:
         out.append(f"<p>{SIDES_INTRO}</p><ul>")
         out += [
-            f"<li><b>{side.capitalize()}</b> {_cite([ref])}, {_claim_links([c.id], claim_href)}: "
-            f"“{escape(c.quote)}”</li>"
-            for side, ref, c in sides
+            f"<li><b>{s.side.capitalize()}</b> {_cite([s.ref])}"
+            f"{', ' + _claim_links([s.claim_id], claim_href) if s.claim_id else ''}: "
+            f"“{escape(s.quote)}”</li>"
+            for s in sides
         ]
         out.append("</ul>")
     out += _agreement(report)

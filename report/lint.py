@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 
 from synth.domain.agreement import (
-    joined,
     strength_summary,
 )
 from synth.domain.records import (
@@ -16,6 +15,7 @@ from synth.domain.records import (
     Report,
 )
 from synth.domain.text import COUNTED, claim_text_problem, content_stems
+from synth.report.answers import answer_summary
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 LINT_ROUNDS = 2  # times a draft failing the report checks goes back to the writer
@@ -51,29 +51,17 @@ NO_DISCUSSION = (
 )
 
 
-DIVIDED_WORDS = re.compile(
-    r"\b(disagree|divide|both ways|conflict|contest|disput|mixed|inconsistent|contradict)",
-    re.IGNORECASE,
-)
-
-
 def with_answers(abstract: str, answer: QuestionAnswer | None) -> str:
-    """The abstract, and a sentence by code on how the cited papers answer a yes/no question
-    when they answer it both ways and the abstract does not say they disagree: an abstract
-    that gives one side of a divided answer misleads a reader who stops there."""
-    if not abstract.strip() or answer is None or not answer.divided:
+    """The abstract, then code's sentence on how the papers read answer a yes/no question
+    (report/answers.py): the unplaced first, then how the placed divide. The writer's abstract
+    may give one side, or a balance the unplaced papers could overturn; a reader who stops at
+    the abstract still gets the count."""
+    if not abstract.strip() or answer is None:
         return abstract
-    if DIVIDED_WORDS.search(abstract):
+    summary = answer_summary(answer, cited=False)
+    if summary in abstract:
         return abstract
-    counted = (("yes", answer.yes), ("no", answer.no), ("both ways", answer.mixed))
-    parts = [
-        f"{len(refs)} answer{'s' if len(refs) == 1 else ''} {side}"
-        for side, refs in counted
-        if refs
-    ]
-    return (
-        f"{abstract.rstrip()} The papers divide on the question: of those cited, {joined(parts)}."
-    )
+    return f"{abstract.rstrip()} {summary}"
 
 
 def with_counts(abstract: str, strengths: list[str], answer: QuestionAnswer | None) -> str:
@@ -106,7 +94,11 @@ def writer_fixes(report: Report, question: str) -> list[str]:
 
 
 def model_prose(report: Report) -> dict[str, str]:
+    """The prose a model wrote, without the tally code adds to the abstract."""
     texts = {k: report.sections.get(k, "") for k in ("abstract", "introduction", "discussion")}
+    if report.answer is not None:
+        summary = answer_summary(report.answer, cited=False)
+        texts["abstract"] = texts["abstract"].replace(summary, "").strip()
     texts |= {f"finding {i}": f.statement for i, f in enumerate(report.findings, start=1)}
     return texts
 
@@ -158,7 +150,7 @@ def checks(report: Report, question: str) -> list[Check]:
     )
     counted = wrong_counts({**prose, "method": report.sections.get("method", "")}, report)
     found = content_stems(" ".join(f.statement for f in report.findings)) - content_stems(question)
-    abstract = report.sections.get("abstract", "")
+    abstract = prose["abstract"]
     s = report.stats
     return [
         Check(

@@ -45,16 +45,46 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
     return (
         f"{search_text(facts.screening)} "
         f"The included papers' text was cut into {stats.passages} passages of whole sentences "
-        "and embedded in the library. For each paper, the passages nearest to the planner's "
-        f"searches were read (up to {facts.passages_per_paper} per paper, "
-        f"{facts.passages_read} in all), and the extractor drew {stats.claims} claims from "
-        "them; every claim's quote was copied from the paper's text by code, not written by "
-        f"the model. The verifier checked each claim against up to {facts.evidence_k} passages "
+        f"and embedded in the library. {reading_text(facts)} The extractor drew "
+        f"{stats.claims} claims from {plural(facts.passages_read, 'passage')}; every claim's "
+        "quote was copied from the paper's text by code, not written by the model, and no "
+        "sentence reporting another work's finding could be quoted. The verifier checked "
+        f"each claim against up to {facts.evidence_k} passages "
         "retrieved from the run's papers, excluding the claim's own passage: "
         f"{stats.supported} supported, {stats.contradicted} contradicted and "
         f"{stats.insufficient} insufficient. {reviewed} {revision}".rstrip()
         + f" {stats.papers_cited} papers are cited in the references."
     )
+
+
+def reading_text(facts: RunFacts) -> str:
+    """How deeply the papers were read: every passage scored by code, the off-topic papers
+    named, and, for a yes/no question, how many sentences were read for each paper's answer."""
+    titles = {p.id: p.title for p in facts.papers}
+    off = [titles.get(pid, pid) for pid in sorted(facts.off_topic)]
+    text = (
+        "Code scored every passage of every paper against the question and the planner's "
+        "sub-questions (embedding similarity and word overlap), and every sentence in which a "
+        "paper reports a result of its own"
+    )
+    text += (
+        "; sentences that report another work's finding were set aside."
+        if not off
+        else f"; sentences that report another work's finding were set aside. "
+        f"{plural(len(off), 'paper was', 'papers were')} off-topic (no passage near the "
+        f"question) and not read: {'; '.join(f'“{t}”' for t in off)}."
+    )
+    if facts.placements:
+        read = sum(len(p.readings) for p in facts.placements.values())
+        other = "other " if off else ""
+        text += (
+            f" For each of the {other}{plural(len(facts.placements), 'paper')}, its result "
+            f"sentences nearest the question (up to {facts.results_per_paper}, {read} in all) "
+            "were each read by the model against the question, and the paper was placed from "
+            "those readings alone: never from its background, its aims or another work it "
+            "cites."
+        )
+    return text
 
 
 def search_text(screening: Screening) -> str:

@@ -21,12 +21,9 @@ from fpdf.fonts import FontFace
 
 from synth.domain.records import Report
 from synth.report import figures
+from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, answer_summary
 from synth.report.lint import CITATION
 from synth.report.render import (
-    ANSWERS_HEADING,
-    SIDES_INTRO,
-    answer_sides,
-    answer_tally,
     evidence_line,
     reference_line,
     strengths_text,
@@ -182,7 +179,7 @@ def to_pdf(report: Report) -> bytes:
         doc.set_font(FONT, "B", BODY)
         doc.write(LINE, f"{ANSWERS_HEADING} ")
         doc.set_font(FONT, "", BODY)
-        doc.linked(answer_tally(report), LINE)
+        doc.linked(answer_summary(report.answer), LINE)
         doc.ln(LINE + 2)
 
     doc.heading("Abstract", numbered=False)
@@ -208,10 +205,11 @@ def to_pdf(report: Report) -> bytes:
     sides = answer_sides(report)
     if sides:
         doc.prose(SIDES_INTRO, size=SMALL + 1)
-        for side, ref, c in sides:
+        for s in sides:
             doc.set_x(doc.l_margin + 6)
             doc.set_font(FONT, "", SMALL + 0.5)
-            doc.linked(f'{side.capitalize()} [{ref}], {c.id}: "{c.quote}"', 4.4)
+            claim = f", {s.claim_id}" if s.claim_id else ""
+            doc.linked(f'{s.side.capitalize()} [{s.ref}]{claim}: "{s.quote}"', 4.4)
             doc.ln(5.5)
         doc.ln(1)
     if report.agreement.rows:

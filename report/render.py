@@ -16,9 +16,9 @@ from synth.domain.records import (
     Finding,
     Reference,
     Report,
-    ReportClaim,
 )
 from synth.domain.text import table_cell
+from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, answer_summary
 from synth.report.build import cite_text
 from synth.report.reviews import review_heading, review_summary
 
@@ -138,60 +138,14 @@ def strengths_text(report: Report) -> str:
     return f" Evidence: {summary}." if summary else ""
 
 
-ANSWER_WORDS = {
-    "yes": "yes",
-    "no": "no",
-    "mixed": "yes in some settings and no in others",
-    "depends": "no answer either way",
-}
-
-
-def answer_tally(report: Report) -> str:
-    """For a yes/no question: the cited papers by the answer their claims give, counted by
-    code from each claim's stance ("yes: 2 papers [1, 2]; no: …"); empty for another
-    question."""
-    if report.answer is None:
-        return ""
-    parts = []
-    for side, words in ANSWER_WORDS.items():
-        refs = getattr(report.answer, side)
-        if refs:
-            papers = f"{len(refs)} paper{'s' if len(refs) != 1 else ''}"
-            parts.append(f"{words}: {papers} {cite_text(refs)}")
-    return "; ".join(parts) + "."
-
-
-ANSWERS_HEADING = "Answers to the question, paper by paper:"
-SIDES_INTRO = "The papers answer the research question differently, each in its own words:"
-
-
-def answer_sides(report: Report) -> list[tuple[str, int, ReportClaim]]:
-    """Each side of a divided yes/no question in its papers' own words: (side, reference,
-    claim) for every paper that answered, with the claim that gave the answer most surely."""
-    answer = report.answer
-    if answer is None or not answer.divided:
-        return []
-    out = []
-    for side in ("yes", "no"):
-        best: dict[int, ReportClaim] = {}
-        for c in report.claims:
-            if c.stance is None or c.stance.answer != side or c.ref is None:
-                continue
-            if c.ref not in best or c.stance.probability > best[c.ref].stance.probability:  # type: ignore[union-attr]
-                best[c.ref] = c
-        out += [(side, ref, c) for ref, c in sorted(best.items())]
-    return out
-
-
 def answer_lines(report: Report) -> list[str]:
     sides = answer_sides(report)
     if not sides:
         return []
     out = [SIDES_INTRO, ""]
-    out += [
-        f'- **{side.capitalize()}** {cite_text([ref])}, {c.id}: "{c.quote}"'
-        for side, ref, c in sides
-    ]
+    for s in sides:
+        claim = f", {s.claim_id}" if s.claim_id else ""
+        out.append(f'- **{s.side.capitalize()}** {cite_text([s.ref])}{claim}: "{s.quote}"')
     return [*out, ""]
 
 
@@ -208,7 +162,7 @@ def to_markdown(report: Report) -> str:
         "",
     ]
     if report.answer is not None:
-        out += [f"**{ANSWERS_HEADING}** {answer_tally(report)}", ""]
+        out += [f"**{ANSWERS_HEADING}** {answer_summary(report.answer)}", ""]
     out += ["## Abstract", "", report.sections["abstract"], ""]
     out += ["## 1. Introduction", "", report.sections["introduction"], ""]
 

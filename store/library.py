@@ -248,6 +248,51 @@ class Library:
         found.update(self._evidence([i for i in chosen if i not in found], vector))
         return [found[i] for i in chosen]
 
+    def similarities(self, texts: list[str], passage_ids: list[str]) -> dict[str, float]:
+        """Each passage's highest embedding similarity (cosine) to any of `texts`, over every
+        one of `passage_ids`: the filter that decides what a model reads scores them all,
+        not the nearest few an index returns."""
+        if not texts or not passage_ids:
+            return {}
+        queries = np.asarray([self._query_vector(t) for t in texts], dtype=np.float64)
+        queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+        out: dict[str, float] = {}
+        for i in range(0, len(passage_ids), 500):
+            got = self._collection.get(ids=passage_ids[i : i + 500], include=["embeddings"])
+            rows = np.asarray(got["embeddings"], dtype=np.float64)
+            if not len(rows):
+                continue
+            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            best = (rows @ queries.T).max(axis=1)
+            out.update({pid: round(float(s), 4) for pid, s in zip(got["ids"], best, strict=True)})
+        return out
+
+    def text_similarities(
+        self, texts: list[str], queries: list[str], batch_size: int = 64
+    ) -> list[float]:
+        """Each of `texts` (sentences, not stored) embedded and scored against `queries`: its
+        highest cosine similarity to any of them."""
+        if not texts or not queries:
+            return [0.0] * len(texts)
+        wanted = np.asarray([self._query_vector(q) for q in queries], dtype=np.float64)
+        wanted /= np.maximum(np.linalg.norm(wanted, axis=1, keepdims=True), 1e-12)
+        out: list[float] = []
+        for i in range(0, len(texts), batch_size):
+            rows = np.asarray(self.embedder.embed(texts[i : i + batch_size]), dtype=np.float64)
+            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            out += [round(float(s), 4) for s in (rows @ wanted.T).max(axis=1)]
+        return out
+
+    def word_scores(self, queries: list[str], paper_ids: list[str]) -> dict[str, float]:
+        """Each passage of `paper_ids` with its best BM25 score for any of `queries` (passages
+        that share no word with them are left out)."""
+        index = self._lexical_index(paper_ids)
+        out: dict[str, float] = {}
+        for query in queries:
+            for pid, value in index.top(query, len(index.ids)):
+                out[pid] = max(out.get(pid, 0.0), round(value, 4))
+        return out
+
     @staticmethod
     def _where(paper_ids: list[str] | None) -> dict[str, Any] | None:
         """Chroma's filter for passages of `paper_ids`: None for all, {} for none."""

@@ -248,20 +248,22 @@ def _state(prompt: str) -> dict[str, Any]:
 
 
 def _judge(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A one-token answer to "does the passage support the claim?" with its top
-    log-probabilities: True, False or Unknown by word overlap and negation (as `_verify`).
-    The chosen word has probability 0.80."""
+    """A one-token answer to "does the passage support the claim?" (True, False or Unknown)
+    or, for the reader, "how does this result answer the question?" (Yes, No or Unclear),
+    with its top log-probabilities, by word overlap and negation (as `_verify`). The chosen
+    word has probability 0.80."""
     user = _user(body)
     passage = re.search(r"<<<DATA \w+ \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
-    claim = re.search(r"^Claim: (.*)$", user, re.M).group(1)
+    asked = re.search(r"^Question: (.*)$", user, re.M)
+    claim = asked.group(1) if asked else re.search(r"^Claim: (.*)$", user, re.M).group(1)
     overlap = len(_words(claim) & _words(passage))
-    words = ("True", "False", "Unknown")
+    words = ("Yes", "No", "Unclear") if asked else ("True", "False", "Unknown")
     if overlap >= 3 and bool(NEGATION.search(passage)) != bool(NEGATION.search(claim)):
-        chosen = "False"
+        chosen = words[1]
     elif overlap >= 4:
-        chosen = "True"
+        chosen = words[0]
     else:
-        chosen = "Unknown"
+        chosen = words[2]
     top = [{"token": w, "logprob": -0.2231 if w == chosen else -2.3026} for w in words]
     top.append({"token": "The", "logprob": -4.0})
     return chosen, {"token": chosen, "logprob": -0.2231, "top_logprobs": top}
@@ -288,6 +290,7 @@ _OPENINGS = {
     "You extract": "extractor",
     "You check one claim": "verifier",
     "You judge whether": "verifier",  # the judge's one-word questions: see _judge
+    "You read one result": "verifier",  # the reader's one-word answers: see _judge
     "You write": "writer",
     "You revise": "writer",
 }
@@ -361,6 +364,9 @@ def _extract(body: dict[str, Any]) -> dict[str, Any]:
 
 def _verify(body: dict[str, Any]) -> dict[str, Any]:
     user = _user(body)
+    if re.search(r"^Result: ", user, re.M):  # the reader, asked for JSON: as `_judge` reads it
+        word = _judge(body)[0]
+        return {"answer": {"Yes": "yes", "No": "no"}.get(word, "unclear")}
     claim = re.search(r"^Claim: (.*)$", user, re.M).group(1)
     passage = re.search(r"<<<DATA E1 \w+>>>\n(.*?)\n<<<END DATA", user, re.S).group(1)
     overlap = len(_words(claim) & _words(passage))
@@ -408,8 +414,13 @@ def _write(
         if invert == "always" or (invert == "first" and not told):
             first = _opposite(first)
         elif invert == "unbacked":
-            # Two of the claim's words, so that it validates; too few for the judge to back it.
-            shared = sorted(_words(first) - {"with", "that", "than", "from", "were"})[:2]
+            # Two of the claim's words that the question lacks, so that it validates; too few
+            # for the judge to back it.
+            asked = re.search(r"^Research question: (.*)$", _user(body), re.M)
+            common = {"with", "that", "than", "from", "were"} | _words(
+                asked.group(1) if asked else ""
+            )
+            shared = sorted(_words(first) - common)[:2]
             first = f"The choice of tokenizer mattered more than {' or '.join(shared)}"
         statement = f"In the reported settings, {first[0].lower()}{first[1:]}."
         if answering:  # "Does X improve Y?" answered yes whatever the claims say

@@ -105,7 +105,7 @@ def facts() -> RunFacts:
         ),
         passages=9,
         passages_read=6,
-        passages_per_paper=2,
+        results_per_paper=2,
         evidence_k=4,
         claims=claims,
         verdicts=verdicts,

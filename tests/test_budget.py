@@ -64,9 +64,12 @@ def test_dry_run_estimates_and_spends_nothing(capsys, corpus, fake, isolated, mo
     assert code == 0, err
     assert sum(fake.calls.values()) == 0 and not (isolated / "runs").exists()
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 3}
-    assert {"plan", "extract", "verify", "findings", "write", "review", "total"} <= set(rows)
+    stages = {"plan", "answers", "extract", "verify", "findings", "write", "review", "total"}
+    assert stages <= set(rows)
     assert "screen" not in rows  # a local folder is not screened
     extract_calls = int(rows["extract"].split("│")[2])
     verify_calls = int(rows["verify"].split("│")[2])
-    # claims per passage × (evidence per claim + the claim's answer to the question)
-    assert verify_calls == extract_calls * 3 * (4 + 1)
+    # claims per passage × evidence per claim
+    assert verify_calls == extract_calls * 3 * 4
+    # result sentences per paper, and each claim's quote
+    assert int(rows["answers"].split("│")[2]) == 4 * 4 + extract_calls * 3

@@ -28,8 +28,8 @@ def test_the_local_profile_applies_to_the_embedded_model_only(tmp_path, monkeypa
         monkeypatch.delenv(env, raising=False)
     embedded = config.resolve({"model": "local:qwen2.5-coder-0.5b"}, cwd=tmp_path)
     hosted = config.resolve({"model": "localai-7b"}, cwd=tmp_path)
-    assert embedded.retrieval.passages_per_paper == config.profile("local")["passages_per_paper"]
-    assert hosted.retrieval.passages_per_paper != config.profile("local")["passages_per_paper"]
+    assert embedded.retrieval.claims_per_passage == config.profile("local")["claims_per_passage"]
+    assert hosted.retrieval.claims_per_passage != config.profile("local")["claims_per_passage"]
 
 
 def test_commands_that_read_runs_look_where_run_writes_them(capsys, isolated, monkeypatch):

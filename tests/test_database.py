@@ -115,7 +115,8 @@ def test_every_call_records_the_stage_it_was_made_in(capsys, corpus, fake, isola
             assert e["stage"] == expected[e["agent"]], e["item"]
         about_claim = "#" in e["item"].split("|", 1)[0]  # a provisional id: paper#003.1
         if e["agent"] == "verifier" and about_claim:
-            assert e["stage"] == ("stance" if "|question" in e["item"] else "verify")
+            reading = "|question" in e["item"] or "|read-" in e["item"]
+            assert e["stage"] == ("stance" if reading else "verify")
     # The checks of the report's own statements come after the reviews, but are writing.
     checks = [e for e in entries if e["agent"] == "verifier" and "#" not in e["item"]]
     assert checks and {e["stage"] for e in checks} <= {"findings", "write"}

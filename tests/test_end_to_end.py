@@ -109,21 +109,21 @@ def test_identical_rerun_is_served_from_the_cache(capsys, corpus, fake, isolated
 
 
 def test_resume_after_failure_repeats_no_successful_call(capsys, corpus, fake, isolated):
-    fake.faults.fail_always["verifier"] = 503
+    fake.faults.fail_always["writer"] = 503
     code, _, err = run_cli(capsys, *run_args(corpus, fake, "--no-cache"))
     assert code == 3
     assert "synth resume" in err and "Traceback" not in err
     run = only_run(isolated / "runs")
     assert json.loads((run / "run.json").read_text())["status"] == "failed"
     before = dict(fake.calls)
-    assert before["extractor"] > 0 and before.get("verifier", 0) == 0
+    assert before["extractor"] > 0 and before["verifier"] > 0 and before.get("writer", 0) == 0
 
     fake.faults.fail_always.clear()
     code, _, err = run_cli(capsys, "resume", str(run))
     assert code == 0, err
     assert fake.calls["extractor"] == before["extractor"]
     assert fake.calls["planner"] == before["planner"] == 1
-    assert fake.calls["verifier"] > 0
+    assert fake.calls["writer"] > 0
     assert json.loads((run / "run.json").read_text())["status"] == "complete"
     assert (run / "report.md").is_file()
 

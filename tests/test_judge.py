@@ -248,19 +248,26 @@ def test_the_negation_guard_leaves_no_and_depends_alone():
         assert answering.guarded(judged, question=QUESTION, claim=claim) == judged
 
 
-def test_an_abstract_silent_on_a_divided_answer_gets_the_count_by_code():
+def test_the_abstract_gets_the_count_of_answers_by_code_unplaced_papers_first():
     one_sided = "The question is whether warmup helps. Warmup stabilises training."
     divided = QuestionAnswer(yes=[1, 2], no=[3], depends=[4])
-    assert with_answers(one_sided, divided).endswith(
-        "The papers divide on the question: of those cited, 2 answer yes and 1 answers no."
+    told = with_answers(one_sided, divided)
+    assert told.endswith(
+        "Of the 4 papers read, 1 could not be placed: no result of theirs that was read "
+        "answers the question either way. Of the 3 placed, 2 answer yes and 1 answers no. "
+        "The unplaced papers are enough to change which side has more papers."
     )
-    told = "Warmup helps post-norm models, but the papers disagree on pre-norm ones."
+    assert "[" not in told  # the abstract cites nothing; the headline carries the numbers
     assert with_answers(told, divided) == told
-    assert with_answers(one_sided, QuestionAnswer(yes=[1, 2], depends=[3])) == one_sided
     assert with_answers(one_sided, None) == one_sided
-    # the strengths code adds ("disputed") do not stand in for the papers' answers
+    assert with_answers(one_sided, QuestionAnswer(yes=[1, 2])).endswith(
+        "All 2 papers read were placed: 2 answer yes."
+    )
+    nothing = with_answers(one_sided, QuestionAnswer(depends=[1, 2]))
+    assert nothing.endswith("so the papers read do not answer it.")
+    # the strengths code adds ("disputed") follow the papers' answers
     counted = with_counts(one_sided, ["disputed: 1 paper for, 1 paper against"], divided)
-    assert "The papers divide on the question: of those cited, 2 answer yes" in counted
+    assert "Of the 3 placed, 2 answer yes" in counted
     assert counted.endswith("The evidence is disputed for finding 1.")
 
 

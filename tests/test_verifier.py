@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
-from synth.agents.verifier import decide
-from synth.domain.records import Evidence, Label
+from synth.agents.verifier import UNRELATED_BELOW, decide, verify
+from synth.domain.records import Claim, Evidence, Label
+from synth.model.endpoint import Endpoint
+from synth.model.llm import Model
+from synth.store.transcript import Recorder
 
 
 def offered(papers: list[str]) -> dict[str, Evidence]:
@@ -128,3 +132,35 @@ def test_calibration_curves_are_monotone_and_shrunk():
     # No curve for a label: the rule's score is kept.
     assert calibrate(fitted, Label.CONTRADICTED, 0.7) == 0.7
     assert calibrate(None, Label.SUPPORTED, 0.7) == 0.7
+
+
+def test_a_passage_far_from_the_claim_is_not_judged(fake, tmp_path):
+    """No model call for a passage whose similarity lies below where gold evidence lies; the
+    verdict says so."""
+    claim = Claim(
+        id="a#001.1",
+        paper_id="local:a",
+        passage_id="a#001",
+        text="Warmup reduced early loss spikes in small transformers.",
+        quote="Warmup reduced early loss spikes in small transformers.",
+        quote_found=True,
+        kind="finding",
+    )
+    far = Evidence(passage_id="b#001", paper_id="local:b", text="Soil nitrate.", score=0.1)
+
+    async def check() -> None:
+        model = Model(
+            Endpoint(fake.url, "m"),
+            recorder=Recorder(tmp_path / "t.jsonl"),
+            cache=None,
+            semaphore=asyncio.Semaphore(1),
+        )
+        try:
+            verdict = await verify(model, claim=claim, evidence=[far])
+        finally:
+            await model.close()
+        assert verdict.label == Label.INSUFFICIENT and verdict.judgements == {}
+        assert f"similarity below {UNRELATED_BELOW}): b#001 (0.10)" in verdict.rationale
+
+    asyncio.run(check())
+    assert sum(fake.calls.values()) == 0

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from synth.agents import reader
 from synth.domain.text import plural
 from synth.model.prompts import split_data
 from synth.pipeline.saved import UnreadableReport
@@ -175,7 +176,9 @@ class Browser:
             quote=_split_quote(passage.text if passage else "", claim.quote),
             judgements=judgements,
             extracted_by=item_calls(run.rows, "extractor", claim.passage_id),
-            stance_calls=judged_by.get("question", []) + judged_by.get("question-says", []),
+            stance_calls=judged_by.get("question", [])
+            + judged_by.get("question-says", [])
+            + item_calls(run.rows, "verifier", reader.item(claim.passage_id, claim.quote)),
         )
 
     def passage(self, request: Request) -> Response:

@@ -1,0 +1,405 @@
+"""How deeply synth reads papers, and whether it places each paper's answer right.
+
+Three sets of papers with gold answers (bench/gold/):
+- `examples`: the quick start's ten short papers;
+- `cover_crops`: eight papers of 1,300 to 1,900 words written for this benchmark (fictional,
+  bench/corpora/cover_crops/), with Abstract, Introduction and related work, Methods, Results,
+  Discussion and Limitations; three or more abstracts too vague to give the answer, and
+  related-work sentences that state the opposite of the paper's own result;
+- `scifact`: questions "Is it true that <claim>?" from SciFact train (Wadden et al., 2020;
+  CC BY 4.0 claims, ODC-By 1.0 abstracts), each over its gold abstracts (SUPPORT answers yes,
+  CONTRADICT no; the rationale sentences are decisive) and five unrelated abstracts drawn at
+  random. Claims that a fit of synth's judge used are left out.
+Each paper has a gold answer (yes, no or depends; `also` lists answers that are not wrong)
+and its decisive sentences.
+
+    python bench/depth.py --filter           # code only: what the reading filter lets through
+    python bench/depth.py                    # the embedded model on all three sets
+    python bench/depth.py --sets examples    # one set
+    python bench/depth.py --quick --fake     # CI: the harness against the fake model
+
+The full mode runs `synth run` on each set (a new process, its own runs folder) and scores
+what the report says: decisive-sentence coverage (a claim or a reading of the paper quotes a
+gold decisive sentence), papers placed right, wrong and uncounted, related-work sentences used
+as a paper's own claim or reading, supported-claim recall (claims quoting a decisive sentence
+whose answer another paper shares, judged SUPPORTED), unrelated papers in a finding, and wall
+time.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import median
+
+from results import ROOT, fake_model, machine, options, publish
+
+from synth.domain.selection import MARGIN, OFF_TOPIC, OFF_TOPIC_WORDS
+from synth.sources.local import load_folder
+from synth.store.chunking import chunk_paper, normalise
+
+GOLD = ROOT / "bench" / "gold"
+SCIFACT_SEED = 7
+UNRELATED = 5
+QUESTION_PREFIX = "Is it true that "
+
+
+@dataclass
+class GoldPaper:
+    key: str  # the file name, or the SciFact document id
+    title: str
+    answer: str  # yes, no, depends; "unrelated" for a SciFact distractor
+    decisive: list[str]
+    also: list[str] = field(default_factory=list)
+    related_opposite: list[str] = field(default_factory=list)
+
+    def right(self, placed: str) -> bool:
+        ok = {self.answer, *self.also}
+        return placed in ok or (self.answer == "depends" and placed == "mixed")
+
+
+@dataclass
+class GoldSet:
+    name: str
+    question: str
+    folder: Path
+    papers: list[GoldPaper]
+
+
+def written_set(name: str) -> GoldSet:
+    gold = json.loads((GOLD / f"{name}.json").read_text(encoding="utf-8"))
+    folder = ROOT / gold["corpus"]
+    papers = [
+        GoldPaper(
+            key=p["file"],
+            title=p["title"],
+            answer=p["answer"],
+            decisive=p["decisive"],
+            also=p.get("also", []),
+            related_opposite=p.get("related_opposite", []),
+        )
+        for p in gold["papers"]
+    ]
+    return GoldSet(name, gold["question"], folder, papers)
+
+
+def scifact_claims(data: Path, count: int) -> list[dict]:
+    """`count` SciFact claims with gold abstracts, in a fixed random order, none of which a
+    fit of the judge's heads used."""
+    claims = [json.loads(line) for line in (data / "claims_train.jsonl").open()]
+    used: set[int] = set()
+    for head in (ROOT / "agents" / "judges").glob("*.json"):
+        fitted = json.loads(head.read_text(encoding="utf-8"))
+        used |= set(fitted.get("claim_ids", [])) | set(fitted.get("verdict_claim_ids", []))
+    used |= {c["id"] for c in claims[::27][:30]}  # the quick SciFact sample (bench/scifact.py)
+    pool = [c for c in claims if c["evidence"] and c["id"] not in used]
+    random.Random(SCIFACT_SEED).shuffle(pool)
+    return pool[:count]
+
+
+def scifact_sets(data: Path, count: int, folder: Path) -> list[GoldSet]:
+    """One set per claim: its gold abstracts and UNRELATED others, written as Markdown papers
+    under `folder`."""
+    corpus = {d["doc_id"]: d for d in map(json.loads, (data / "corpus.jsonl").open())}
+    ids = sorted(corpus)
+    sets = []
+    for claim in scifact_claims(data, count):
+        text = claim["claim"].strip().rstrip(".")
+        question = f"{QUESTION_PREFIX}{text[0].lower()}{text[1:]}?"
+        rng = random.Random(claim["id"])
+        cited = {int(k) for k in claim["evidence"]} | set(claim["cited_doc_ids"])
+        drawn = rng.sample(ids, min(len(ids), UNRELATED * 3))
+        others = [i for i in drawn if i not in cited][:UNRELATED]
+        papers = []
+        for doc_id, found in sorted(claim["evidence"].items()):
+            labels = {e["label"] for e in found}
+            answer = {"SUPPORT": "yes", "CONTRADICT": "no"}.get(
+                labels.pop() if len(labels) == 1 else "", "depends"
+            )
+            doc = corpus[int(doc_id)]
+            rationale = sorted({i for e in found for i in e["sentences"]})
+            decisive = [doc["abstract"][i].strip() for i in rationale]
+            papers.append(GoldPaper(str(doc_id), doc["title"].strip(), answer, decisive))
+        papers += [GoldPaper(str(i), corpus[i]["title"].strip(), "unrelated", []) for i in others]
+        where = folder / f"scifact-{claim['id']}"
+        where.mkdir(parents=True, exist_ok=True)
+        for paper in papers:
+            doc = corpus[int(paper.key)]
+            body = " ".join(s.strip() for s in doc["abstract"])
+            (where / f"{paper.key}.md").write_text(
+                f"---\ntitle: {paper.title}\n---\n# {paper.title}\n\n## Abstract\n{body}\n",
+                encoding="utf-8",
+            )
+        sets.append(GoldSet(f"scifact-{claim['id']}", question, where, papers))
+    return sets
+
+
+def gold_sets(names: list[str], data: Path, scifact: int, folder: Path) -> list[GoldSet]:
+    out: list[GoldSet] = []
+    for name in names:
+        if name == "scifact":
+            out += scifact_sets(data, scifact, folder)
+        else:
+            out.append(written_set(name))
+    return out
+
+
+def covered(gold: list[str], texts: list[str]) -> bool:
+    """Whether any of `texts` holds a gold sentence (or a gold sentence holds it: a quote
+    cut by synth's sentence splitter is a part of one)."""
+    wanted = [normalise(g) for g in gold]
+    for text in texts:
+        t = normalise(text)
+        if any(w in t or (len(t) > 40 and t in w) for w in wanted):
+            return True
+    return False
+
+
+# The filter ----------------------------------------------------------------------------------
+
+
+def filter_rows(sets: list[GoldSet], grid: list[tuple[float, int]]) -> Iterator[str]:
+    """What the reading filter lets through at each (margin, bound per paper), scored against
+    the gold."""
+    from synth.pipeline.reading import filtered, questions
+    from synth.store.embeddings import MiniLM
+    from synth.store.library import Library
+
+    rows: dict[tuple[float, int], dict[str, list[int]]] = {g: {} for g in grid}
+    kept_unrelated = dropped_gold = unrelated = gold_papers = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        library = Library(Path(tmp) / "library", MiniLM())
+        try:
+            for gold in sets:
+                texts = load_folder(gold.folder, warn=lambda _: None)
+                by_title = {normalise(t.paper.title).lower(): t for t in texts}
+                passages = [p for t in texts for p in chunk_paper(t)]
+                library.add(passages)
+                for margin, bound in grid:
+                    chosen = filtered(
+                        library, gold.question, questions(gold.question), passages, bound, margin
+                    )
+                    for paper in gold.papers:
+                        text = by_title.get(normalise(paper.title).lower())
+                        if text is None:
+                            continue
+                        got = chosen.candidates.get(text.paper.id, [])
+                        row = rows[margin, bound].setdefault(
+                            gold.name.split("-")[0], [0, 0, 0, 0]
+                        )
+                        if paper.decisive:
+                            row[0] += covered(paper.decisive, [c.sentence for c in got])
+                            row[1] += 1
+                        row[2] += len(got)
+                        row[3] += 1
+                        if (margin, bound) == grid[0]:
+                            off = text.paper.id in chosen.off_topic
+                            if paper.answer == "unrelated":
+                                unrelated += 1
+                                kept_unrelated += not off
+                            else:
+                                gold_papers += 1
+                                dropped_gold += off
+        finally:
+            library.close()
+    yield (
+        "| margin | at most | set | decisive sentences among the candidates "
+        "| candidates per paper |"
+    )
+    yield "|---|---|---|---|---|"
+    for (margin, bound), by_set in rows.items():
+        for name, (hit, total, read, papers) in sorted(by_set.items()):
+            share = f"{hit / total:.2f} ({hit} of {total})" if total else "—"
+            yield f"| {margin:.2f} | {bound} | {name} | {share} | {read / max(papers, 1):.1f} |"
+    yield ""
+    yield (
+        f"Off-topic (best passage similarity below {OFF_TOPIC}, or BM25 below "
+        f"{OFF_TOPIC_WORDS} of the best paper's): {dropped_gold} of {gold_papers} gold papers "
+        f"set aside, {unrelated - kept_unrelated} of {unrelated} unrelated papers."
+    )
+
+
+# Running synth -------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    right: int = 0
+    wrong: int = 0
+    uncounted: int = 0
+    covered: int = 0
+    decisive: int = 0
+    related_used: int = 0
+    unrelated_in_findings: int = 0
+    supported: int = 0
+    supportable: int = 0
+    wall: list[float] = field(default_factory=list)
+    wrong_papers: list[str] = field(default_factory=list)
+
+
+def run_synth(gold: GoldSet, runs: Path, extra: list[str], home: Path) -> tuple[Path, float]:
+    env_home = {"HOME": str(home), "SYNTH_HOME": str(home)}
+    import os
+
+    env = {**os.environ, **env_home}
+    before = set(runs.iterdir()) if runs.exists() else set()
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "synth.cli", "run", gold.question, "--corpus", str(gold.folder),
+         "--runs-dir", str(runs), *extra],
+        cwd=ROOT, env=env, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    (new,) = sorted(set(runs.iterdir()) - before)
+    return new, elapsed
+
+
+def score(gold: GoldSet, run: Path, elapsed: float, outcome: Outcome) -> None:
+    report = json.loads((run / "report.json").read_text(encoding="utf-8"))
+    refs = {r["n"]: r for r in report["references"]}
+    placed = {p["paper_id"]: p for p in report.get("placements", [])}
+    titles = {normalise(r["title"]).lower(): r["id"] for r in report["references"]}
+    for off in report.get("off_topic", []):
+        titles.setdefault(normalise(off["title"]).lower(), off["paper_id"])
+    finding_refs = {n for f in report["findings"] for n in f["refs"]}
+    answers = {p.key: p.answer for p in gold.papers}
+    for paper in gold.papers:
+        paper_id = titles.get(normalise(paper.title).lower())
+        claims = [c for c in report["claims"] if paper_id and c["paper_id"] == paper_id]
+        here = placed.get(paper_id or "", {})
+        read = [s["sentence"] for s in here.get("readings", [])]
+        if paper.answer == "unrelated":
+            cited = [n for n, r in refs.items() if r["id"] == paper_id]
+            outcome.unrelated_in_findings += bool(set(cited) & finding_refs)
+            continue
+        answer = here.get("answer", "unplaced")
+        if answer == "unplaced":
+            outcome.uncounted += 1
+        elif paper.right(answer):
+            outcome.right += 1
+        else:
+            outcome.wrong += 1
+            outcome.wrong_papers.append(f"{gold.name}/{paper.key}: {paper.answer} read as {answer}")
+        if paper.decisive:
+            outcome.decisive += 1
+            outcome.covered += covered(paper.decisive, [c["quote"] for c in claims] + read)
+        own = [c["quote"] for c in claims] + [
+            s["sentence"]
+            for i, s in enumerate(here.get("readings", []))
+            if i in here.get("decisive", [])
+        ]
+        outcome.related_used += sum(covered([r], own) for r in paper.related_opposite)
+        shared = sum(1 for k, a in answers.items() if a == paper.answer and k != paper.key)
+        for claim in claims:
+            if (
+                shared
+                and paper.answer in ("yes", "no")
+                and covered(paper.decisive, [claim["quote"]])
+            ):
+                outcome.supportable += 1
+                outcome.supported += claim["label"] == "SUPPORTED"
+    outcome.wall.append(elapsed)
+
+
+def run_sets(sets: list[GoldSet], extra: list[str]) -> dict[str, Outcome]:
+    outcomes: dict[str, Outcome] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for gold in sets:
+            home = Path(tmp) / f"home-{gold.name}"  # cold: no cache, no library, no model file
+            home.mkdir()
+            run, elapsed = run_synth(gold, Path(tmp) / "runs", extra, home)
+            name = gold.name.split("-")[0]
+            if not (run / "report.json").is_file():
+                print(f"{gold.name}: no report ({run})", file=sys.stderr)
+                continue
+            score(gold, run, elapsed, outcomes.setdefault(name, Outcome()))
+    return outcomes
+
+
+def outcome_rows(outcomes: dict[str, Outcome]) -> Iterator[str]:
+    yield (
+        "| set | decisive coverage | placed right / wrong / uncounted | related-work sentences "
+        "used as own | supported-claim recall | unrelated papers in a finding | wall time "
+        "(median) |"
+    )
+    yield "|---|---|---|---|---|---|---|"
+    for name, o in outcomes.items():
+        coverage = f"{o.covered / o.decisive:.2f}" if o.decisive else "—"
+        recall = (
+            f"{o.supported / o.supportable:.2f} ({o.supported} of {o.supportable})"
+            if o.supportable
+            else "—"
+        )
+        yield (
+            f"| {name} | {coverage} | {o.right} / {o.wrong} / {o.uncounted} | {o.related_used} "
+            f"| {recall} | {o.unrelated_in_findings} | {median(o.wall):.0f} s |"
+        )
+    wrong = [w for o in outcomes.values() for w in o.wrong_papers]
+    if wrong:
+        yield ""
+        yield "Placed wrong: " + "; ".join(wrong) + "."
+
+
+def main() -> int:
+    parser = options(__doc__, "one small set against the fake model (with --fake)", data=True)
+    parser.add_argument("--filter", action="store_true", help="code only: the reading filter")
+    parser.add_argument("--sets", default="examples,cover_crops,scifact")
+    parser.add_argument("--scifact", type=int, default=20, metavar="N", help="SciFact questions")
+    parser.add_argument("--fake", action="store_true", help="the fake test model (CI)")
+    args = parser.parse_args()
+    names = args.sets.split(",")
+    if args.quick:  # two SciFact questions; the real-length papers only for the filter
+        names = [n for n in names if n != "cover_crops" or args.filter]
+        args.scifact = 2
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = gold_sets(names, args.data, args.scifact, Path(tmp))
+        what = (
+            f"Machine: {machine()}. Sets: {', '.join(names)}"
+            + (f" ({args.scifact} SciFact questions)" if "scifact" in names else "")
+            + "."
+        )
+        if args.filter:
+            grid = [(m, b) for m in sorted({0.2, MARGIN, 0.35, 0.5}) for b in (3, 4, 6, 50)]
+            lines = [
+                "## Reading filter against gold decisive sentences (bench/depth.py --filter)",
+                "",
+                what,
+                "",
+                *filter_rows(sets, grid),
+            ]
+        else:
+            with fake_model() if args.fake else _nothing() as fake:
+                extra = ["--base-url", fake.url, "--model", "m"] if fake else []
+                outcomes = run_sets(sets, extra)
+            model = (
+                "the fake test model (harness only)" if args.fake else "the embedded local model"
+            )
+            mode = " --quick" if args.quick else ""
+            lines = [
+                f"## Reading depth and placement on gold papers (bench/depth.py{mode})",
+                "",
+                f"{what} Model: {model}; each run cold (empty HOME).",
+                "",
+                *outcome_rows(outcomes),
+            ]
+    publish(["\n".join(lines) + "\n"], args.write)
+    return 0
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Reading papers: which sentences are a paper's own results, which report another work's
+finding, which reach the model, and how a paper is placed from the readings of its results."""
+
+from __future__ import annotations
+
+import json
+
+from synth.domain.placing import place, side
+from synth.domain.records import Passage, Report, SentenceReading
+from synth.domain.selection import choose, off_topic, own_results
+from synth.domain.sentences import reports_other_work, reports_result, role
+from synth.store.chunking import sentences
+from tests.helpers import only_run, run_args, run_cli
+
+OTHER_WORK = [
+    "Okafor et al. (2016) found that rye had no measurable effect on leaching.",
+    "Several studies have found that cereal rye reduces nitrate losses by 30 to 50 percent [3].",
+    "A previous meta-analysis concluded that cover crops halve nitrate losses.",
+    "Cover crops are often credited with halving nitrate losses from maize fields.",
+    "It is widely reported that warmup stabilises training.",
+    "Warmup was unnecessary in pre-norm models (Reyes and Brandt, 2021).",
+    "Brandvold and Mertens (2017) found that rye had no effect in a drier setting.",
+]
+OWN_RESULTS = [
+    "Rye reduced annual nitrate leaching from 42.6 to 27.7 kg N/ha, a reduction of 35 percent.",
+    "Annual nitrate leaching did not differ between treatments (p = 0.81).",
+    "Without warmup, 9 of 24 runs diverged at a peak learning rate of 0.001.",
+    "Small transformers were equally stable with and without learning-rate warmup.",
+    "We found that clipping removed most loss spikes.",
+]
+NOT_RESULTS = [
+    "The aim of this study was to determine whether rye reduces nitrate leaching.",
+    "We report nitrate leaching from an eight-year trial on tile-drained plots.",
+    "Small transformer language models trained with Adam often diverge early in training.",
+    "Practices that allow earlier sowing could increase rye nitrogen uptake.",
+    "Plots were sown in October at a rate of 350 seeds per square metre.",
+]
+
+
+def test_sentences_that_report_another_works_finding_are_told_apart():
+    for sentence in OTHER_WORK:
+        assert reports_other_work(sentence) and role(sentence) == "other_work", sentence
+    for sentence in OWN_RESULTS + NOT_RESULTS:
+        assert not reports_other_work(sentence), sentence
+
+
+def test_results_are_told_from_aims_background_and_methods():
+    for sentence in OWN_RESULTS:
+        assert reports_result(sentence) and role(sentence) == "result", sentence
+    for sentence in NOT_RESULTS:
+        assert not reports_result(sentence) and role(sentence) == "other", sentence
+
+
+def passage(pid: str, paper: str, section: str, text: str) -> Passage:
+    return Passage(id=pid, paper_id=paper, section=section, text=text, char_start=0, char_end=1)
+
+
+QUESTION = "Does a rye cover crop reduce nitrate leaching from maize fields?"
+
+
+def test_only_a_papers_own_results_are_candidates_best_first():
+    intro = passage(
+        "a#001",
+        "a",
+        "Introduction",
+        "Okafor et al. (2016) found that rye did not reduce nitrate leaching. "
+        "Rye takes up residual soil nitrate in autumn.",
+    )
+    results = passage(
+        "a#002",
+        "a",
+        "Results",
+        "Rye reduced annual nitrate leaching from 42.6 to 27.7 kg N/ha in every year. "
+        "Plots were sown in October at a rate of 350 seeds per square metre. "
+        "Soil temperature rose by 2 degrees in April compared with March.",
+    )
+    found = own_results([intro, results], {p.id: sentences(p.text) for p in [intro, results]})
+    assert [r.sentence for r in found] == [
+        "Rye reduced annual nitrate leaching from 42.6 to 27.7 kg N/ha in every year.",
+        "Soil temperature rose by 2 degrees in April compared with March.",
+    ]
+    chosen = choose(found, [0.7, 0.3], QUESTION, per_paper=4)
+    assert [c.sentence for c in chosen["a"]] == [found[0].sentence]  # the other is too far
+    assert len(choose(found, [0.7, 0.3], QUESTION, per_paper=4, margin=2.0)["a"]) == 2
+    assert len(choose(found, [0.7, 0.6], QUESTION, per_paper=1, margin=2.0)["a"]) == 1
+
+
+def test_a_paper_far_from_the_question_by_meaning_or_by_words_is_off_topic():
+    passages = [
+        passage("a#001", "a", "Abstract", "rye nitrate"),
+        passage("b#001", "b", "Abstract", "gene expression"),
+        passage("c#001", "c", "Abstract", "rye yield"),
+    ]
+    similarity = {"a#001": 0.8, "b#001": 0.1, "c#001": 0.5}
+    words = {"a#001": 10.0, "c#001": 0.5}  # c shares almost none of the question's words
+    assert off_topic(["a", "b", "c"], passages, similarity, words) == {"b": 0.1, "c": 0.5}
+
+
+def reading(answer: str, yes: float, no: float, sentence: str = "s") -> SentenceReading:
+    probabilities = {"yes": yes, "no": no, "unclear": round(1 - yes - no, 4)}
+    return SentenceReading(
+        passage_id="a#001", sentence=sentence, answer=answer, probabilities=probabilities
+    )
+
+
+def test_a_paper_is_placed_only_where_its_results_take_a_side():
+    assert side(reading("yes", 0.6, 0.3)) == "yes"
+    assert side(reading("yes", 0.45, 0.4)) is None  # too close to call
+    assert side(reading("no", 0.2, 0.6)) == "no"
+    assert side(reading("no", 0.6, 0.3)) == "no"  # a null result code read, not the model
+    assert side(reading("unclear", 0.3, 0.2)) is None
+    assert place("a", []).answer == "unplaced"
+    assert place("a", [reading("yes", 0.45, 0.4)]).answer == "unplaced"
+    yes = place("a", [reading("unclear", 0.2, 0.1), reading("yes", 0.7, 0.2)])
+    assert yes.answer == "yes" and yes.decisive == [1]
+    both = place("a", [reading("yes", 0.7, 0.2), reading("no", 0.2, 0.7)])
+    assert both.answer == "mixed" and both.decisive == [0, 1]
+
+
+ATTRIBUTED = """---
+title: Rye cover crops after maize on a silt loam
+---
+# Rye cover crops after maize on a silt loam
+
+## Introduction
+Okafor et al. (2016) found that a rye cover crop did not reduce nitrate leaching from maize fields.
+
+## Results
+A rye cover crop reduced nitrate leaching from maize fields by 31 percent over four years.
+"""
+
+
+def test_a_related_work_sentence_is_never_a_papers_claim_or_answer(capsys, fake, isolated):
+    corpus = isolated / "papers"
+    corpus.mkdir()
+    (corpus / "rye.md").write_text(ATTRIBUTED, encoding="utf-8")
+    args = run_args(corpus, fake)
+    args[1] = QUESTION
+    code, _, err = run_cli(capsys, *args)
+    assert code in (0, 1), err
+    run = only_run(isolated / "runs")
+    report = Report.model_validate_json((run / "report.json").read_text())
+    assert all("Okafor" not in c.quote for c in report.claims)
+    (placed,) = report.placements
+    assert placed.answer == "yes"
+    assert all("Okafor" not in r.sentence for r in placed.readings)
+    # nor was it offered to the extractor to quote
+    for line in (run / "transcript.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry["agent"] == "extractor":
+            assert "Okafor" not in json.dumps(entry["messages"])
