@@ -42,6 +42,7 @@ from statistics import median
 from results import ROOT, fake_model, machine, options, publish
 
 from synth.domain.selection import MARGIN, OFF_TOPIC, OFF_TOPIC_WORDS
+from synth.domain.settings import RetrievalSettings
 from synth.sources.local import load_folder
 from synth.store.chunking import chunk_paper, normalise
 
@@ -191,9 +192,7 @@ def filter_rows(sets: list[GoldSet], grid: list[tuple[float, int]]) -> Iterator[
                         if text is None:
                             continue
                         got = chosen.candidates.get(text.paper.id, [])
-                        row = rows[margin, bound].setdefault(
-                            gold.name.split("-")[0], [0, 0, 0, 0]
-                        )
+                        row = rows[margin, bound].setdefault(gold.name.split("-")[0], [0, 0, 0, 0])
                         if paper.decisive:
                             row[0] += covered(paper.decisive, [c.sentence for c in got])
                             row[1] += 1
@@ -373,6 +372,11 @@ def main() -> int:
                 what,
                 "",
                 *filter_rows(sets, grid),
+                "",
+                f"In use: margin {MARGIN}, at most {RetrievalSettings().results_per_paper} "
+                "sentences a paper (`results_per_paper`). A candidate is a sentence in which "
+                "the paper reports a result of its own; a SciFact rationale sentence that is "
+                "not recognised as one (a conclusion worded as a general fact) is never read.",
             ]
         else:
             with fake_model() if args.fake else _nothing() as fake:
