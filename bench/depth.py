@@ -41,7 +41,7 @@ from statistics import median
 
 from results import ROOT, fake_model, machine, options, publish
 
-from synth.domain.selection import MARGIN, OFF_TOPIC, OFF_TOPIC_WORDS
+from synth.domain.selection import MARGIN, OFF_TOPIC, OFF_TOPIC_GAP, OFF_TOPIC_WORDS
 from synth.domain.settings import RetrievalSettings
 from synth.sources.local import load_folder
 from synth.store.chunking import chunk_paper, normalise
@@ -219,7 +219,8 @@ def filter_rows(sets: list[GoldSet], grid: list[tuple[float, int]]) -> Iterator[
             yield f"| {margin:.2f} | {bound} | {name} | {share} | {read / max(papers, 1):.1f} |"
     yield ""
     yield (
-        f"Off-topic (best passage similarity below {OFF_TOPIC}, or BM25 below "
+        f"Off-topic (best passage similarity over {OFF_TOPIC_GAP} below the best paper's, and "
+        f"below {OFF_TOPIC} or BM25 below "
         f"{OFF_TOPIC_WORDS} of the best paper's): {dropped_gold} of {gold_papers} gold papers "
         f"set aside, {unrelated - kept_unrelated} of {unrelated} unrelated papers."
     )

@@ -1,15 +1,15 @@
 """Which sentences of each paper a model reads: every passage of every paper is scored by code,
 and only what passes reaches the model.
 
-A paper is off-topic when its nearest passage is far from the question by meaning (embedding
-similarity) or by words (its best BM25 score, relative to the run's best paper): nothing of it
-is read, and the Method section names it. In the other papers, each sentence of the paper's own
-that reports a result (not one that reports another work's finding, nor background or an aim)
-is scored by its embedding similarity to the question, the share of the question's words it
-holds, and whether it stands in a section that holds results. The sentences within a margin of
-the paper's best are its candidates, best first, up to a bound per paper: the reader reads them
-and the extractor reads the passages that hold them. The thresholds are chosen by their recall
-of gold decisive sentences (`bench/depth.py --filter`).
+A paper is off-topic when its nearest passage is clearly further from the question than the run's
+nearest paper, and far from it by meaning (embedding similarity) or by words (its best BM25 score,
+relative to the run's best paper): nothing of it is read, and the Method section names it. In the
+other papers, each sentence of the paper's own that reports a result (not one that reports another
+work's finding, nor background or an aim) is scored by its embedding similarity to the question, the
+share of the question's words it holds, and whether it stands in a section that holds results. The
+sentences within a margin of the paper's best are its candidates, best first, up to a bound per
+paper: the reader reads them and the extractor reads the passages that hold them. The thresholds are
+chosen by their recall of gold decisive sentences (`bench/depth.py --filter`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ OFF_TOPIC = 0.30
 # Nor is a paper read whose best BM25 score for the question is under this share of the best
 # paper's: it holds none of the question's distinctive words (a gene, a drug, a method).
 OFF_TOPIC_WORDS = 0.1
+# Yet no paper is off-topic, by meaning or by words, within this of the run's most similar
+# paper, nor in a run where no paper is near the question: a question asked in general terms
+# ("what outcomes do these studies report?") is far from every paper by meaning and shares
+# its common words with few, and then no paper stands out as off-topic.
+OFF_TOPIC_GAP = 0.10
 # Sections that hold what others found, what was done, or what could not be shown.
 OTHER_SECTIONS = re.compile(
     r"intro|background|related|motivation|method|material|setup|procedure|protocol"
@@ -95,13 +100,17 @@ def off_topic(
     for p in passages:
         best_sim[p.paper_id] = max(best_sim.get(p.paper_id, 0.0), similarity.get(p.id, 0.0))
         best_words[p.paper_id] = max(best_words.get(p.paper_id, 0.0), words.get(p.id, 0.0))
+    top_sim = max((best_sim.get(p, 0.0) for p in paper_ids), default=0.0)
     top_words = max(best_words.values(), default=0.0)
-    return {
-        paper_id: round(best_sim.get(paper_id, 0.0), 4)
-        for paper_id in sorted(paper_ids)
-        if best_sim.get(paper_id, 0.0) < OFF_TOPIC
-        or (top_words > 0 and best_words.get(paper_id, 0.0) < OFF_TOPIC_WORDS * top_words)
-    }
+
+    def far(paper_id: str) -> bool:
+        sim = best_sim.get(paper_id, 0.0)
+        if top_sim < OFF_TOPIC or sim >= top_sim - OFF_TOPIC_GAP:
+            return False  # no paper is near the question, or this one is as near as any
+        words = best_words.get(paper_id, 0.0)
+        return sim < OFF_TOPIC or (top_words > 0 and words < OFF_TOPIC_WORDS * top_words)
+
+    return {p: round(best_sim.get(p, 0.0), 4) for p in sorted(paper_ids) if far(p)}
 
 
 def first_passages(

@@ -217,7 +217,7 @@ class Model:
             value, last_error = self._validate(raw, schema)
             entry["parsed"] = value.model_dump(mode="json") if value is not None else None
             entry["error"] = last_error or None
-            self.recorder.record(entry)
+            await self.recorder.write(entry)
             if value is not None:
                 return value
             messages = [
@@ -270,7 +270,7 @@ class Model:
         choice, error = read_choice(raw.logprobs, options)
         entry["parsed"] = choice.model_dump(mode="json") if choice is not None else None
         entry["error"] = error or None
-        self.recorder.record(entry)
+        await self.recorder.write(entry)
         if choice is None:
             if raw.logprobs is None:
                 raise NoLogprobs(self.endpoint.model)
@@ -305,7 +305,7 @@ class Model:
         state = decode_state(raw.content)
         entry["parsed"] = {"dimensions": len(state)}
         entry["error"] = None if state else "the server returned no hidden state"
-        self.recorder.record(entry)
+        await self.recorder.write(entry)
         if not state:
             raise ItemDropped(agent, item, "the server returned no hidden state")
         return state
@@ -397,7 +397,7 @@ class Model:
             entry["reused"] = True
             return raw_from_record(self._answered[request_hash])
         if self.cache is not None:
-            cached = self.cache.get(cache_key)
+            cached = await asyncio.to_thread(self.cache.get, cache_key)
             if cached is not None:
                 entry["cache_hit"] = True
                 return raw_from_record(cached)
@@ -442,5 +442,5 @@ class Model:
         answered = {**answered_fields(raw), "logprobs": raw.logprobs}
         self._answered[request_hash] = answered
         if self.cache is not None:
-            self.cache.put(cache_key, answered)
+            await asyncio.to_thread(self.cache.put, cache_key, answered)
         return raw

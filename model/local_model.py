@@ -12,6 +12,7 @@ not both.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -155,9 +156,10 @@ class LocalServer:
         self.launch()
         return self.ready()
 
-    def launch(self) -> None:
-        """Start the child; it loads the weights while the caller goes on."""
-        model_path = assemble(self.weights, self.models_dir)
+    def launch(self, model_path: Path | None = None) -> None:
+        """Start the child (on the assembled weights, when the caller has them already); it
+        loads the weights while the caller goes on."""
+        model_path = model_path or assemble(self.weights, self.models_dir)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - lives with the child
         self._process = subprocess.Popen(
@@ -225,10 +227,13 @@ async def serve(weights: Weights = DEFAULT) -> AsyncIterator[Endpoint]:
     chat = LocalServer(weights)
     states = LocalServer(weights, states=True, ctx=4096, parallel=1)
     try:
-        chat.launch()
-        states.launch()  # both load at once: the wait for the weights is paid once
-        endpoint = chat.ready()
-        states.ready()
+        # Off the event loop: checking the weights' hash and waiting for the servers take
+        # seconds. Both load at once, from one checked file: the wait is paid once.
+        model_path = await asyncio.to_thread(assemble, weights)
+        chat.launch(model_path)
+        states.launch(model_path)
+        endpoint = await asyncio.to_thread(chat.ready)
+        await asyncio.to_thread(states.ready)
         yield dataclasses.replace(endpoint, states_url=states.address)
     finally:
         states.stop()

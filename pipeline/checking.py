@@ -3,6 +3,7 @@ opposite of their claims, and findings that leave out a side."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import numpy as np
@@ -154,13 +155,17 @@ async def inverted_sentences(
     ]
     if not sentences:
         return []
-    embed = ctx.library.embedder.embed
-    statements = np.asarray(embed([f.statement for f in draft.findings]))
+    embed = ctx.library.embedder.embed  # called off the loop: embedding takes seconds
+    statements = np.asarray(await asyncio.to_thread(embed, [f.statement for f in draft.findings]))
     resting = {c for f in draft.findings for c in f.claim_ids if c in claims}
     ids = sorted(resting, key=lambda c: int(c[1:]))
-    claim_vectors = dict(zip(ids, np.asarray(embed([claims[c].text for c in ids])), strict=True))
+    claim_texts = [claims[c].text for c in ids]
+    claim_vectors = dict(
+        zip(ids, np.asarray(await asyncio.to_thread(embed, claim_texts)), strict=True)
+    )
     found = []
-    for (name, sentence), vector in zip(sentences, embed([x for _, x in sentences]), strict=True):
+    vectors = await asyncio.to_thread(embed, [x for _, x in sentences])
+    for (name, sentence), vector in zip(sentences, vectors, strict=True):
         nearest = draft.findings[int(np.argmax(statements @ np.asarray(vector)))]
         rest = [c for c in nearest.claim_ids if c in claims]
         if not rest:

@@ -22,13 +22,13 @@ from synth.pipeline.reading import claim_stances
 from synth.store.chunking import chunk_paper, locate_quote, normalise
 
 
-def cut_passages(ctx: RunContext, corpus: list[PaperText]) -> list[Passage]:
+async def cut_passages(ctx: RunContext, corpus: list[PaperText]) -> list[Passage]:
     saved = ctx.run.load(Stage.LIBRARY, "passages", Passages)
     if saved is None:
         saved = Passages(passages=[p for paper in corpus for p in chunk_paper(paper)])
-        ctx.run.save(Stage.LIBRARY, "passages", saved)
+        await ctx.save(Stage.LIBRARY, "passages", saved)
     ctx.stage(Stage.LIBRARY, len(saved.passages))
-    ctx.library.add(saved.passages)
+    await asyncio.to_thread(ctx.library.add, saved.passages)  # embedding takes seconds
     for _ in saved.passages:
         ctx.advance(Stage.LIBRARY)
     return saved.passages
@@ -68,7 +68,7 @@ async def verify_claims(
     on_topic = sorted(p.paper.id for p in corpus if p.paper.id not in off_topic)
     paper_ids = None if ctx.settings.retrieval.whole_library else on_topic
     provisional = provisional_claims(extractions, by_id)
-    in_use = calibration_in_use(ctx).calibration
+    in_use = (await asyncio.to_thread(calibration_in_use, ctx)).calibration
     stances = await claim_stances(ctx, provisional, placements, corpus)
 
     def agreeing(claim: Claim) -> frozenset[str]:

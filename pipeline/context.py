@@ -77,7 +77,7 @@ class RunContext:
         async def run_one(item: Any) -> None:
             value = await work(item)
             if keep(value):
-                self.run.save(stage, key(item), value)
+                await self.save(stage, key(item), value)
             results[key(item)] = value
             self.advance(stage)
 
@@ -95,6 +95,11 @@ class RunContext:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         return [results[key(item)] for item in ordered]
+
+    async def save(self, stage: Stage, item: str, value: BaseModel) -> None:
+        """Checkpoint `value`, off the event loop: its fsync waits for the disk, not for the
+        model calls in flight."""
+        await asyncio.to_thread(self.run.save, stage, item, value)
 
     @contextlib.contextmanager
     def timed(self, stage: Stage) -> Iterator[None]:

@@ -28,7 +28,7 @@ async def make_plan(ctx: RunContext) -> Plan:
             # Without a plan the question itself is the one search.
             ctx.warn(f"the planner's answers failed validation ({dropped.reason})")
             plan = Plan(question=ctx.question, sub_questions=[ctx.question], searches=[])
-        ctx.run.save(Stage.PLAN, "plan", plan)
+        await ctx.save(Stage.PLAN, "plan", plan)
     ctx.advance(Stage.PLAN)
     return plan
 
@@ -136,7 +136,7 @@ async def gather(ctx: RunContext, plan: Plan) -> Corpus:
             abstract_only=len(corpus) - full,
         ),
     )
-    ctx.run.save(Stage.PAPERS, "corpus", result)
+    await ctx.save(Stage.PAPERS, "corpus", result)
     return result
 
 

@@ -73,7 +73,7 @@ async def select(
         candidates=chosen.candidates,
         off_topic=chosen.off_topic,
     )
-    ctx.run.save(Stage.SELECT, "selection", selection)
+    await ctx.save(Stage.SELECT, "selection", selection)
     return selection
 
 

@@ -50,7 +50,7 @@ class Session(RunContext):
             gathered = await gather(self, plan)
         corpus = gathered.papers
         with self.timed(Stage.LIBRARY):
-            passages = cut_passages(self, corpus)
+            passages = await cut_passages(self, corpus)
             selection = await select(self, plan, corpus, passages)
         with self.timed(Stage.STANCE):
             placements = await read_papers(self, selection, corpus)

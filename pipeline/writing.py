@@ -3,6 +3,8 @@ around them, and the rounds of review and revision."""
 
 from __future__ import annotations
 
+import asyncio
+
 from synth.agents import answering, checks, reviewer, writer
 from synth.agents.grouping import group_claims
 from synth.domain.agreement import Strength, finding_strength
@@ -75,7 +77,9 @@ async def write_and_review(
     the number of revisions made."""
     titles = {p.paper.id: p.paper.title for p in corpus}
     by_id = {c.id: c for c in claims}
-    groups = claim_groups(ctx, claims_for_writer(ctx, claims, verdicts), verdicts)
+    groups = await asyncio.to_thread(
+        claim_groups, ctx, claims_for_writer(ctx, claims, verdicts), verdicts
+    )
 
     async def one_finding(item: tuple[int, list[str]]) -> FindingResult:
         number, ids = item
@@ -127,7 +131,7 @@ async def write_and_review(
                 "resume with a stronger --model (finished stages are kept)",
                 findings,
             ) from None
-        ctx.run.save(Stage.WRITE, "draft-0", draft)
+        await ctx.save(Stage.WRITE, "draft-0", draft)
     ctx.advance(Stage.WRITE)
 
     reviews: list[Review] = []
@@ -221,7 +225,7 @@ async def revise(
         except ItemDropped as failed:
             ctx.warn(f"{step} failed validation ({failed.reason})")
             return None
-        ctx.run.save(Stage.WRITE, item, revised)
+        await ctx.save(Stage.WRITE, item, revised)
     return revised
 
 

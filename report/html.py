@@ -18,7 +18,7 @@ from synth.report.render import (
     MARKS,
     as_sentence,
     authors_text,
-    strengths_text,
+    glance,
     sureness,
 )
 from synth.report.reviews import (
@@ -224,9 +224,7 @@ def to_html(
         f'<p class="meta">Run {escape(report.run_id)}, {escape(report.created)}. Models: '
         + escape(", ".join(f"{a}: {m}" for a, m in sorted(report.models.items())))
         + ".</p>",
-        f"<p><b>At a glance:</b> {s.papers_included} papers read, {s.claims} claims checked "
-        f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
-        f"insufficient), {s.papers_cited} papers cited.{escape(strengths_text(report))}</p>",
+        f"<p><b>At a glance:</b> {escape(glance(report))}</p>",
         *(
             [f"<p><b>{ANSWERS_HEADING}</b> {escape(answer_summary(report.answer))}</p>"]
             if report.answer is not None

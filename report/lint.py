@@ -108,6 +108,12 @@ def wrong_counts(texts: dict[str, str], report: Report) -> list[str]:
     s = report.stats
     papers = {s.papers_found, s.papers_included, s.papers_cited, s.papers_screened_out}
     papers |= {s.papers_found + s.papers_screened_out, report.screening.records}
+    # What code says of the reading: the papers set aside as off-topic, those read, and how
+    # the read ones answer a yes/no question.
+    papers |= {len(report.off_topic), s.papers_included - len(report.off_topic)}
+    if report.answer is not None:
+        sides = report.answer.model_dump().values()
+        papers |= {len(side) for side in sides} | {sum(len(side) for side in sides)}
     claims = {s.claims, s.supported, s.contradicted, s.insufficient, s.dropped}
     real = {"claims": claims}
     wrong = []

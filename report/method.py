@@ -53,7 +53,7 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         "retrieved from the run's papers, excluding the claim's own passage: "
         f"{stats.supported} supported, {stats.contradicted} contradicted and "
         f"{stats.insufficient} insufficient. {reviewed} {revision}".rstrip()
-        + f" {stats.papers_cited} papers are cited in the references."
+        + f" {plural(stats.papers_cited, 'paper is', 'papers are')} cited in the references."
     )
 
 
@@ -100,7 +100,7 @@ def search_text(screening: Screening) -> str:
         left_out = f", {len(s.excluded)} left out (see Screening)" if s.excluded else ""
         return (
             f"{held}; papers the user supplies are not screened. "
-            f"{plural(s.included, 'paper was', 'papers were')} read{left_out}."
+            f"{plural(s.included, 'paper was', 'papers were')} included{left_out}."
         )
     found = ", ".join(f"{SOURCE_NAMES[src]} {n}" for src, n in s.found.items())
     parts = [

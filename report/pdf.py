@@ -25,8 +25,8 @@ from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, ans
 from synth.report.lint import CITATION
 from synth.report.render import (
     evidence_line,
+    glance,
     reference_line,
-    strengths_text,
     sureness,
 )
 from synth.report.reviews import (
@@ -166,10 +166,7 @@ def to_pdf(report: Report) -> bytes:
     doc.multi_cell(
         0,
         4.4,
-        f"{report.created} · model {models} · run {report.run_id}\n"
-        f"{s.papers_included} papers read, {s.claims} claims checked ({s.supported} supported, "
-        f"{s.contradicted} contradicted, {s.insufficient} insufficient), {s.papers_cited} papers "
-        f"cited.{strengths_text(report)}",
+        f"{report.created} · model {models} · run {report.run_id}\n{glance(report)}",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )

@@ -17,7 +17,7 @@ from synth.domain.records import (
     Reference,
     Report,
 )
-from synth.domain.text import table_cell
+from synth.domain.text import plural, table_cell
 from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, answer_summary
 from synth.report.build import cite_text
 from synth.report.reviews import review_heading, review_summary
@@ -132,6 +132,21 @@ def agreement_table(report: Report) -> list[str]:
     return [*out, ""]
 
 
+def glance(report: Report) -> str:
+    """The opening line's counts: papers read (less those set aside as off-topic), claims
+    checked by verdict, papers cited, and the strength of each finding's evidence."""
+    s = report.stats
+    off = len(report.off_topic)
+    read = plural(s.papers_included - off, "paper") + " read"
+    if off:
+        read += f" ({off} more set aside as off-topic)"
+    return (
+        f"{read}, {plural(s.claims, 'claim')} checked ({s.supported} supported, "
+        f"{s.contradicted} contradicted, {s.insufficient} insufficient), "
+        f"{plural(s.papers_cited, 'paper')} cited.{strengths_text(report)}"
+    )
+
+
 def strengths_text(report: Report) -> str:
     """The strength of each finding's evidence, as counted by code, for the opening lines."""
     summary = strength_summary([f.strength for f in report.findings])
@@ -156,9 +171,7 @@ def to_markdown(report: Report) -> str:
     models = ", ".join(f"{agent}: {name}" for agent, name in sorted(report.models.items()))
     out += [f"*Run {report.run_id}, {report.created}. Models: {models}.*", ""]
     out += [
-        f"**At a glance:** {s.papers_included} papers read, {s.claims} claims checked "
-        f"({s.supported} supported, {s.contradicted} contradicted, {s.insufficient} "
-        f"insufficient), {s.papers_cited} papers cited." + strengths_text(report),
+        f"**At a glance:** {glance(report)}",
         "",
     ]
     if report.answer is not None:

@@ -6,6 +6,7 @@ reaches the disk, as a second guard behind the rule that keys are never put into
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -36,6 +37,10 @@ class Recorder:
             handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+    async def write(self, entry: dict[str, Any]) -> None:
+        """`record`, off the event loop: the fsync waits for the disk, not the other calls."""
+        await asyncio.to_thread(self.record, entry)
 
 
 @dataclass(frozen=True)

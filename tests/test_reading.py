@@ -96,6 +96,17 @@ def test_a_paper_far_from_the_question_by_meaning_or_by_words_is_off_topic():
     assert off_topic(["a", "b", "c"], passages, similarity, words) == {"b": 0.1, "c": 0.5}
 
 
+def test_no_paper_is_off_topic_by_meaning_when_the_question_is_far_from_all_of_them():
+    # A question in general terms: every paper is far from it, none further than the others.
+    passages = [passage(f"{p}#001", p, "Abstract", "rye nitrate") for p in "abc"]
+    similarity = {"a#001": 0.22, "b#001": 0.17, "c#001": 0.08}
+    words = {"a#001": 3.0, "b#001": 0.0, "c#001": 0.0}
+    assert off_topic(["a", "b", "c"], passages, similarity, words) == {}
+    # Once one paper is near it, the others are measured against that one.
+    similarity["a#001"] = 0.4
+    assert off_topic(["a", "b", "c"], passages, similarity, words) == {"b": 0.17, "c": 0.08}
+
+
 def reading(answer: str, yes: float, no: float, sentence: str = "s") -> SentenceReading:
     probabilities = {"yes": yes, "no": no, "unclear": round(1 - yes - no, 4)}
     return SentenceReading(
