@@ -323,6 +323,19 @@ def run_sets(sets: list[GoldSet], extra: list[str]) -> dict[str, Outcome]:
     return outcomes
 
 
+def score_runs(sets: list[GoldSet], folders: dict[str, str]) -> dict[str, Outcome]:
+    outcomes: dict[str, Outcome] = {}
+    for gold in sets:
+        if gold.name not in folders:
+            continue
+        run = Path(folders[gold.name])
+        # run.json's wall_s is the last process's; the stage times are summed over resumes.
+        record = json.loads((run / "run.json").read_text(encoding="utf-8"))
+        wall = max(float(record["wall_s"]), sum(float(t) for t in record["timings"].values()))
+        score(gold, run, wall, outcomes.setdefault(gold.name.split("-")[0], Outcome()))
+    return outcomes
+
+
 def outcome_rows(outcomes: dict[str, Outcome]) -> Iterator[str]:
     yield (
         "| set | decisive coverage | placed right / wrong / uncounted | related-work sentences "
@@ -353,6 +366,14 @@ def main() -> int:
     parser.add_argument("--sets", default="examples,cover_crops,scifact")
     parser.add_argument("--scifact", type=int, default=20, metavar="N", help="SciFact questions")
     parser.add_argument("--fake", action="store_true", help="the fake test model (CI)")
+    parser.add_argument(
+        "--score",
+        action="append",
+        default=[],
+        metavar="SET=RUN",
+        help="score a run folder made earlier (resumed, say) instead of running synth; its "
+        "wall time is its process's, or for a resumed run the sum of its stage times",
+    )
     args = parser.parse_args()
     names = args.sets.split(",")
     if args.quick:  # two SciFact questions; the real-length papers only for the filter
@@ -380,9 +401,12 @@ def main() -> int:
                 "not recognised as one (a conclusion worded as a general fact) is never read.",
             ]
         else:
-            with fake_model() if args.fake else _nothing() as fake:
-                extra = ["--base-url", fake.url, "--model", "m"] if fake else []
-                outcomes = run_sets(sets, extra)
+            if args.score:
+                outcomes = score_runs(sets, dict(s.split("=", 1) for s in args.score))
+            else:
+                with fake_model() if args.fake else _nothing() as fake:
+                    extra = ["--base-url", fake.url, "--model", "m"] if fake else []
+                    outcomes = run_sets(sets, extra)
             model = (
                 "the fake test model (harness only)" if args.fake else "the embedded local model"
             )
@@ -390,7 +414,13 @@ def main() -> int:
             lines = [
                 f"## Reading depth and placement on gold papers (bench/depth.py{mode})",
                 "",
-                f"{what} Model: {model}; each run cold (empty HOME).",
+                f"{what} Model: {model}; each run cold (empty HOME)"
+                + (
+                    ", scored from its folder (`--score`); a resumed run's wall time is the sum "
+                    "of its stage times."
+                    if args.score
+                    else "."
+                ),
                 "",
                 *outcome_rows(outcomes),
             ]

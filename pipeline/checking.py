@@ -19,6 +19,7 @@ from synth.domain.records import (
     Revision,
     Verdict,
 )
+from synth.domain.sentences import reports_result
 from synth.domain.stages import Stage
 from synth.domain.text import content_stems
 from synth.pipeline.checkpoints import Corpus
@@ -136,6 +137,20 @@ def rebuilt(ctx: RunContext, facts: RunFacts) -> Report:
     return build_report(facts)
 
 
+def result_sentences(draft: writer.Draft, question: str) -> list[tuple[str, str]]:
+    """(section, sentence) for each sentence of the abstract and the discussion that states a
+    result: only such a sentence can state the opposite of one. One that restates the
+    question, or says what a study set out to do, is not judged (a small judge has called
+    "this study investigates the effect of warmup" the opposite of a result)."""
+    asked = content_stems(question) | content_stems("the question asks whether")
+    return [
+        (name, sentence)
+        for name in ("abstract", "discussion")
+        for sentence in writer.sentences(getattr(draft, name))
+        if len(content_stems(sentence) - asked) >= 2 and reports_result(sentence)
+    ]
+
+
 async def inverted_sentences(
     ctx: RunContext, draft: writer.Draft, claims: dict[str, Claim]
 ) -> list[tuple[str, str, list[str]]]:
@@ -145,14 +160,7 @@ async def inverted_sentences(
     it, at most checks.SENTENCE_CLAIMS of them."""
     if not draft.findings:
         return []
-    asked = content_stems(ctx.question) | content_stems("the question asks whether")
-    # A sentence that only restates the question states no result to check.
-    sentences = [
-        (name, sentence)
-        for name in ("abstract", "discussion")
-        for sentence in writer.sentences(getattr(draft, name))
-        if len(content_stems(sentence) - asked) >= 2
-    ]
+    sentences = result_sentences(draft, ctx.question)
     if not sentences:
         return []
     embed = ctx.library.embedder.embed  # called off the loop: embedding takes seconds

@@ -205,3 +205,31 @@ def test_a_finding_that_answers_the_question_beyond_its_claims_is_not_used(capsy
         assert finding.statement != statement and finding.from_claim is not None
     code, _, err = run_cli(capsys, "replay", str(run))
     assert code == 0, err
+
+
+def test_only_sentences_that_state_a_result_are_judged_against_their_claims():
+    from synth.agents.writer import Draft, FindingOut
+    from synth.pipeline.checking import result_sentences
+
+    draft = Draft(
+        title="Warmup in small transformers",
+        abstract=(
+            "This study investigates the effect of learning-rate warmup on small transformers. "
+            "Warmup reduced the divergence rate from 31 percent to 3 percent in post-norm runs."
+        ),
+        introduction="Divergence early in training wastes whole runs of compute.",
+        findings=[FindingOut(statement="Warmup reduced divergence.", claim_ids=["C1"])],
+        discussion=(
+            "Does learning-rate warmup stabilise training of small transformers? "
+            "In pre-norm models, training without warmup converged in every run."
+        ),
+        limitations="The runs were short.",
+    )
+    question = "Does learning-rate warmup stabilise training of small transformers?"
+    assert result_sentences(draft, question) == [
+        (
+            "abstract",
+            "Warmup reduced the divergence rate from 31 percent to 3 percent in post-norm runs.",
+        ),
+        ("discussion", "In pre-norm models, training without warmup converged in every run."),
+    ]
