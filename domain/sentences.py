@@ -11,9 +11,6 @@ related-work sentences they catch, are measured by `bench/depth.py`.
 from __future__ import annotations
 
 import re
-from typing import Literal
-
-Role = Literal["result", "other_work", "other"]
 
 # A citation or a reference to earlier work: "Okafor et al. (2016)", "[4]", "(Reyes, 2019)",
 # "previous studies", "it is widely reported", "is often credited with".
@@ -129,21 +126,13 @@ def reports_result(sentence: str) -> bool:
     """Whether `sentence` reports a result: an effect measured or compared (a change, a
     difference or its absence, with numbers or in words), or a finding the paper states as
     its own. Aims, hypotheses, open questions and possibilities are not results."""
-    if (_AIM.search(sentence) or _HEDGED.search(sentence)) and not _MEASURED.search(sentence):
+    measured = bool(_MEASURED.search(sentence))
+    if (_AIM.search(sentence) or _HEDGED.search(sentence)) and not measured:
         return False
     if _OWN_FINDING.search(sentence):
         return True
-    measured = bool(_MEASURED.search(sentence))
     if _GENERIC.search(sentence) and not measured:
         return False
     return bool(_EFFECT.search(sentence) or _NO_DIFFERENCE.search(sentence)) or (
         measured and bool(_COMPARED.search(sentence))
     )
-
-
-def role(sentence: str) -> Role:
-    """What the sentence does for a reader of this paper's results: its own `result`, a
-    finding of `other_work`, or `other` (background, aims, methods)."""
-    if reports_other_work(sentence):
-        return "other_work"
-    return "result" if reports_result(sentence) else "other"

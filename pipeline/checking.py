@@ -26,7 +26,8 @@ from synth.pipeline.checkpoints import Corpus
 from synth.pipeline.claims import calibration_in_use
 from synth.pipeline.context import RunContext
 from synth.pipeline.writing import revise
-from synth.report.build import build_report, cite_text
+from synth.report.answers import cite_text
+from synth.report.build import build_report
 from synth.report.facts import RunFacts
 from synth.report.lint import LINT_ROUNDS, writer_fixes
 from synth.store.transcript import read_transcript

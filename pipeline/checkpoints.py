@@ -14,7 +14,6 @@ from synth.domain.records import (
     Paper,
     PaperText,
     Passage,
-    QuestionStance,
     Review,
     Screening,
     SentenceReading,
@@ -87,10 +86,6 @@ def numbered(verifications: Iterable[Verification]) -> list[tuple[str, Claim, Ve
     ordered = sorted(verifications, key=lambda v: v.claim.id)
     kept = [(v.claim, v.verdict) for v in ordered if v.verdict is not None]
     return [(f"C{n}", claim, verdict) for n, (claim, verdict) in enumerate(kept, start=1)]
-
-
-class StanceRead(Strict):
-    stance: QuestionStance | None
 
 
 class SentenceRead(Strict):

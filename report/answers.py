@@ -17,13 +17,17 @@ ANSWERS_HEADING = "Answers to the question, paper by paper:"
 SIDES_INTRO = "The papers answer the research question differently, each in its own words:"
 
 
+def cite_text(refs: list[int]) -> str:
+    return f"[{', '.join(str(r) for r in refs)}]" if refs else ""
+
+
 def answer_summary(answer: QuestionAnswer, cited: bool = True) -> str:
     """The papers read by their answer, unplaced ones first: "Of the 10 papers read, 2 could
     not be placed [4, 9] ...; of the 8 placed, 6 answer yes [...] and 2 no [...]."; without
     the reference numbers where not `cited` (the abstract, which cites nothing)."""
 
     def cite(refs: list[int]) -> str:
-        return f" [{', '.join(str(r) for r in refs)}]" if refs and cited else ""
+        return f" {cite_text(refs)}" if refs and cited else ""
 
     placed = len(answer.yes) + len(answer.no) + len(answer.mixed)
     unplaced = len(answer.depends)

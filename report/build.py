@@ -57,10 +57,6 @@ class _Numbering:
         return self.order.index(paper_id) + 1 if paper_id in self.order else None
 
 
-def cite_text(refs: list[int]) -> str:
-    return f"[{', '.join(str(r) for r in refs)}]" if refs else ""
-
-
 def transcript_totals(entries: list[dict[str, Any]]) -> dict[str, int]:
     """Calls sent to a model and their tokens; cache hits and replays cost nothing."""
     sent = [tokens_of(e) for e in entries if is_sent(e)]

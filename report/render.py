@@ -18,8 +18,13 @@ from synth.domain.records import (
     Report,
 )
 from synth.domain.text import plural, table_cell
-from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, answer_summary
-from synth.report.build import cite_text
+from synth.report.answers import (
+    ANSWERS_HEADING,
+    SIDES_INTRO,
+    answer_sides,
+    answer_summary,
+    cite_text,
+)
 from synth.report.reviews import review_heading, review_summary
 
 CSV_COLUMNS = [

@@ -31,6 +31,17 @@ def collection_name(embedder_name: str) -> str:
     return f"passages-{slug}"
 
 
+def unit_rows(vectors: Any) -> np.ndarray:
+    """`vectors` as rows of length one (a zero row stays zero)."""
+    rows = np.asarray(vectors, dtype=np.float64)
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+
+
+def best_cosines(vectors: Any, queries: np.ndarray) -> np.ndarray:
+    """Each of `vectors`' highest cosine similarity to any row of `queries` (unit rows)."""
+    return (unit_rows(vectors) @ queries.T).max(axis=1)
+
+
 class Library:
     def __init__(self, location: str | Path, embedder: Embedder, lock_timeout: float = 60.0):
         import chromadb
@@ -254,16 +265,13 @@ class Library:
         not the nearest few an index returns."""
         if not texts or not passage_ids:
             return {}
-        queries = np.asarray([self._query_vector(t) for t in texts], dtype=np.float64)
-        queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+        queries = self._query_matrix(texts)
         out: dict[str, float] = {}
         for i in range(0, len(passage_ids), 500):
             got = self._collection.get(ids=passage_ids[i : i + 500], include=["embeddings"])
-            rows = np.asarray(got["embeddings"], dtype=np.float64)
-            if not len(rows):
+            if not len(got["embeddings"]):
                 continue
-            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-            best = (rows @ queries.T).max(axis=1)
+            best = best_cosines(got["embeddings"], queries)
             out.update({pid: round(float(s), 4) for pid, s in zip(got["ids"], best, strict=True)})
         return out
 
@@ -274,14 +282,16 @@ class Library:
         highest cosine similarity to any of them."""
         if not texts or not queries:
             return [0.0] * len(texts)
-        wanted = np.asarray([self._query_vector(q) for q in queries], dtype=np.float64)
-        wanted /= np.maximum(np.linalg.norm(wanted, axis=1, keepdims=True), 1e-12)
+        wanted = self._query_matrix(queries)
         out: list[float] = []
         for i in range(0, len(texts), batch_size):
-            rows = np.asarray(self.embedder.embed(texts[i : i + batch_size]), dtype=np.float64)
-            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-            out += [round(float(s), 4) for s in (rows @ wanted.T).max(axis=1)]
+            rows = self.embedder.embed(texts[i : i + batch_size])
+            out += [round(float(s), 4) for s in best_cosines(rows, wanted)]
         return out
+
+    def _query_matrix(self, texts: list[str]) -> np.ndarray:
+        """The unit vectors of `texts` as queries, one row each."""
+        return unit_rows([self._query_vector(t) for t in texts])
 
     def word_scores(self, queries: list[str], paper_ids: list[str]) -> dict[str, float]:
         """Each passage of `paper_ids` with its best BM25 score for any of `queries` (passages

@@ -8,7 +8,7 @@ import json
 from synth.domain.placing import place, side
 from synth.domain.records import Passage, Report, SentenceReading
 from synth.domain.selection import choose, off_topic, own_results
-from synth.domain.sentences import reports_other_work, reports_result, role
+from synth.domain.sentences import reports_other_work, reports_result
 from synth.store.chunking import sentences
 from tests.helpers import only_run, run_args, run_cli
 
@@ -39,16 +39,16 @@ NOT_RESULTS = [
 
 def test_sentences_that_report_another_works_finding_are_told_apart():
     for sentence in OTHER_WORK:
-        assert reports_other_work(sentence) and role(sentence) == "other_work", sentence
+        assert reports_other_work(sentence), sentence
     for sentence in OWN_RESULTS + NOT_RESULTS:
         assert not reports_other_work(sentence), sentence
 
 
 def test_results_are_told_from_aims_background_and_methods():
     for sentence in OWN_RESULTS:
-        assert reports_result(sentence) and role(sentence) == "result", sentence
+        assert reports_result(sentence), sentence
     for sentence in NOT_RESULTS:
-        assert not reports_result(sentence) and role(sentence) == "other", sentence
+        assert not reports_result(sentence), sentence
 
 
 def passage(pid: str, paper: str, section: str, text: str) -> Passage:
