@@ -92,6 +92,41 @@ def states_no_effect(text: str) -> bool:
     return bool(NO_EFFECT.search(text))
 
 
+# Verbs that say which way an effect goes but not what it acts on: the outcome a question asks
+# about lies in the words after them ("reduce nitrate leaching"). Other verbs of effect name
+# the outcome themselves ("stabilise training": stability).
+DIRECTION_ONLY = re.compile(
+    r"(?:improv|reduc|chang|affect|alter|increas|decreas|lower|rais|help|benefit|matter|differ"
+    r"|enhanc|boost|impair|harm|hurt)\w*",
+    re.IGNORECASE,
+)
+OUTCOME_STOP = {"does", "that", "with", "from", "into", "than", "their", "when", "true"}
+
+
+def outcome_words(question: str) -> set[str]:
+    """What a yes/no question asks is affected, as four-letter word starts: its words from
+    its verb of effect on, less a verb that only gives the direction ("nitr", "leac",
+    "maiz", "fiel" for "Does rye reduce nitrate leaching from maize fields?"); all its words
+    where code finds no such verb."""
+    found = re.search(rf"\b{EFFECT_VERB}\b", question, re.IGNORECASE)
+    asked = question
+    if found is not None:
+        asked = question[found.start() :]
+        if DIRECTION_ONLY.fullmatch(found.group(0)):
+            asked = question[found.end() :]
+    return {w[:4] for w in plain_words(asked) if len(w) >= 4 and w not in OUTCOME_STOP}
+
+
+def states_outcome_absent(question: str, text: str) -> bool:
+    """Whether `text` states that the effect was absent (`states_no_effect`) on the outcome
+    the question asks about. "Drainage volume did not differ between treatments" states a
+    null result, but not on nitrate leaching: it answers no question about leaching."""
+    if not states_no_effect(text):
+        return False
+    said = {w[:4] for w in plain_words(text) if len(w) >= 4}
+    return bool(outcome_words(question) & said)
+
+
 UNSURE = Judged(probabilities={"yes": 0.25, "no": 0.25, "depends": 0.5}, source="head")
 
 
@@ -100,16 +135,16 @@ def guarded(judged: Judged, *, question: str, claim: str) -> Judged:
     claim by its topic: "learning-rate warmup did not reduce loss spikes" comes out as a yes
     to "does warmup stabilise training?". So where the judge answers yes, the claim states
     a negation and the question states none:
-    - a claim that states the effect was absent (`states_no_effect`) answers no, with the
-      probability the judge gave its yes (it read the claim as on the question's topic;
-      code read which way);
+    - a claim that states the effect was absent on the question's outcome
+      (`states_outcome_absent`) answers no, with the probability the judge gave its yes (it
+      read the claim as on the question's topic; code read which way);
     - a claim with any other negation answers depends: a wrong side would put its paper on
       the wrong side of the report's count, and a depends only leaves it uncounted.
     Measured on labelled sentences and on SciFact (bench/RESULTS.md, "Stance on a yes/no
     question")."""
     if judged.best != "yes" or not states_null(claim) or states_null(question):
         return judged
-    if states_no_effect(claim):
+    if states_outcome_absent(question, claim):
         p = judged.probabilities
         swapped = {"yes": p["no"], "no": p["yes"], "depends": p["depends"]}
         return Judged(probabilities=swapped, source=judged.source)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from synth.agents.answering import states_no_effect, states_null
+from synth.agents.answering import states_no_effect, states_null, states_outcome_absent
 from synth.domain.records import Strict
 from synth.model import prompts
 from synth.model.llm import ItemDropped, Model, NoLogprobs
@@ -49,12 +49,23 @@ class StatedAnswer(Strict):
 
 
 def settled(probabilities: dict[str, float], *, question: str, sentence: str) -> Answer:
-    """The answer from the probabilities, with code reading the null result a small model can
-    still take for a yes by its topic: a sentence that states the effect was absent ("did not
-    reduce", "equally stable") is a no when the question states no negation of its own."""
+    """The answer from the probabilities, with code reading what a small model reads by topic,
+    where the question states no negation of its own:
+    - a sentence that states the effect was absent on the question's outcome ("did not
+      reduce nitrate leaching", "equally stable") is a no, though read as a yes; one that
+      states it absent on another outcome ("drainage volume did not differ") answers nothing;
+    - a no needs a negation or a no-difference in the sentence. The model answers No for a
+      sentence on the question's topic that does not answer it: on SciFact, 77 of 107 such
+      sentences of papers that answer yes were read No, 64 of them with no negation
+      (bench/RESULTS.md, "Placement by the reader"). A result that went the other way with
+      no negation ("rose" for "does it lower") is left unclear: uncounted, not misplaced."""
     best: Answer = max(ANSWERS, key=lambda a: (probabilities.get(a, 0.0), a == "unclear"))
-    if best == "yes" and states_no_effect(sentence) and not states_null(question):
-        return "no"
+    if states_null(question):
+        return best
+    if best == "yes" and states_no_effect(sentence):
+        return "no" if states_outcome_absent(question, sentence) else "unclear"
+    if best == "no" and not states_null(sentence):
+        return "unclear"
     return best
 
 

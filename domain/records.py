@@ -293,16 +293,11 @@ class ReportClaim(Claim):
         return {pid: self.judgements.get(pid, "") for pid in [*self.judgements, *self.evidence]}
 
 
-class PlacedPaper(Strict):
-    """A paper's answer to a yes/no question as the report gives it: its reference number,
-    the readings it was placed from (its own sentences) and the claims that quote a sentence
-    that placed it."""
+class PlacedPaper(Placement):
+    """A paper's answer to a yes/no question as the report gives it: its placement, with its
+    reference number and the claims that quote a sentence that placed it."""
 
     ref: int
-    paper_id: str
-    answer: Literal["yes", "no", "mixed", "unplaced"]
-    readings: list[SentenceReading]
-    decisive: list[int] = Field(default_factory=list)
     claim_ids: list[str] = Field(default_factory=list)
 
 

@@ -267,14 +267,7 @@ def placed_answers(
             c.id for c in facts.claims if c.paper_id == paper_id and normalise(c.quote) in decisive
         ]
         placed.append(
-            PlacedPaper(
-                ref=numbering.cite(paper_id),
-                paper_id=paper_id,
-                answer=placement.answer,
-                readings=placement.readings,
-                decisive=placement.decisive,
-                claim_ids=quoting,
-            )
+            PlacedPaper(**placement.model_dump(), ref=numbering.cite(paper_id), claim_ids=quoting)
         )
     sides = {"yes": "yes", "no": "no", "mixed": "mixed", "unplaced": "depends"}
     tally: dict[str, list[int]] = {side: [] for side in sides.values()}

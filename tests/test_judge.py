@@ -195,6 +195,8 @@ def test_a_side_is_taken_only_where_both_readings_of_the_stance_give_it():
 
 
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
+CAFFEINE = "Does caffeine improve recall?"
+RYE = "Does a rye cover crop reduce nitrate leaching from maize fields?"
 
 
 @pytest.mark.parametrize(
@@ -203,8 +205,12 @@ QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
         # the claim states the effect was absent: code reads the no the judge left out
         ("Warmup did not reduce early loss spikes in pre-norm transformers.", QUESTION, "no"),
         ("Runs were equally stable with and without warmup.", QUESTION, "no"),
-        ("Recall was the same after caffeine and after placebo.", QUESTION, "no"),
-        ("Caffeine had no measurable effect on recall.", QUESTION, "no"),
+        ("Recall was the same after caffeine and after placebo.", CAFFEINE, "no"),
+        ("Caffeine had no measurable effect on recall.", CAFFEINE, "no"),
+        # ... but on another outcome than the question's: it answers nothing
+        ("Caffeine had no measurable effect on sleep.", CAFFEINE, "depends"),
+        ("Drainage volume did not differ between rye and fallow plots.", RYE, "depends"),
+        ("Nitrate leaching did not differ between rye and fallow plots.", RYE, "no"),
         ("Warmup didn't improve stability.", QUESTION, "no"),
         # another negation: no side is taken
         ("Tiny models didn't need warmup.", QUESTION, "depends"),
@@ -226,7 +232,7 @@ def test_code_reads_the_negation_in_a_claim_the_judge_read_as_yes(claim, questio
 
 
 def test_a_no_read_by_code_keeps_the_judges_probability_and_asks_no_second_reading():
-    claim = "Warmup did not reduce early loss spikes."
+    claim = "Warmup did not reduce early loss spikes in small transformers."
     first = judge.Judged(
         probabilities={"supports": 0.7, "contradicts": 0.1, "unrelated": 0.2}, source="head"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from synth.agents.reader import settled
 from synth.domain.placing import place, side
 from synth.domain.records import Passage, Report, SentenceReading
 from synth.domain.selection import choose, off_topic, own_results
@@ -126,6 +127,18 @@ def test_a_paper_is_placed_only_where_its_results_take_a_side():
     assert yes.answer == "yes" and yes.decisive == [1]
     both = place("a", [reading("yes", 0.7, 0.2), reading("no", 0.2, 0.7)])
     assert both.answer == "mixed" and both.decisive == [0, 1]
+
+
+def test_a_null_result_answers_no_only_where_it_is_on_the_questions_outcome():
+    question = "Does a winter rye cover crop reduce nitrate leaching from maize fields?"
+    read_yes = {"yes": 0.6, "no": 0.3, "unclear": 0.1}  # a small model reading by topic
+
+    def answer(sentence: str) -> str:
+        return settled(read_yes, question=question, sentence=sentence)
+
+    assert answer("Annual nitrate leaching did not differ between treatments (p = 0.81).") == "no"
+    assert answer("Drainage volume did not differ between rye and fallow plots.") == "unclear"
+    assert answer("Rye reduced nitrate leaching by 31 percent.") == "yes"
 
 
 ATTRIBUTED = """---
