@@ -55,7 +55,7 @@ JUDGED_CONFIDENCE = (
     "such a verdict was right there, and the confidence is that rate. The label follows the "
     "papers counted on each side (a passage from the claim's own paper never contradicts it, "
     "nor, for a yes/no question, one from a paper that answers the question as the claim "
-    "does)."
+    "does; and one from a paper that answers it the other way never supports it)."
 )
 
 
@@ -88,18 +88,26 @@ def decide(
     quote_found: bool = True,
     probabilities: dict[str, float | None] | None = None,
     agreeing: frozenset[str] = frozenset(),
+    opposing: frozenset[str] = frozenset(),
 ) -> Decision:
-    """Label, evidence ids and evidence score from the per-passage judgements. `agreeing`:
-    the other papers that answer the (yes/no) research question as the claim does."""
+    """Label, evidence ids and evidence score from the per-passage judgements. `agreeing`
+    and `opposing`: the other papers that answer the (yes/no) research question as the claim
+    does, and the other way."""
     # A paper rarely contradicts itself; a "contradicts" from the claim's own paper is far
     # more often a misreading of two different settings, so it does not count. Nor does one
     # from a paper that gives the claim's answer to the question: the report quotes a
     # contradiction as a disagreement between papers, and two papers that answer alike do
     # not disagree on it (the judge has called "warmup did not help pre-norm models" the
     # opposite of "warmup did not help tiny models").
+    # Nor does a "supports" from a paper whose own result answers the question the other way:
+    # the judge reads by topic, and has called "rye did not reduce nitrate leaching" supported
+    # by papers that measured a reduction.
     set_aside = {own_paper, *agreeing}
     stances = {
-        e: "unrelated" if s == "contradicts" and evidence[e].paper_id in set_aside else s
+        e: "unrelated"
+        if (s == "contradicts" and evidence[e].paper_id in set_aside)
+        or (s == "supports" and evidence[e].paper_id in opposing)
+        else s
         for e, s in stances.items()
     }
     papers = {
@@ -151,10 +159,11 @@ async def verify(
     evidence: list[Evidence],
     calibration: Calibration | None = None,
     agreeing: frozenset[str] = frozenset(),
+    opposing: frozenset[str] = frozenset(),
 ) -> Verdict:
-    """The claim's verdict from one judgement per passage (see `decide`; `agreeing`: the other
-    papers that answer the research question as the claim does). A passage far from the claim
-    by meaning is not judged (UNRELATED_BELOW)."""
+    """The claim's verdict from one judgement per passage (see `decide`; `agreeing` and
+    `opposing`: the other papers that answer the research question as the claim does, and the
+    other way). A passage far from the claim by meaning is not judged (UNRELATED_BELOW)."""
     far = [e for e in evidence if e.score < UNRELATED_BELOW]
     evidence = [e for e in evidence if e.score >= UNRELATED_BELOW]
     unjudged = (
@@ -211,7 +220,9 @@ async def verify(
     judged = {e.passage_id: j for e, j in answered}
     stances = {e: j.best for e, j in judged.items()}
     probabilities = {e: None if j.source == "stated" else j.confidence for e, j in judged.items()}
-    decision = decide(stances, offered, claim.paper_id, claim.quote_found, probabilities, agreeing)
+    decision = decide(
+        stances, offered, claim.paper_id, claim.quote_found, probabilities, agreeing, opposing
+    )
     label, chosen = decision.label, decision.evidence
     confidence = calibrate(calibration, label, decision.score)
     raw = None
@@ -263,10 +274,16 @@ def rationale(
     for e in order:
         j, said = judged[e], (read or stances)[e]
         how = "stated" if j.source == "stated" else f"p = {j.probabilities[said]:.2f}"
-        if said != stances[e]:
+        if said != stances[e] and said == "contradicts":
             parts.append(
                 f"Passage {e} contradicts the claim ({how}), not counted: its paper is the "
                 "claim's own or answers the research question as the claim does."
+            )
+            continue
+        if said != stances[e]:
+            parts.append(
+                f"Passage {e} supports the claim ({how}), not counted: its paper answers the "
+                "research question the other way."
             )
             continue
         verb = {"supports": "supports", "contradicts": "contradicts"}.get(said, "does not bear on")

@@ -290,9 +290,10 @@ async def run(args: argparse.Namespace) -> str:
         "before it.",
         "",
         "An opposite answer puts a paper on the wrong side of the report's count of answers; "
-        "a sentence read as depends only leaves it uncounted. Runs use the last method because "
-        "of those two columns: a report that leaves a paper uncounted is honestly unsure, one "
-        "that counts it on the wrong side misleads.",
+        "a sentence read as depends only leaves it uncounted. The report's checks use the last "
+        "method because of those two columns: a report that leaves a paper uncounted is "
+        "honestly unsure, one that counts it on the wrong side misleads. Papers are placed by "
+        "the reader instead (agents/reader.py; bench/depth.py --read).",
     ]
     if not scifact and not args.fake:
         lines += ["", *MEASURED_ELSEWHERE]

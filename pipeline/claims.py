@@ -71,12 +71,14 @@ async def verify_claims(
     in_use = (await asyncio.to_thread(calibration_in_use, ctx)).calibration
     stances = await claim_stances(ctx, provisional, placements, corpus)
 
-    def agreeing(claim: Claim) -> frozenset[str]:
-        """The other papers whose own answer to the question is the one `claim` gives."""
+    def answering(claim: Claim, alike: bool) -> frozenset[str]:
+        """The other papers whose own answer to the question is the one `claim` gives
+        (`alike`), or the other one."""
         own = stances[claim.id]
         if own is None or own.answer not in ("yes", "no"):
             return frozenset()
-        same = {p for p, placed in placements.items() if placed.answer == own.answer}
+        wanted = own.answer if alike else {"yes": "no", "no": "yes"}[own.answer]
+        same = {p for p, placed in placements.items() if placed.answer == wanted}
         return frozenset(same - {claim.paper_id})
 
     async def one(claim: Claim) -> Verification:
@@ -96,7 +98,8 @@ async def verify_claims(
                 claim=claim,
                 evidence=evidence,
                 calibration=in_use,
-                agreeing=agreeing(claim),
+                agreeing=answering(claim, alike=True),
+                opposing=answering(claim, alike=False),
             )
         except ItemDropped as dropped:
             return Verification(claim=claim, verdict=None, dropped=dropped.reason)

@@ -52,21 +52,23 @@ NO_DISCUSSION = (
 
 
 def with_answers(abstract: str, answer: QuestionAnswer | None) -> str:
-    """The abstract, then code's sentence on how the papers read answer a yes/no question
-    (report/answers.py): the unplaced first, then how the placed divide. The writer's abstract
-    may give one side, or a balance the unplaced papers could overturn; a reader who stops at
-    the abstract still gets the count."""
+    """Code's sentence on how the papers read answer a yes/no question (report/answers.py:
+    the unplaced first, then how the placed divide), then the writer's abstract. First,
+    because it is the answer the abstract owes the reader: a small writer opens with the
+    study's aim ("This study investigates ...") or gives one side, or a balance the unplaced
+    papers could overturn, and a reader who stops at the first sentence still gets the
+    count."""
     if not abstract.strip() or answer is None:
         return abstract
     summary = answer_summary(answer, cited=False)
     if summary in abstract:
         return abstract
-    return f"{abstract.rstrip()} {summary}"
+    return f"{summary} {abstract.strip()}"
 
 
 def with_counts(abstract: str, strengths: list[str], answer: QuestionAnswer | None) -> str:
     """The writer's abstract with what code counted and it leaves out: how the papers answer
-    the question, then how strong each finding's evidence is. In that order, so that the
+    the question before it, how strong each finding's evidence is after it. Apart, so that the
     strengths' own words ("disputed for finding 3") do not pass for saying that the papers
     divide on the question."""
     return with_strength(with_answers(abstract, answer), strengths)

@@ -254,23 +254,24 @@ def test_the_negation_guard_leaves_no_and_depends_alone():
         assert answering.guarded(judged, question=QUESTION, claim=claim) == judged
 
 
-def test_the_abstract_gets_the_count_of_answers_by_code_unplaced_papers_first():
+def test_the_abstract_opens_with_the_count_of_answers_by_code_unplaced_papers_first():
     one_sided = "The question is whether warmup helps. Warmup stabilises training."
     divided = QuestionAnswer(yes=[1, 2], no=[3], depends=[4])
     told = with_answers(one_sided, divided)
-    assert told.endswith(
+    assert told == (
         "Of the 4 papers read, 1 could not be placed: no result of theirs that was read "
         "answers the question either way. Of the 3 placed, 2 answer yes and 1 answers no. "
-        "The unplaced papers are enough to change which side has more papers."
+        "The unplaced papers are enough to change which side has more papers. " + one_sided
     )
     assert "[" not in told  # the abstract cites nothing; the headline carries the numbers
     assert with_answers(told, divided) == told
     assert with_answers(one_sided, None) == one_sided
-    assert with_answers(one_sided, QuestionAnswer(yes=[1, 2])).endswith(
-        "All 2 papers read were placed: 2 answer yes."
+    assert with_answers(one_sided, QuestionAnswer(yes=[1, 2])).startswith(
+        "All 2 papers read were placed: 2 answer yes. The question"
     )
     nothing = with_answers(one_sided, QuestionAnswer(depends=[1, 2]))
-    assert nothing.endswith("so the papers read do not answer it.")
+    assert nothing.startswith("None of the 2 papers read could be placed")
+    assert "so the papers read do not answer it. The question" in nothing
     # the strengths code adds ("disputed") follow the papers' answers
     counted = with_counts(one_sided, ["disputed: 1 paper for, 1 paper against"], divided)
     assert "Of the 3 placed, 2 answer yes" in counted

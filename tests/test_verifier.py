@@ -93,6 +93,20 @@ def test_a_contradiction_from_a_paper_that_answers_the_question_alike_does_not_c
     assert supported.label == Label.SUPPORTED
 
 
+def test_a_support_from_a_paper_that_answers_the_question_the_other_way_does_not_count():
+    evidence = offered(["local:b", "local:c"])
+    stances = {"E1": "supports", "E2": "supports"}
+    # local:b's own result answers the research question the other way: only local:c agrees
+    decision = decide(stances, evidence, "local:a", opposing=frozenset({"local:b"}))
+    assert (decision.label, decision.evidence) == (Label.SUPPORTED, ["E2"])
+    assert decision.stances["E1"] == "unrelated"
+    both = frozenset({"local:b", "local:c"})
+    assert decide(stances, evidence, "local:a", opposing=both).label == Label.INSUFFICIENT
+    # its contradiction still counts: it does disagree
+    against = decide({"E1": "contradicts", "E2": "unrelated"}, evidence, "local:a", opposing=both)
+    assert against.label == Label.CONTRADICTED
+
+
 def test_the_rationale_names_a_contradiction_that_was_not_counted():
     from synth.agents.judge import Judged
     from synth.agents.verifier import rationale
@@ -104,6 +118,13 @@ def test_the_rationale_names_a_contradiction_that_was_not_counted():
     }
     text = rationale({"E1": "unrelated"}, judged, [], {"E1": "contradicts"})
     assert text.startswith("Passage E1 contradicts the claim (p = 0.70), not counted:")
+    supports = {"E1": Judged(probabilities={"supports": 0.8, "contradicts": 0.1, "unrelated": 0.1},
+                             source="head")}  # fmt: skip
+    text = rationale({"E1": "unrelated"}, supports, [], {"E1": "supports"})
+    assert text == (
+        "Passage E1 supports the claim (p = 0.80), not counted: its paper answers the research "
+        "question the other way."
+    )
 
 
 def test_the_models_doubt_lowers_the_score_and_certainty_changes_nothing():
