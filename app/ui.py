@@ -73,7 +73,9 @@ def print_summary(report: Report, run_path: Path, console: Console = out_console
     )
     by_reviewer: dict[str, list[str]] = {}
     for r in report.reviews:
-        by_reviewer.setdefault(r.reviewer.replace("_", " "), []).append(f"{r.overall:.1f}")
+        # As in the report: a review none of whose scores quoted the draft has no score.
+        shown = f"{r.overall:.1f}" if r.counted or r.measured else "not counted"
+        by_reviewer.setdefault(r.reviewer.replace("_", " "), []).append(shown)
     reviews = ", ".join(f"{name} {' → '.join(scores)}" for name, scores in by_reviewer.items())
     table.add_row("review scores", reviews or "none")
     table.add_row("model calls", f"{s.calls} ({s.tokens_in} tokens in, {s.tokens_out} out)")

@@ -160,3 +160,16 @@ def test_a_contradiction_found_by_the_verifier_says_how_sure_it_was():
     assert contradiction_lines(found)[0].endswith("contradicted by [3] (verdict confidence 0.19).")
     named = found.model_copy(update={"finding": 1, "confidence": None})
     assert "confidence" not in contradiction_lines(named)[0]
+
+
+def test_the_terminal_summary_gives_no_score_to_a_review_that_was_not_counted(tmp_path):
+    from rich.console import Console
+
+    from synth.app.ui import print_summary
+
+    run = facts()
+    run.reviews[0] = run.reviews[0].model_copy(update={"counted": False, "overall": 0.0})
+    console = Console(width=200, record=True)
+    print_summary(build_report(run), tmp_path, console)
+    line = next(x for x in console.export_text().splitlines() if "review scores" in x)
+    assert "methodologist not counted" in line and "methodologist 0.0" not in line
