@@ -117,14 +117,16 @@ def outcome_words(question: str) -> set[str]:
     return {w[:4] for w in plain_words(asked) if len(w) >= 4 and w not in OUTCOME_STOP}
 
 
+def names_outcome(question: str, text: str) -> bool:
+    """Whether `text` names the outcome the question asks about."""
+    return bool(outcome_words(question) & {w[:4] for w in plain_words(text) if len(w) >= 4})
+
+
 def states_outcome_absent(question: str, text: str) -> bool:
     """Whether `text` states that the effect was absent (`states_no_effect`) on the outcome
     the question asks about. "Drainage volume did not differ between treatments" states a
     null result, but not on nitrate leaching: it answers no question about leaching."""
-    if not states_no_effect(text):
-        return False
-    said = {w[:4] for w in plain_words(text) if len(w) >= 4}
-    return bool(outcome_words(question) & said)
+    return states_no_effect(text) and names_outcome(question, text)
 
 
 UNSURE = Judged(probabilities={"yes": 0.25, "no": 0.25, "depends": 0.5}, source="head")

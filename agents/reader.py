@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from synth.agents.answering import states_no_effect, states_null, states_outcome_absent
+from synth.agents.answering import names_outcome, states_no_effect, states_null
 from synth.domain.records import Strict
 from synth.model import prompts
 from synth.model.llm import ItemDropped, Model, NoLogprobs
@@ -63,7 +63,7 @@ def settled(probabilities: dict[str, float], *, question: str, sentence: str) ->
     if states_null(question):
         return best
     if best == "yes" and states_no_effect(sentence):
-        return "no" if states_outcome_absent(question, sentence) else "unclear"
+        return "no" if names_outcome(question, sentence) else "unclear"
     if best == "no" and not states_null(sentence):
         return "unclear"
     return best

@@ -274,17 +274,13 @@ def rationale(
     for e in order:
         j, said = judged[e], (read or stances)[e]
         how = "stated" if j.source == "stated" else f"p = {j.probabilities[said]:.2f}"
-        if said != stances[e] and said == "contradicts":
-            parts.append(
-                f"Passage {e} contradicts the claim ({how}), not counted: its paper is the "
-                "claim's own or answers the research question as the claim does."
+        if said != stances[e]:  # set aside by `decide`: `said` is contradicts or supports
+            why = (
+                "its paper is the claim's own or answers the research question as the claim does"
+                if said == "contradicts"
+                else "its paper answers the research question the other way"
             )
-            continue
-        if said != stances[e]:
-            parts.append(
-                f"Passage {e} supports the claim ({how}), not counted: its paper answers the "
-                "research question the other way."
-            )
+            parts.append(f"Passage {e} {said} the claim ({how}), not counted: {why}.")
             continue
         verb = {"supports": "supports", "contradicts": "contradicts"}.get(said, "does not bear on")
         parts.append(f"Passage {e} {verb} the claim ({how}).")

@@ -45,7 +45,7 @@ from statistics import median
 from results import ROOT, fake_model, machine, options, publish
 
 from synth.domain.records import SentenceReading
-from synth.domain.selection import MARGIN, OFF_TOPIC, OFF_TOPIC_GAP, OFF_TOPIC_WORDS, Candidate
+from synth.domain.selection import MARGIN, OFF_TOPIC, OFF_TOPIC_GAP, OFF_TOPIC_WORDS
 from synth.domain.settings import RetrievalSettings
 from synth.sources.local import load_folder
 from synth.store.chunking import chunk_paper, normalise
@@ -240,7 +240,7 @@ class Placed:
 
     gold: GoldPaper
     question: str
-    readings: list  # SentenceReading, best candidate first
+    readings: list[SentenceReading]  # best candidate first
     scores: list[float]  # the filter's score of each
 
 
@@ -249,8 +249,7 @@ async def read_sets(sets: list[GoldSet], args: argparse.Namespace) -> dict[str, 
     statement, no plan), each read by synth's reader on the model `args` name."""
     from scifact import verifier_model
 
-    from synth.agents import reader
-    from synth.pipeline.reading import filtered, questions
+    from synth.pipeline.reading import filtered, questions, reading_of
     from synth.store.embeddings import MiniLM
     from synth.store.library import Library
 
@@ -278,26 +277,14 @@ async def read_sets(sets: list[GoldSet], args: argparse.Namespace) -> dict[str, 
                             continue
                         candidates = chosen.candidates.get(text.paper.id, [])
 
-                        async def one(
-                            c: Candidate, title: str = text.paper.title, asked: str = gold.question
-                        ) -> object:
-                            got = await reader.read(
-                                model,
-                                item=reader.item(c.passage_id, c.sentence),
-                                question=asked,
-                                title=title,
-                                sentence=c.sentence,
+                        got = await asyncio.gather(
+                            *(
+                                reading_of(
+                                    model, gold.question, text.paper.title, c.passage_id, c.sentence
+                                )
+                                for c in candidates
                             )
-                            if got is None:
-                                return None
-                            return SentenceReading(
-                                passage_id=c.passage_id,
-                                sentence=c.sentence,
-                                answer=got.answer,
-                                probabilities=got.probabilities,
-                            )
-
-                        got = await asyncio.gather(*(one(c) for c in candidates))
+                        )
                         kept = [(c, r) for c, r in zip(candidates, got, strict=True) if r]
                         placed = Placed(
                             paper, gold.question, [r for _, r in kept], [c.score for c, _ in kept]

@@ -36,6 +36,7 @@ from synth.domain.selection import (
 )
 from synth.domain.sentences import reports_result
 from synth.domain.stages import Stage
+from synth.model.llm import Model
 from synth.pipeline.checkpoints import Selection, SentenceRead
 from synth.pipeline.context import RunContext
 from synth.store.chunking import normalise, sentences
@@ -141,11 +142,19 @@ async def read_papers(
 async def read_sentence(
     ctx: RunContext, paper: Paper, passage_id: str, sentence: str
 ) -> SentenceReading | None:
+    return await reading_of(ctx.models["verifier"], ctx.question, paper.title, passage_id, sentence)
+
+
+async def reading_of(
+    model: Model, question: str, title: str, passage_id: str, sentence: str
+) -> SentenceReading | None:
+    """The reader's answer to `question` from one sentence of a paper; None when no valid
+    answer came back."""
     got = await reader.read(
-        ctx.models["verifier"],
+        model,
         item=reader.item(passage_id, sentence),
-        question=ctx.question,
-        title=paper.title,
+        question=question,
+        title=title,
         sentence=sentence,
     )
     if got is None:
