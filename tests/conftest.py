@@ -39,9 +39,17 @@ def fake() -> FakeModel:
         yield server
 
 
-# The verifier's first judgement of one claim gets an answer that is no stance, so it asks
-# again in JSON; that first JSON answer is garbage too and is re-asked: two re-asked calls.
-REASKED = {"Claim: Learning-rate warmup did not reduce": 1, "You check one claim": 1}
+# The verifier's judgement of one claim against one passage gets an answer that is no stance,
+# so it asks again in JSON; that first JSON answer is garbage too and is re-asked: two re-asked
+# calls. Each key names the claim, the passage and the prompt, because the judgements run
+# concurrently and, once a server has answered without log-probabilities, every later
+# judgement is asked in JSON: a key naming less hits whichever call comes first.
+_CLAIM = "Claim: Learning-rate warmup did not reduce"
+_PASSAGE = "A linear warmup reduced early loss"
+REASKED: dict[str | tuple[str, ...], int] = {
+    ("Does the passage support the claim?", _CLAIM, _PASSAGE): 1,
+    ("You check one claim", _CLAIM, _PASSAGE): 1,
+}
 
 
 @pytest.fixture(scope="session")

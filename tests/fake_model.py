@@ -31,17 +31,20 @@ class Faults:
     retry_after: str | None = None
     fail_containing: str | None = None  # a 500 for every request whose messages contain it
     garbage_containing: str | None = None  # not JSON, for every request that contains it
-    # Not JSON for the first N requests that contain TEXT (then answered as usual): re-asks.
-    garbage_first: dict[str, int] = field(default_factory=dict)
+    # Not JSON for the first N requests that contain TEXT, or every text of a tuple (then
+    # answered as usual): re-asks.
+    garbage_first: dict[str | tuple[str, ...], int] = field(default_factory=dict)
 
     def next_for(self, agent: str, body: dict[str, Any] | None = None) -> Any:
         if self.fail_containing and body and self.fail_containing in json.dumps(body):
             return 500
         if self.garbage_containing and body and self.garbage_containing in json.dumps(body):
             return "garbage"
-        for text, left in self.garbage_first.items():
-            if left and body and text in json.dumps(body):
-                self.garbage_first[text] = left - 1
+        for texts, left in self.garbage_first.items():
+            asked = json.dumps(body) if body else ""
+            wanted = (texts,) if isinstance(texts, str) else texts
+            if left and asked and all(t in asked for t in wanted):
+                self.garbage_first[texts] = left - 1
                 return "garbage"
         if agent in self.fail_always:
             return self.fail_always[agent]
