@@ -176,6 +176,31 @@ def check_prose(value: str, complete: bool = True) -> str:
     return value
 
 
+_AIM = re.compile(
+    r"^(?:this|the present|our|the current)\s+(?:study|review|report|synthesis|paper|analysis|"
+    r"work|article|summary)\s+(?:investigates|examines|explores|assesses|evaluates|addresses|"
+    r"aims|seeks|considers|looks|reviews|asks|sets out|set out|focuses)\b"
+    r"|^we\s+(?:investigate|examine|explore|assess|evaluate|ask|review|set out|aim)\b",
+    re.IGNORECASE,
+)
+_RESULT_WORDS = re.compile(
+    r"\b(?:find|finds|found|show|shows|showed|shown|conclude|concludes|suggest|suggests|"
+    r"indicate|indicates|reveal|reveals|report|reports|reported)\b",
+    re.IGNORECASE,
+)
+
+
+def without_aims(abstract: str) -> str:
+    """`abstract` less the sentences that only state what the synthesis set out to do ("This
+    study investigates whether ..."): a small writer opens with them though asked to open with
+    the answer, they restate the question the report prints above them, and "this study"
+    misnames a synthesis of other people's studies. A sentence that goes on to give a result
+    ("... and finds that ...") stays."""
+    sentences = re.split(r"(?<=[.!?])\s+", abstract.strip())
+    kept = [s for s in sentences if not (_AIM.search(s) and not _RESULT_WORDS.search(s))]
+    return " ".join(kept)
+
+
 def without_repeats(abstract: str, text: str) -> str:
     """`text` without the sentences it copies from the abstract (small models often open the
     introduction or the discussion with the abstract again)."""

@@ -14,7 +14,7 @@ from synth.domain.records import (
     QuestionAnswer,
     Report,
 )
-from synth.domain.text import COUNTED, claim_text_problem, content_stems
+from synth.domain.text import COUNTED, claim_text_problem, content_stems, without_aims
 from synth.report.answers import answer_summary
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -70,8 +70,8 @@ def with_counts(abstract: str, strengths: list[str], answer: QuestionAnswer | No
     """The writer's abstract with what code counted and it leaves out: how the papers answer
     the question before it, how strong each finding's evidence is after it. Apart, so that the
     strengths' own words ("disputed for finding 3") do not pass for saying that the papers
-    divide on the question."""
-    return with_strength(with_answers(abstract, answer), strengths)
+    divide on the question. The writer's sentences that only state the aim go."""
+    return with_strength(with_answers(without_aims(abstract), answer), strengths)
 
 
 @dataclass(frozen=True)

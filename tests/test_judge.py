@@ -295,3 +295,16 @@ def test_a_sentence_that_restates_its_claim_is_supported_without_the_judge():
     assert not restates(claim, setting + "warmup did not fail to improve training stability.")
     assert not restates(claim, "Warmup did not improve stability in models of 2 billion weights.")
     assert not restates(claim, "Warmup did not help.")  # too short to tell
+
+
+def test_the_abstract_loses_sentences_that_only_state_the_aim():
+    draft = (
+        "This study investigates whether learning-rate warmup stabilises training. "
+        "Warmup reduced loss spikes in post-norm models but not in pre-norm ones. "
+        "We examine six papers and find that the effect depends on normalisation."
+    )
+    counted = with_counts(draft, [], QuestionAnswer(yes=[1], no=[2]))
+    assert "This study investigates" not in counted
+    assert "Warmup reduced loss spikes in post-norm models but not in pre-norm ones." in counted
+    assert "and find that the effect depends on normalisation." in counted  # a result stays
+    assert with_counts("Our review examines warmup.", [], None) == ""
