@@ -2,8 +2,11 @@
 
 Each group becomes one finding. Greedy and deterministic: claims are taken in id order and
 join the most similar group whose centroid is close enough and which has room; groups are then
-ranked by how many decisive (supported or contradicted) claims they hold and how close they
-are to the question.
+ranked by how many claims they hold that answer a yes/no question either way, then by how many
+decisive (supported or contradicted) claims they hold, and by how close they are to the
+question. Answers come first because a verdict is a weaker sign that a group matters: the
+embedded judge contradicts background sentences by topic, and ranking by verdicts alone made
+findings of them while results that answer the question were left out.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ def group_claims(
     max_size: int = 5,
     threshold: float = 0.55,
     partition: list[str] | None = None,
+    answering: set[str] | None = None,
 ) -> list[list[str]]:
     """`partition`, when given, names each claim's side (its answer to a yes/no question):
-    claims of different sides never share a group, so no finding mixes yes and no."""
+    claims of different sides never share a group, so no finding mixes yes and no.
+    `answering` names the claims that answer the question yes or no."""
     if not claim_ids:
         return []
     matrix = np.asarray(vectors, dtype=np.float32)
@@ -47,10 +52,13 @@ def group_claims(
             sums[best] += vector
     question = np.asarray(question_vector, dtype=np.float32)
 
-    def rank(g: int) -> tuple[int, float, int]:
+    answers = answering or set()
+
+    def rank(g: int) -> tuple[int, int, float, int]:
+        n_answering = sum(1 for i in groups[g] if claim_ids[i] in answers)
         n_decisive = sum(1 for i in groups[g] if claim_ids[i] in decisive)
         centroid = sums[g] / np.linalg.norm(sums[g])
-        return (-n_decisive, -round(float(centroid @ question), 6), groups[g][0])
+        return (-n_answering, -n_decisive, -round(float(centroid @ question), 6), groups[g][0])
 
     chosen = sorted(range(len(groups)), key=rank)[:max_groups]
     # Findings follow the order of their first claim, so the report reads in a stable order.

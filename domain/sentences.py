@@ -122,11 +122,17 @@ _GENERIC = re.compile(
 _HEDGED = re.compile(r"\b(?:could|would|might|may|should)\s+(?:\w+\s+)?\w+", re.IGNORECASE)
 
 
+def states_measurement(sentence: str) -> bool:
+    """Whether `sentence` gives a measured result: a percentage, a change from one value to
+    another, a count of runs, a p-value, a ratio or an interval."""
+    return bool(_MEASURED.search(sentence))
+
+
 def reports_result(sentence: str) -> bool:
     """Whether `sentence` reports a result: an effect measured or compared (a change, a
     difference or its absence, with numbers or in words), or a finding the paper states as
     its own. Aims, hypotheses, open questions and possibilities are not results."""
-    measured = bool(_MEASURED.search(sentence))
+    measured = states_measurement(sentence)
     if (_AIM.search(sentence) or _HEDGED.search(sentence)) and not measured:
         return False
     if _OWN_FINDING.search(sentence):

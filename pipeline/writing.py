@@ -10,7 +10,7 @@ from synth.agents.grouping import group_claims
 from synth.domain.agreement import Strength, finding_strength
 from synth.domain.errors import CheckFailed
 from synth.domain.records import Claim, Label, PaperText, Review, Revision, Verdict
-from synth.domain.sentences import reports_result
+from synth.domain.sentences import reports_result, states_measurement
 from synth.domain.stages import Stage
 from synth.model.llm import ItemDropped
 from synth.pipeline.checkpoints import FindingResult, Groups, ReviewResult
@@ -20,15 +20,19 @@ from synth.pipeline.context import RunContext
 def in_own_words(group: list[Claim], verdicts: dict[str, Verdict]) -> writer.FindingOut:
     """A finding that is one claim of the group in its own words: the claim that best answers
     the question. A limitation or background claim comes last; before it, a claim that
-    answers the (yes/no) question either way, one that other papers support or contradict,
-    and then the likelier answer, in that order of weight."""
+    answers the (yes/no) question either way, one whose quote gives a measured result, one
+    that other papers support or contradict, and then the likelier answer, in that order of
+    weight. A measurement outranks a verdict: the embedded judge contradicts a general
+    sentence ("the largest stable learning rate limits how fast it can learn") by topic far
+    more often than it judges the run it came from, and a finding should state the result."""
 
-    def rank(c: Claim) -> tuple[bool, bool, bool, float, int]:
+    def rank(c: Claim) -> tuple[bool, bool, bool, bool, float, int]:
         verdict = verdicts[c.id]
         answers = verdict.stance is not None and verdict.stance.answer in ("yes", "no")
         return (
             c.kind in ("limitation", "background"),
             not answers,
+            not states_measurement(c.quote),
             verdict.label == Label.INSUFFICIENT,
             -(verdict.stance.probability if answers and verdict.stance else 0.0),
             int(c.id[1:]),
@@ -353,12 +357,14 @@ def claim_groups(
         embedder = ctx.library.embedder
         vectors = embedder.embed([c.text for c in claims])
         decisive = {c.id for c in claims if verdicts[c.id].label != Label.INSUFFICIENT}
+        answering = {c.id for c in claims if side_of(verdicts[c.id]) in ("yes", "no")}
         saved = Groups(
             groups=group_claims(
                 [c.id for c in claims],
                 vectors,
                 embedder.embed([ctx.question])[0],
                 decisive,
+                answering=answering,
                 max_groups=ctx.settings.review.max_findings,
                 partition=[side_of(verdicts[c.id]) for c in claims],
             )
