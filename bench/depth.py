@@ -331,6 +331,16 @@ READ_ELSEWHERE = [
     "other way as No) and the instruction that a sentence on the topic that does not state the "
     "answer is Unclear, not No: 5 / 5 / 0, 5 / 3 / 0 and 15 / 48 / 7 under the rules as "
     "before, against 4 / 5 / 1, 6 / 2 / 0 and 18 / 46 / 6 for the prompt in use.",
+    "",
+    "Also measured on the readings of 2026-12-07 (in use: 6 / 1 / 3, 6 / 1 / 1, 35 / 19 / 16) "
+    "and not used: a rule by code that a sentence whose direction words all oppose the "
+    'question\'s ("improved" for "worsens", "lower risk" for "increases the risk") answers no: '
+    "6 / 1 / 3, 6 / 1 / 1, 35 / 20 / 15, since SciFact's reversed claims turn on knockdowns "
+    "and subjects swapped as often as on a direction word; a paper counted mixed only when "
+    "both sides are read by a margin of 0.3, else the confident side: 7 / 0 / 3, 6 / 1 / 1 "
+    "(the conditional cover-crops paper, gold depends, became a yes as the eight-year paper "
+    "became right), 37 / 15 / 18; and a wider margin for a reading to take a side (0.2 "
+    "instead of 0.1): 4 / 1 / 5, 6 / 1 / 1, 28 / 17 / 25.",
 ]
 
 
