@@ -122,17 +122,23 @@ _GENERIC = re.compile(
 _HEDGED = re.compile(r"\b(?:could|would|might|may|should)\s+(?:\w+\s+)?\w+", re.IGNORECASE)
 
 
+# A result counted over cases: "all 36 runs", "in 60 runs", "across 48 plots" (not a year:
+# "in 2019 the rules changed").
+_OVER_CASES = re.compile(r"\b(?:all|in|across|over)\s+\d{1,3}(?:,\d{3})?\s+[a-z-]+s\b", re.I)
+
+
 def states_measurement(sentence: str) -> bool:
     """Whether `sentence` gives a measured result: a percentage, a change from one value to
-    another, a count of runs, a p-value, a ratio or an interval."""
-    return bool(_MEASURED.search(sentence))
+    another, a count of cases, a p-value, a ratio or an interval. Wider than what makes a
+    sentence a result for the reading filter (`reports_result`)."""
+    return bool(_MEASURED.search(sentence) or _OVER_CASES.search(sentence))
 
 
 def reports_result(sentence: str) -> bool:
     """Whether `sentence` reports a result: an effect measured or compared (a change, a
     difference or its absence, with numbers or in words), or a finding the paper states as
     its own. Aims, hypotheses, open questions and possibilities are not results."""
-    measured = states_measurement(sentence)
+    measured = bool(_MEASURED.search(sentence))
     if (_AIM.search(sentence) or _HEDGED.search(sentence)) and not measured:
         return False
     if _OWN_FINDING.search(sentence):

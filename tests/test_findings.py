@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from synth.agents.grouping import group_claims
 from synth.domain.records import Claim, Label, QuestionStance, Verdict
+from synth.domain.sentences import states_measurement
 from synth.pipeline.writing import in_own_words
 
 
@@ -61,3 +62,11 @@ def test_a_finding_in_a_claims_words_states_the_measured_result_not_the_general_
     # A claim that answers the question still outranks a measurement that does not.
     verdicts["C21"] = verdict("C21", Label.INSUFFICIENT, None)
     assert in_own_words([general, measured], verdicts).from_claim == "C20"
+
+
+def test_a_count_of_cases_is_a_measurement_and_a_year_is_not():
+    assert states_measurement("For tiny models, all 36 runs without warmup converged.")
+    assert states_measurement("In 60 runs of pre-norm models, training converged every time.")
+    assert states_measurement("Rye lowered the nitrate load from 38.2 to 26.2 kg N/ha.")
+    assert not states_measurement("In 2019 the rules for reporting changed.")
+    assert not states_measurement("The largest stable learning rate limits how fast it learns.")
