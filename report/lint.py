@@ -70,8 +70,12 @@ def with_counts(abstract: str, strengths: list[str], answer: QuestionAnswer | No
     """The writer's abstract with what code counted and it leaves out: how the papers answer
     the question before it, how strong each finding's evidence is after it. Apart, so that the
     strengths' own words ("disputed for finding 3") do not pass for saying that the papers
-    divide on the question. The writer's sentences that only state the aim go."""
-    return with_strength(with_answers(without_aims(abstract), answer), strengths)
+    divide on the question. The writer's sentences that only state the aim go; where nothing
+    else was written, code's count of the answers stands alone."""
+    kept = without_aims(abstract)
+    if abstract.strip() and not kept and answer is not None:
+        return with_strength(answer_summary(answer, cited=False), strengths)
+    return with_strength(with_answers(kept, answer), strengths)
 
 
 @dataclass(frozen=True)

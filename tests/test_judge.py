@@ -308,3 +308,5 @@ def test_the_abstract_loses_sentences_that_only_state_the_aim():
     assert "Warmup reduced loss spikes in post-norm models but not in pre-norm ones." in counted
     assert "and find that the effect depends on normalisation." in counted  # a result stays
     assert with_counts("Our review examines warmup.", [], None) == ""
+    alone = with_counts("Our review examines warmup.", [], QuestionAnswer(yes=[1], no=[2]))
+    assert alone.startswith("All 2 papers read were placed") and "review" not in alone
