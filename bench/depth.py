@@ -612,8 +612,15 @@ def main() -> int:
                 "the fake test model (harness only)" if args.fake else "the embedded local model"
             )
             mode = " --quick" if args.quick else ""
+            # Runs scored from their folders get their own section: a --score of one set
+            # would otherwise replace the table of every set this bench ran itself.
+            heading = (
+                "## Reading depth and placement of runs made elsewhere (bench/depth.py --score)"
+                if args.score
+                else f"## Reading depth and placement on gold papers (bench/depth.py{mode})"
+            )
             lines = [
-                f"## Reading depth and placement on gold papers (bench/depth.py{mode})",
+                heading,
                 "",
                 f"{what} Model: {model}; each run cold (empty HOME)"
                 + (
