@@ -341,6 +341,13 @@ READ_ELSEWHERE = [
     "(the conditional cover-crops paper, gold depends, became a yes as the eight-year paper "
     "became right), 37 / 15 / 18; and a wider margin for a reading to take a side (0.2 "
     "instead of 0.1): 4 / 1 / 5, 6 / 1 / 1, 28 / 17 / 25.",
+    "",
+    "A statement-form reader, measured the same day and not used: the question as a statement "
+    '("Sildenafil worsens erectile function ..."), the same worked examples and the title, '
+    "answered True, False or Unknown. Alone it placed 6 / 1 / 3, 6 / 0 / 2 and 20 / 11 / 39 "
+    "(it answers Unknown for most SciFact sentences); its probabilities averaged with the "
+    "question form's, 5 / 1 / 4, 6 / 1 / 1, 31 / 17 / 22; a side counted only where both "
+    "forms take it, 5 / 1 / 4, 5 / 0 / 3, 21 / 10 / 39.",
 ]
 
 
