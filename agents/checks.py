@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from synth.agents import answering, judge
 from synth.agents.judge import Judged
 from synth.domain.records import Claim, QuestionAnswer
-from synth.domain.text import restates
+from synth.domain.text import prose_sentences, restates
 from synth.model.llm import ItemDropped, Model
 
 # A sentence that says the papers agree ("the studies consistently show", "there is a
@@ -110,7 +110,7 @@ def agreement_sentences(sections: dict[str, str], answer: QuestionAnswer) -> lis
     return [
         sentence
         for text in sections.values()
-        for sentence in re.split(r"(?<=[.!?])\s+", text.strip())
+        for sentence in prose_sentences(text)
         if says_papers_agree(sentence)
     ]
 

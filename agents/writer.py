@@ -21,6 +21,7 @@ from synth.domain.text import (
     check_prose,
     content_stems,
     keeping_the_rules,
+    prose_sentences,
     repeats,
     tidy_statement,
     whole_sentences,
@@ -163,11 +164,6 @@ def findings_listing(findings: list[FindingOut], strengths: list[Strength]) -> s
     return prompts.data_block("findings", "\n".join(lines))
 
 
-def sentences(text: str) -> list[str]:
-    """The sentences of a section, as the checks read them."""
-    return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
-
-
 PROSE = ("abstract", "introduction", "discussion", "limitations")
 
 
@@ -177,9 +173,9 @@ def without_sentences(draft: Draft, cut: list[tuple[str, str]]) -> Draft:
     sections; a sentence cut from one must not stand in another)."""
     gone = {x for _, x in cut}
     named = {n for n, _ in cut}
-    repeating = {n for n in PROSE if gone & set(sentences(getattr(draft, n)))}
+    repeating = {n for n in PROSE if gone & set(prose_sentences(getattr(draft, n)))}
     update = {
-        name: " ".join(x for x in sentences(getattr(draft, name)) if x not in gone)
+        name: " ".join(x for x in prose_sentences(getattr(draft, name)) if x not in gone)
         for name in named | repeating
     }
     return draft.model_copy(update=update)

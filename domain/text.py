@@ -156,6 +156,11 @@ def prose_problem(text: str, complete: bool = True) -> str | None:
     return None
 
 
+def prose_sentences(text: str) -> list[str]:
+    """The sentences of model prose, split after a full stop, question or exclamation mark."""
+    return [x for x in re.split(r"(?<=[.!?])\s+", text.strip()) if x]
+
+
 def without_counts(text: str) -> str:
     """`text` less the phrases that count papers ("strong across 7 papers" becomes "strong"):
     small models copy the counts they are shown, and counts are the code's job."""
@@ -164,8 +169,7 @@ def without_counts(text: str) -> str:
 
 def keeping_the_rules(text: str) -> str:
     """`text` less the sentences that break the prose rules, for salvaging a last answer."""
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-    return " ".join(s for s in sentences if prose_problem(s, complete=False) is None)
+    return " ".join(s for s in prose_sentences(text) if prose_problem(s, complete=False) is None)
 
 
 def check_prose(value: str, complete: bool = True) -> str:
@@ -196,16 +200,15 @@ def without_aims(abstract: str) -> str:
     the answer, they restate the question the report prints above them, and "this study"
     misnames a synthesis of other people's studies. A sentence that goes on to give a result
     ("... and finds that ...") stays."""
-    sentences = re.split(r"(?<=[.!?])\s+", abstract.strip())
-    kept = [s for s in sentences if not (_AIM.search(s) and not _RESULT_WORDS.search(s))]
-    return " ".join(kept)
+    return " ".join(
+        s for s in prose_sentences(abstract) if not _AIM.search(s) or _RESULT_WORDS.search(s)
+    )
 
 
 def without_repeats(abstract: str, text: str) -> str:
     """`text` without the sentences it copies from the abstract (small models often open the
     introduction or the discussion with the abstract again)."""
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-    kept = [x for x in sentences if not repeats(abstract, x)]
+    kept = [x for x in prose_sentences(text) if not repeats(abstract, x)]
     return " ".join(kept)
 
 
@@ -250,7 +253,7 @@ def without_echoes(text: str) -> str:
     """`text` less each sentence that says again, in nearly the same words, what an earlier
     sentence of it said: small models loop, writing one sentence or two over and over."""
     kept: list[tuple[str, set[str]]] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+    for sentence in prose_sentences(text):
         words = set(plain_words(sentence))
         if len(words) >= ECHO_WORDS and any(
             len(words & seen) >= ECHO_OVERLAP * min(len(words), len(seen))
@@ -264,7 +267,7 @@ def without_echoes(text: str) -> str:
 
 def repeats(source: str, text: str) -> bool:
     """Whether `text` copies a sentence of eight words or more from `source`."""
-    pieces = [p.strip(" .").lower() for p in re.split(r"(?<=[.!?])\s+", source)]
+    pieces = [p.strip(" .").lower() for p in prose_sentences(source)]
     lowered = text.lower()
     return any(len(p.split()) >= 8 and p in lowered for p in pieces)
 

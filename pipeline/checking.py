@@ -21,7 +21,7 @@ from synth.domain.records import (
 )
 from synth.domain.sentences import reports_result
 from synth.domain.stages import Stage
-from synth.domain.text import content_stems
+from synth.domain.text import content_stems, prose_sentences
 from synth.pipeline.checkpoints import Corpus
 from synth.pipeline.claims import calibration_in_use
 from synth.pipeline.context import RunContext
@@ -147,7 +147,7 @@ def result_sentences(draft: writer.Draft, question: str) -> list[tuple[str, str]
     return [
         (name, sentence)
         for name in ("abstract", "discussion")
-        for sentence in writer.sentences(getattr(draft, name))
+        for sentence in prose_sentences(getattr(draft, name))
         if len(content_stems(sentence) - asked) >= 2 and reports_result(sentence)
     ]
 
