@@ -24,11 +24,10 @@ def group_claims(
     max_size: int = 5,
     threshold: float = 0.55,
     partition: list[str] | None = None,
-    answering: set[str] | None = None,
 ) -> list[list[str]]:
     """`partition`, when given, names each claim's side (its answer to a yes/no question):
-    claims of different sides never share a group, so no finding mixes yes and no.
-    `answering` names the claims that answer the question yes or no."""
+    claims of different sides never share a group, so no finding mixes yes and no, and the
+    groups of claims that answer yes or no rank first."""
     if not claim_ids:
         return []
     matrix = np.asarray(vectors, dtype=np.float32)
@@ -52,10 +51,8 @@ def group_claims(
             sums[best] += vector
     question = np.asarray(question_vector, dtype=np.float32)
 
-    answers = answering or set()
-
     def rank(g: int) -> tuple[int, int, float, int]:
-        n_answering = sum(1 for i in groups[g] if claim_ids[i] in answers)
+        n_answering = sum(1 for i in groups[g] if sides[i] in ("yes", "no"))
         n_decisive = sum(1 for i in groups[g] if claim_ids[i] in decisive)
         centroid = sums[g] / np.linalg.norm(sums[g])
         return (-n_answering, -n_decisive, -round(float(centroid @ question), 6), groups[g][0])

@@ -357,14 +357,12 @@ def claim_groups(
         embedder = ctx.library.embedder
         vectors = embedder.embed([c.text for c in claims])
         decisive = {c.id for c in claims if verdicts[c.id].label != Label.INSUFFICIENT}
-        answering = {c.id for c in claims if side_of(verdicts[c.id]) in ("yes", "no")}
         saved = Groups(
             groups=group_claims(
                 [c.id for c in claims],
                 vectors,
                 embedder.embed([ctx.question])[0],
                 decisive,
-                answering=answering,
                 max_groups=ctx.settings.review.max_findings,
                 partition=[side_of(verdicts[c.id]) for c in claims],
             )

@@ -42,7 +42,8 @@ def test_groups_that_answer_the_question_outrank_groups_with_verdicts_only():
     decisive = {"C1"}
     chosen = group_claims(ids, vectors, question, decisive, max_groups=2)
     assert ["C1"] in chosen  # ranked by verdicts alone, the background claim is a finding
-    chosen = group_claims(ids, vectors, question, decisive, max_groups=2, answering={"C2", "C3"})
+    sides = ["", "yes", "no"]
+    chosen = group_claims(ids, vectors, question, decisive, max_groups=2, partition=sides)
     assert chosen == [["C2"], ["C3"]]
 
 
