@@ -78,8 +78,8 @@ async def verify_claims(
         if own is None or own.answer not in ("yes", "no"):
             return frozenset()
         wanted = own.answer if alike else {"yes": "no", "no": "yes"}[own.answer]
-        same = {p for p, placed in placements.items() if placed.answer == wanted}
-        return frozenset(same - {claim.paper_id})
+        papers = {p for p, placed in placements.items() if placed.answer == wanted}
+        return frozenset(papers - {claim.paper_id})
 
     async def one(claim: Claim) -> Verification:
         # Evidence from the other papers only: a claim is supported or contradicted by what
