@@ -31,6 +31,7 @@ class Read(Strict):
     answer: Answer
     probabilities: dict[str, float]
     source: Literal["tokens", "stated"]
+    null_on_outcome: bool = False  # see `null_on_outcome`
 
     @property
     def confidence(self) -> float:
@@ -46,6 +47,17 @@ def item(passage_id: str, sentence: str) -> str:
 
 class StatedAnswer(Strict):
     answer: Answer
+
+
+def null_on_outcome(question: str, sentence: str) -> bool:
+    """Whether code reads in `sentence` that the effect was absent on the question's own
+    outcome ("did not reduce nitrate leaching", "equally stable"), where the question states no
+    negation of its own: a no, however the model divides its doubt between yes and no."""
+    return (
+        not states_null(question)
+        and states_no_effect(sentence)
+        and names_outcome(question, sentence)
+    )
 
 
 def settled(probabilities: dict[str, float], *, question: str, sentence: str) -> Answer:
@@ -93,7 +105,12 @@ async def read(model: Model, *, item: str, question: str, title: str, sentence: 
         return None
     probabilities = {a: round(choice.probabilities.get(a, 0.0), 4) for a in ANSWERS}
     answer = settled(probabilities, question=question, sentence=sentence)
-    return Read(answer=answer, probabilities=probabilities, source="tokens")
+    return Read(
+        answer=answer,
+        probabilities=probabilities,
+        source="tokens",
+        null_on_outcome=null_on_outcome(question, sentence),
+    )
 
 
 async def _stated(
@@ -118,4 +135,9 @@ async def _stated(
         return None
     probabilities = {a: 1.0 if a == stated.answer else 0.0 for a in ANSWERS}
     answer = settled(probabilities, question=question, sentence=sentence)
-    return Read(answer=answer, probabilities=probabilities, source="stated")
+    return Read(
+        answer=answer,
+        probabilities=probabilities,
+        source="stated",
+        null_on_outcome=null_on_outcome(question, sentence),
+    )

@@ -44,6 +44,7 @@ from statistics import median
 
 from results import ROOT, fake_model, machine, options, publish
 
+from synth.domain.placing import in_summary
 from synth.domain.records import SentenceReading
 from synth.domain.selection import MARGIN, OFF_TOPIC, OFF_TOPIC_GAP, OFF_TOPIC_WORDS
 from synth.domain.settings import RetrievalSettings
@@ -242,6 +243,7 @@ class Placed:
     question: str
     readings: list[SentenceReading]  # best candidate first
     scores: list[float]  # the filter's score of each
+    summary: list[bool]  # whether each is a sentence of the paper's abstract
 
 
 async def read_sets(sets: list[GoldSet], args: argparse.Namespace) -> dict[str, list[Placed]]:
@@ -286,8 +288,14 @@ async def read_sets(sets: list[GoldSet], args: argparse.Namespace) -> dict[str, 
                             )
                         )
                         kept = [(c, r) for c, r in zip(candidates, got, strict=True) if r]
+                        readings = [r for _, r in kept]
+                        summary = set(in_summary(text, readings))
                         placed = Placed(
-                            paper, gold.question, [r for _, r in kept], [c.score for c, _ in kept]
+                            paper,
+                            gold.question,
+                            readings,
+                            [c.score for c, _ in kept],
+                            [i in summary for i in range(len(readings))],
                         )
                         out.setdefault(gold.name.split("-")[0], []).append(placed)
         finally:
@@ -308,8 +316,9 @@ def dumped(read: dict[str, list[Placed]]) -> dict[str, list[dict]]:
                         **r.model_dump(),
                         "decisive": covered(p.gold.decisive, [r.sentence]),
                         "score": score,
+                        "summary": in_abstract,
                     }
-                    for r, score in zip(p.readings, p.scores, strict=True)
+                    for r, score, in_abstract in zip(p.readings, p.scores, p.summary, strict=True)
                 ],
             }
             for p in placed
@@ -319,6 +328,20 @@ def dumped(read: dict[str, list[Placed]]) -> dict[str, list[dict]]:
 
 
 READ_ELSEWHERE = [
+    "Two rules of the rows above were added on 2026-12-07 and measured on the same readings "
+    "(cached). A paper whose abstract takes a side is placed from its abstract's readings, and "
+    "its other results qualify the answer: examples went from 6 / 1 / 3 to 7 / 0 / 3, as the "
+    "higher-learning-rate paper, whose abstract reports a fivefold gain, was no longer counted "
+    "both ways for its null result at the smallest learning rates; cover_crops and SciFact did "
+    "not change (a SciFact paper is nothing but its abstract). The small-batch paper (gold "
+    "depends, no accepted) is now placed no from its abstract, where it was mixed. A sentence "
+    "in which code reads that the effect was absent on the question's outcome is a no whatever "
+    "the model's margin, as it already was where the model leaned yes: examples 7 / 0 / 3 to "
+    "8 / 0 / 2 (the pre-norm paper's null result, read no 0.47 against yes 0.42), cover_crops "
+    'unchanged, SciFact 35 / 19 / 16 to 34 / 20 / 16 ("deregulation of GBP1 expression did '
+    "not affect glioma cell proliferation, overexpression of GBP1 enhanced glioma cell "
+    "invasion\" is a null on one of the question's outcomes, so a yes paper became mixed).",
+    "",
     "A paper is mixed when its readings take both sides, so each candidate read past the one "
     "that states its result is another chance to misplace it: the model answers No for a "
     "sentence on the question's topic that does not answer it. Of the SciFact sentences read "
@@ -363,28 +386,33 @@ def negation_rule_left_out(reading: SentenceReading) -> SentenceReading:
 def placement_rows(read: dict[str, list[Placed]], verbose: bool) -> Iterator[str]:
     from synth.domain.placing import place, side
 
+    # (margin of the candidates read, the model's No kept without a negation, the abstract's
+    # readings first)
     variants = {
-        "in use": (MARGIN, False),
-        f"candidates within {WIDEST_MARGIN} of the best": (WIDEST_MARGIN, False),
-        "the model's No without a negation kept": (MARGIN, True),
-        "both, as before": (WIDEST_MARGIN, True),
+        "in use": (MARGIN, False, True),
+        "every reading alike, the abstract not first": (MARGIN, False, False),
+        f"candidates within {WIDEST_MARGIN} of the best": (WIDEST_MARGIN, False, True),
+        "the model's No without a negation kept": (MARGIN, True, True),
+        "all three, as before": (WIDEST_MARGIN, True, False),
     }
     yield "| rules | set | gold papers | placed right / wrong / unplaced | sentences read |"
     yield "|---|---|---|---|---|"
     wrong: list[str] = []
-    for variant, (margin, keep_no) in variants.items():
+    for variant, (margin, keep_no, summary_first) in variants.items():
         for name, placed in read.items():
             counts = {"right": 0, "wrong": 0, "unplaced": 0}
             total = 0
             for p in placed:
                 top = p.scores[0] if p.scores else 0.0
-                readings = [
-                    negation_rule_left_out(r) if keep_no else r
-                    for r, score in zip(p.readings, p.scores, strict=True)
+                kept = [
+                    (negation_rule_left_out(r) if keep_no else r, in_abstract)
+                    for r, score, in_abstract in zip(p.readings, p.scores, p.summary, strict=True)
                     if score >= top - margin
                 ]
+                readings = [r for r, _ in kept]
                 total += len(readings)
-                answer = place(p.gold.key, readings).answer
+                summary = [i for i, (_, first) in enumerate(kept) if first and summary_first]
+                answer = place(p.gold.key, readings, summary=summary).answer
                 kind = (
                     "unplaced"
                     if answer == "unplaced"

@@ -125,6 +125,8 @@ class SentenceReading(Strict):
     sentence: str
     answer: Literal["yes", "no", "unclear"]
     probabilities: dict[str, float]
+    # Code read that the effect was absent on the question's own outcome (agents/reader.py).
+    null_on_outcome: bool = False
 
 
 class Placement(Strict):

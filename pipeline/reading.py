@@ -14,7 +14,7 @@ import asyncio
 
 from synth.agents import answering, reader
 from synth.domain.agreement import paper_of
-from synth.domain.placing import place
+from synth.domain.placing import in_summary, place, taking_sides
 from synth.domain.records import (
     Claim,
     Paper,
@@ -125,18 +125,19 @@ async def read_papers(
         sentence_key(c): r.reading
         for c, r in zip(sorted(todo, key=sentence_key), done, strict=True)
     }
-    on_topic = sorted(t.paper.id for t in corpus if t.paper.id not in selection.off_topic)
-    return {
-        paper_id: place(
-            paper_id,
-            [
-                r
-                for c in selection.candidates.get(paper_id, [])
-                if (r := read[sentence_key(c)]) is not None
-            ],
+    placements = {}
+    for text in corpus:
+        if text.paper.id in selection.off_topic:
+            continue
+        readings = [
+            r
+            for c in selection.candidates.get(text.paper.id, [])
+            if (r := read[sentence_key(c)]) is not None
+        ]
+        placements[text.paper.id] = place(
+            text.paper.id, readings, summary=in_summary(text, readings)
         )
-        for paper_id in on_topic
-    }
+    return dict(sorted(placements.items()))
 
 
 async def read_sentence(
@@ -164,6 +165,7 @@ async def reading_of(
         sentence=sentence,
         answer=got.answer,
         probabilities=got.probabilities,
+        null_on_outcome=got.null_on_outcome,
     )
 
 
@@ -171,12 +173,12 @@ def extraction_passages(
     selection: Selection, placements: dict[str, Placement], per_paper: int
 ) -> list[str]:
     """The passages the extractor reads: of each on-topic paper, the passage of its best
-    candidate, then those holding the sentences that placed it, best first, up to
-    `per_paper`."""
+    candidate, then those holding the sentences that take a side (those that placed it and
+    those that qualify its answer), best first, up to `per_paper`."""
     chosen = set(selection.passage_ids)
     for placement in placements.values():
         own = [p for p in selection.passage_ids if paper_of(p) == placement.paper_id]
-        for i in placement.decisive:
+        for i in taking_sides(placement.readings):
             if len(own) >= per_paper:
                 break
             passage_id = placement.readings[i].passage_id

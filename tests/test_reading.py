@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from synth.agents.reader import settled
-from synth.domain.placing import place, side
-from synth.domain.records import Passage, Report, SentenceReading
+from synth.agents.reader import null_on_outcome, settled
+from synth.domain.placing import in_summary, place, side, taking_sides
+from synth.domain.records import Paper, PaperText, Passage, Report, Section, SentenceReading
 from synth.domain.selection import choose, off_topic, own_results
 from synth.domain.sentences import reports_other_work, reports_result
 from synth.store.chunking import sentences
@@ -121,12 +121,42 @@ def test_a_paper_is_placed_only_where_its_results_take_a_side():
     assert side(reading("no", 0.2, 0.6)) == "no"
     assert side(reading("no", 0.6, 0.3)) == "no"  # a null result code read, not the model
     assert side(reading("unclear", 0.3, 0.2)) is None
+    # A no by less than the margin stands where code read a null result on the outcome.
+    assert side(reading("no", 0.42, 0.47)) is None
+    null = reading("no", 0.42, 0.47).model_copy(update={"null_on_outcome": True})
+    assert side(null) == "no"
     assert place("a", []).answer == "unplaced"
     assert place("a", [reading("yes", 0.45, 0.4)]).answer == "unplaced"
     yes = place("a", [reading("unclear", 0.2, 0.1), reading("yes", 0.7, 0.2)])
     assert yes.answer == "yes" and yes.decisive == [1]
     both = place("a", [reading("yes", 0.7, 0.2), reading("no", 0.2, 0.7)])
     assert both.answer == "mixed" and both.decisive == [0, 1]
+
+
+def test_an_abstract_that_takes_a_side_places_the_paper_and_other_results_qualify_it():
+    gain = "Warmup raised the largest stable peak learning rate fivefold."
+    null = "At small learning rates, warmup made no measurable difference."
+    text = PaperText(
+        paper=Paper(id="a", title="Warmup widens usable learning rates", source="local"),
+        sections=[
+            Section(name="Abstract", text=f"Background.  {gain}", start=0),
+            Section(name="Results", text=null, start=40),
+        ],
+    )
+    readings = [reading("yes", 0.7, 0.2, gain), reading("no", 0.2, 0.7, null)]
+    assert in_summary(text, readings) == [0]
+    assert taking_sides(readings) == [0, 1]  # the extractor still reads both
+    placed = place("a", readings, summary=in_summary(text, readings))
+    assert placed.answer == "yes" and placed.decisive == [0]
+    # An abstract that answers both ways is mixed, as the results alone would be.
+    assert place("a", readings, summary=[0, 1]).answer == "mixed"
+    # An abstract that takes no side leaves the answer to the results.
+    vague = [reading("unclear", 0.3, 0.3, gain), reading("no", 0.2, 0.7, null)]
+    assert place("a", vague, summary=[0]).answer == "no"
+    # A paper that is nothing but an abstract (an API record) is placed from all of it.
+    whole = text.model_copy(update={"sections": text.sections[:1]})
+    both = [reading("yes", 0.7, 0.2, gain), reading("no", 0.2, 0.7, "Background.")]
+    assert place("a", both, summary=in_summary(whole, both)).answer == "mixed"
 
 
 def test_a_null_result_answers_no_only_where_it_is_on_the_questions_outcome():
@@ -138,6 +168,9 @@ def test_a_null_result_answers_no_only_where_it_is_on_the_questions_outcome():
 
     assert answer("Annual nitrate leaching did not differ between treatments (p = 0.81).") == "no"
     assert answer("Drainage volume did not differ between rye and fallow plots.") == "unclear"
+    assert null_on_outcome(question, "Rye did not change nitrate leaching below the root zone.")
+    assert not null_on_outcome(question, "Drainage volume did not differ between treatments.")
+    assert not null_on_outcome(question, "Rye reduced nitrate leaching by 35 percent.")
     assert answer("Rye reduced nitrate leaching by 31 percent.") == "yes"
 
 
