@@ -151,9 +151,11 @@ async def judge_all(
     evidence_k: int,
     calibration: Calibration | None = None,
     verify: set[int] | None = None,
+    judged_sentences: int | None = verifier.JUDGED_SENTENCES,
 ) -> list[dict]:
     """One row per claim: the abstracts retrieved for it and, for the claims in `verify`
-    (default all), the verifier's label; the others get the label None."""
+    (default all), the verifier's label; the others get the label None. The judge reads
+    `judged_sentences` of each passage (None: all of it)."""
     papers = [f"scifact:{d}" for d in doc_ids]
     to_verify = len(claims) if verify is None else len(verify)
     progress = Progress(to_verify)
@@ -181,7 +183,11 @@ async def judge_all(
             kind="finding",
         )
         verdict = await verifier.verify(
-            model, claim=claim, evidence=hits[:evidence_k], calibration=calibration
+            model,
+            claim=claim,
+            evidence=hits[:evidence_k],
+            calibration=calibration,
+            judged_sentences=judged_sentences,
         )
         progress.step()
         return row | {
@@ -541,7 +547,16 @@ async def run(args: argparse.Namespace) -> str:
                     else fitted_on + len(head_ids & {c["id"] for c in chosen})
                 )
                 verified = verified_text(len(chosen), left_out, args.claims)
-            rows = await judge_all(model, library, chosen, doc_ids, args.evidence_k, in_use, verify)
+            rows = await judge_all(
+                model,
+                library,
+                chosen,
+                doc_ids,
+                args.evidence_k,
+                in_use,
+                verify,
+                args.judged_sentences or None,
+            )
             name = model_name(args, model)
     if head is not None:
         name += f", judged by a head fitted on {head.pairs} pairs of other claims"
@@ -574,6 +589,13 @@ def parser_for(doc: str, quick: str, write_help: str) -> argparse.ArgumentParser
     parser.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible endpoint")
     parser.add_argument("--model", default="local", help="model name (default: local)")
     parser.add_argument("--evidence-k", dest="evidence_k", type=int, default=3)
+    parser.add_argument(
+        "--judged-sentences",
+        dest="judged_sentences",
+        type=int,
+        default=verifier.JUDGED_SENTENCES or 0,
+        help="the sentences of each passage the judge reads (0: the whole passage)",
+    )
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument(
         "--no-cache", dest="cache", action="store_false", help="ask the model again every time"

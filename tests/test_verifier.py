@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 
-from synth.agents.verifier import UNRELATED_BELOW, decide, verify
+from synth.agents.verifier import UNRELATED_BELOW, bearing, decide, verify
 from synth.domain.records import Claim, Evidence, Label
 from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
@@ -185,3 +186,46 @@ def test_a_passage_far_from_the_claim_is_not_judged(fake, tmp_path):
 
     asyncio.run(check())
     assert sum(fake.calls.values()) == 0
+
+
+def test_the_judge_reads_the_sentences_of_a_passage_that_bear_on_the_claim(fake, tmp_path):
+    """Asked to read two sentences of a longer passage, the judge reads those that share most
+    content words with the claim, in the passage's order; the transcript shows them."""
+    passage = (
+        "Plots were sown in October. Without warmup, 9 of 24 runs diverged. "
+        "Soil samples were taken each spring. With a warmup of 1 percent, no runs diverged."
+    )
+    claim_text = "A short warmup stopped training runs from diverging."
+    assert bearing(passage, claim_text, 2) == (
+        "Without warmup, 9 of 24 runs diverged. With a warmup of 1 percent, no runs diverged."
+    )
+    assert bearing(passage, claim_text, None) == passage
+    assert bearing("One sentence only.", claim_text, 2) == "One sentence only."
+    claim = Claim(
+        id="a#001.1",
+        paper_id="local:a",
+        passage_id="a#001",
+        text=claim_text,
+        quote=claim_text,
+        quote_found=True,
+        kind="finding",
+    )
+    near = Evidence(passage_id="b#001", paper_id="local:b", text=passage, score=0.6)
+
+    async def check() -> None:
+        model = Model(
+            Endpoint(fake.url, "m"),
+            recorder=Recorder(tmp_path / "t.jsonl"),
+            cache=None,
+            semaphore=asyncio.Semaphore(1),
+        )
+        try:
+            await verify(model, claim=claim, evidence=[near], judged_sentences=2)
+        finally:
+            await model.close()
+
+    asyncio.run(check())
+    (call,) = [json.loads(line) for line in (tmp_path / "t.jsonl").open()]
+    asked = " ".join(m["content"] for m in call["messages"])
+    assert "9 of 24 runs diverged" in asked and "no runs diverged" in asked
+    assert "Soil samples" not in asked and "sown in October" not in asked
