@@ -7,7 +7,7 @@ import itertools
 import json
 
 from synth.agents.verifier import UNRELATED_BELOW, bearing, decide, verify
-from synth.domain.records import Claim, Evidence, Label
+from synth.domain.records import Claim, Evidence, Label, Verdict
 from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
 from synth.store.transcript import Recorder
@@ -156,21 +156,22 @@ def test_calibration_curves_are_monotone_and_shrunk():
     assert calibrate(None, Label.SUPPORTED, 0.7) == 0.7
 
 
-def test_a_passage_far_from_the_claim_is_not_judged(fake, tmp_path):
-    """No model call for a passage whose similarity lies below where gold evidence lies; the
-    verdict says so."""
-    claim = Claim(
+def claim_of(text: str) -> Claim:
+    return Claim(
         id="a#001.1",
         paper_id="local:a",
         passage_id="a#001",
-        text="Warmup reduced early loss spikes in small transformers.",
-        quote="Warmup reduced early loss spikes in small transformers.",
+        text=text,
+        quote=text,
         quote_found=True,
         kind="finding",
     )
-    far = Evidence(passage_id="b#001", paper_id="local:b", text="Soil nitrate.", score=0.1)
 
-    async def check() -> None:
+
+def verified(fake, tmp_path, claim: Claim, evidence: list[Evidence], **options) -> Verdict:
+    """The verdict on `claim` from the fake model, its calls recorded in tmp_path/t.jsonl."""
+
+    async def check() -> Verdict:
         model = Model(
             Endpoint(fake.url, "m"),
             recorder=Recorder(tmp_path / "t.jsonl"),
@@ -178,13 +179,21 @@ def test_a_passage_far_from_the_claim_is_not_judged(fake, tmp_path):
             semaphore=asyncio.Semaphore(1),
         )
         try:
-            verdict = await verify(model, claim=claim, evidence=[far])
+            return await verify(model, claim=claim, evidence=evidence, **options)
         finally:
             await model.close()
-        assert verdict.label == Label.INSUFFICIENT and verdict.judgements == {}
-        assert f"similarity below {UNRELATED_BELOW}): b#001 (0.10)" in verdict.rationale
 
-    asyncio.run(check())
+    return asyncio.run(check())
+
+
+def test_a_passage_far_from_the_claim_is_not_judged(fake, tmp_path):
+    """No model call for a passage whose similarity lies below where gold evidence lies; the
+    verdict says so."""
+    claim = claim_of("Warmup reduced early loss spikes in small transformers.")
+    far = Evidence(passage_id="b#001", paper_id="local:b", text="Soil nitrate.", score=0.1)
+    verdict = verified(fake, tmp_path, claim, [far])
+    assert verdict.label == Label.INSUFFICIENT and verdict.judgements == {}
+    assert f"similarity below {UNRELATED_BELOW}): b#001 (0.10)" in verdict.rationale
     assert sum(fake.calls.values()) == 0
 
 
@@ -201,30 +210,8 @@ def test_the_judge_reads_the_sentences_of_a_passage_that_bear_on_the_claim(fake,
     )
     assert bearing(passage, claim_text, None) == passage
     assert bearing("One sentence only.", claim_text, 2) == "One sentence only."
-    claim = Claim(
-        id="a#001.1",
-        paper_id="local:a",
-        passage_id="a#001",
-        text=claim_text,
-        quote=claim_text,
-        quote_found=True,
-        kind="finding",
-    )
     near = Evidence(passage_id="b#001", paper_id="local:b", text=passage, score=0.6)
-
-    async def check() -> None:
-        model = Model(
-            Endpoint(fake.url, "m"),
-            recorder=Recorder(tmp_path / "t.jsonl"),
-            cache=None,
-            semaphore=asyncio.Semaphore(1),
-        )
-        try:
-            await verify(model, claim=claim, evidence=[near], judged_sentences=2)
-        finally:
-            await model.close()
-
-    asyncio.run(check())
+    verified(fake, tmp_path, claim_of(claim_text), [near], judged_sentences=2)
     (call,) = [json.loads(line) for line in (tmp_path / "t.jsonl").open()]
     asked = " ".join(m["content"] for m in call["messages"])
     assert "9 of 24 runs diverged" in asked and "no runs diverged" in asked
