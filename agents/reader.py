@@ -60,6 +60,22 @@ def null_on_outcome(question: str, sentence: str) -> bool:
     )
 
 
+def reading(
+    probabilities: dict[str, float],
+    source: Literal["tokens", "stated"],
+    question: str,
+    sentence: str,
+) -> Read:
+    """The Read of `sentence`: the answer `settled` gives and whether it states a null result
+    on the question's outcome."""
+    return Read(
+        answer=settled(probabilities, question=question, sentence=sentence),
+        probabilities=probabilities,
+        source=source,
+        null_on_outcome=null_on_outcome(question, sentence),
+    )
+
+
 def settled(probabilities: dict[str, float], *, question: str, sentence: str) -> Answer:
     """The answer from the probabilities, with code reading what a small model reads by topic,
     where the question states no negation of its own:
@@ -75,7 +91,7 @@ def settled(probabilities: dict[str, float], *, question: str, sentence: str) ->
     if states_null(question):
         return best
     if best == "yes" and states_no_effect(sentence):
-        return "no" if names_outcome(question, sentence) else "unclear"
+        return "no" if null_on_outcome(question, sentence) else "unclear"
     if best == "no" and not states_null(sentence):
         return "unclear"
     return best
@@ -104,13 +120,7 @@ async def read(model: Model, *, item: str, question: str, title: str, sentence: 
     except ItemDropped:
         return None
     probabilities = {a: round(choice.probabilities.get(a, 0.0), 4) for a in ANSWERS}
-    answer = settled(probabilities, question=question, sentence=sentence)
-    return Read(
-        answer=answer,
-        probabilities=probabilities,
-        source="tokens",
-        null_on_outcome=null_on_outcome(question, sentence),
-    )
+    return reading(probabilities, "tokens", question, sentence)
 
 
 async def _stated(
@@ -134,10 +144,4 @@ async def _stated(
     except ItemDropped:
         return None
     probabilities = {a: 1.0 if a == stated.answer else 0.0 for a in ANSWERS}
-    answer = settled(probabilities, question=question, sentence=sentence)
-    return Read(
-        answer=answer,
-        probabilities=probabilities,
-        source="stated",
-        null_on_outcome=null_on_outcome(question, sentence),
-    )
+    return reading(probabilities, "stated", question, sentence)

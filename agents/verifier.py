@@ -164,8 +164,10 @@ def bearing(passage: str, claim: str, keep: int | None = JUDGED_SENTENCES) -> st
     """The `keep` sentences of `passage` that share most content words with `claim` (the
     earlier first on a tie), in the passage's order; the whole passage where `keep` is None or
     it has no more sentences than that."""
+    if keep is None:
+        return passage
     found = sentences(passage)
-    if keep is None or len(found) <= keep:
+    if len(found) <= keep:
         return passage
     wanted = content_stems(claim)
     ranked = sorted(range(len(found)), key=lambda i: (-len(wanted & content_stems(found[i])), i))
