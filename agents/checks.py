@@ -127,6 +127,24 @@ async def answer_given(model: Model, *, text: str, question: str, kind: str) -> 
     return judged.best if judged is not None else None
 
 
+def side_alone(sides: list[str | None], answer: QuestionAnswer) -> str | None:
+    """The answer a section of the writer's framing gives alone (`sides`: each sentence's
+    answer to the question) where fewer papers give it than the other: the side, or None
+    when the section gives both, gives neither, or gives the side most papers take. A
+    sentence read as "depends" gives no side: the judge reads a sentence that does not answer
+    the question (why it matters, how the evidence was gathered) the same way. A discussion
+    that names the conditions under which some papers answer no stands beside a sentence that
+    answers yes; a section that gives only the fewer papers' answer tells the reader the
+    opposite of the literature."""
+    given = {s for s in sides if s in ("yes", "no")}
+    if given not in ({"yes"}, {"no"}):
+        return None
+    (side,) = given
+    other = "no" if side == "yes" else "yes"
+    taking, against = len(getattr(answer, side)), len(getattr(answer, other))
+    return side if against and taking <= against else None
+
+
 def answered_otherwise(side: str | None, answer: QuestionAnswer) -> list[int]:
     """The cited papers (reference numbers) that answer the question other than `side`."""
     if side not in ("yes", "no"):

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
 from synth.agents.schemas import FrameDraft, Statement
-from synth.domain.agreement import Strength
+from synth.domain.agreement import Strength, most_given
 from synth.domain.records import Claim, Label, Strict, Verdict
 from synth.domain.text import (
     check_prose,
@@ -62,6 +62,7 @@ class FindingOut(Strict):
     claim_ids: list[str]
     disagreeing_ids: list[str] = Field(default_factory=list)
     from_claim: str | None = None  # set when the statement is this claim's own text
+    writer_asked: bool = True  # False: the writer was not asked to word it (writer_findings)
 
 
 class Draft(Strict):
@@ -164,6 +165,23 @@ def findings_listing(findings: list[FindingOut], strengths: list[Strength]) -> s
     return prompts.data_block("findings", "\n".join(lines))
 
 
+def answers_line(answers: dict[str, str]) -> str:
+    """How the papers' own results answer a yes/no question, in words and without counts
+    (the writer would copy a count into its prose as its own): "more answer yes than no".
+    Empty where no paper answers either way."""
+    given = {a for a in answers.values() if a in ("yes", "no", "mixed")}
+    most = most_given(answers)
+    if not given:
+        return ""
+    if given in ({"yes"}, {"no"}):
+        words = f"every paper that answers it answers {most}"
+    elif most is None:
+        words = "as many papers answer yes as answer no"
+    else:
+        words = f"more papers answer {most} than {'no' if most == 'yes' else 'yes'}"
+    return f"How the papers answer, read paper by paper from their own results: {words}."
+
+
 PROSE = ("abstract", "introduction", "discussion", "limitations")
 
 
@@ -259,15 +277,25 @@ async def write_finding(
 
 
 async def write_frame(
-    model: Model, *, question: str, findings: list[FindingOut], strengths: list[Strength]
+    model: Model,
+    *,
+    question: str,
+    findings: list[FindingOut],
+    strengths: list[Strength],
+    answers: dict[str, str],
 ) -> Draft:
+    """The title, abstract, introduction, discussion and limitations around the findings;
+    `answers` (paper id → its answer to a yes/no question) tells the writer which way most
+    papers answer, so that its framing does not lead with the side fewer papers take."""
     template = prompts.load("writer")
     answer = await model.ask(
         agent="writer",
         item="draft-0",
         prompt=template,
         messages=template.messages(
-            question=question, findings=findings_listing(findings, strengths)
+            question=question,
+            findings=findings_listing(findings, strengths),
+            answers=answers_line(answers),
         ),
         schema=FrameDraft,
         max_tokens=FRAME_TOKENS,

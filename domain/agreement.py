@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from synth.domain.records import Claim, Strict, Verdict
+from synth.domain.records import Claim, Placement, Strict, Verdict
 
 Cell = Literal["supports", "contradicts", "mixed", "silent"]
 FLIP = {"supports": "contradicts", "contradicts": "supports"}
@@ -103,6 +103,35 @@ def paper_answers(claims: dict[str, Claim], verdicts: dict[str, Verdict]) -> dic
     )
 
 
+def question_answers(
+    placements: dict[str, Placement], claims: dict[str, Claim], verdicts: dict[str, Verdict]
+) -> dict[str, str]:
+    """Paper id → its answer to a yes/no question as the report's headline counts it: where
+    each paper was placed ("unplaced" read as "depends"), or, for a run of an earlier version
+    that placed no paper, from its claims' stances."""
+    if not placements:
+        return paper_answers(claims, verdicts)
+    return {p: "depends" if placed.answer == "unplaced" else placed.answer
+            for p, placed in placements.items()}  # fmt: skip
+
+
+def most_given(answers: dict[str, str]) -> str | None:
+    """The answer ("yes" or "no") more papers give in `answers` (a mixed paper gives both);
+    None on a tie or where none gives either."""
+    yes = sum(a in ("yes", "mixed") for a in answers.values())
+    no = sum(a in ("no", "mixed") for a in answers.values())
+    return None if yes == no else "yes" if yes > no else "no"
+
+
+def answer_first(given: list[str | None], answers: dict[str, str]) -> list[int]:
+    """The order of findings (`given`: the answer each gives to a yes/no question) in which
+    the report lists them: those that give the answer more papers take first, then the rest
+    as they were. A small writer frames the report from its first finding, and a report that
+    opens with the exception reads as the answer."""
+    most = most_given(answers)
+    return sorted(range(len(given)), key=lambda i: most is not None and given[i] != most)
+
+
 def answers_by_paper(stances: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Paper id → its answer from its claims' (paper id, answer) pairs: "yes" or "no" when
     its claims answer only that way, "mixed" when they answer both ways, "depends" when none
@@ -131,15 +160,19 @@ def finding_answer(
 
 
 def dissenting_papers(
-    claim_ids: list[str], claims: dict[str, Claim], verdicts: dict[str, Verdict]
+    claim_ids: list[str],
+    claims: dict[str, Claim],
+    verdicts: dict[str, Verdict],
+    answers: dict[str, str],
 ) -> list[str]:
-    """The papers whose claims answer the question the other way from the finding's answer
-    (a mixed paper counts: part of it says otherwise)."""
+    """The papers that answer the question the other way from the finding's answer, by each
+    paper's answer in `answers` (see `question_answers`; a mixed paper counts: part of it
+    says otherwise)."""
     answer = finding_answer(claim_ids, claims, verdicts)
     if answer is None:
         return []
     other = {"yes": "no", "no": "yes"}[answer]
-    return sorted(p for p, a in paper_answers(claims, verdicts).items() if a in (other, "mixed"))
+    return sorted(p for p, a in answers.items() if a in (other, "mixed"))
 
 
 def dissent_beyond(
@@ -147,10 +180,11 @@ def dissent_beyond(
     claim_ids: list[str],
     claims: dict[str, Claim],
     verdicts: dict[str, Verdict],
+    answers: dict[str, str],
 ) -> list[str]:
     """The papers answering the question the other way that take no side on the finding
     itself (`taken`, from `sides`): the dissent its strength adds on top of its own counts."""
-    return [p for p in dissenting_papers(claim_ids, claims, verdicts) if p not in taken]
+    return [p for p in dissenting_papers(claim_ids, claims, verdicts, answers) if p not in taken]
 
 
 def level(strength_text: str) -> str:
@@ -171,9 +205,13 @@ def finding_strength(
     against_ids: list[str],
     claims: dict[str, Claim],
     verdicts: dict[str, Verdict],
+    answers: dict[str, str],
 ) -> Strength:
+    """A finding's strength; its dissent counts the papers' answers in `answers` (see
+    `question_answers`), so that it agrees with the report's headline."""
     taken = sides(claim_ids, against_ids, claims, verdicts)
-    return strength(*counts(taken), len(dissent_beyond(taken, claim_ids, claims, verdicts)))
+    dissent = dissent_beyond(taken, claim_ids, claims, verdicts, answers)
+    return strength(*counts(taken), len(dissent))
 
 
 def joined(items: list[str]) -> str:

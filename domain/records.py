@@ -215,6 +215,7 @@ class Finding(Strict):
     strength: str = ""
     answer: Literal["yes", "no"] | None = None  # its answer to a yes/no question, if any
     from_claim: str | None = None  # the claim whose own words it is (the writer's failed)
+    writer_asked: bool = True  # False: the run did not ask the writer (writer_findings off)
 
 
 class Contradiction(Strict):

@@ -169,6 +169,9 @@ class ReviewSettings(Strict):
     # Whether the reviewers score the last revision too (the code's measured review always
     # does); off, the last revision is checked by code alone.
     review_revised: bool = True
+    # Whether the writer words each finding (checked against its claims); off, each finding
+    # is the claim of its group that best answers the question, in the claim's own words.
+    writer_findings: bool = True
     max_findings: int = Field(6, ge=1, le=12)
 
 

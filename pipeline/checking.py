@@ -9,7 +9,7 @@ import hashlib
 import numpy as np
 
 from synth.agents import calibration, checks, writer
-from synth.domain.agreement import finding_strength
+from synth.domain.agreement import finding_strength, question_answers
 from synth.domain.records import (
     Claim,
     Passage,
@@ -35,7 +35,8 @@ from synth.store.transcript import read_transcript
 
 async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
     """Build the report and lint it; failures the writer can mend go back to it, up to
-    LINT_ROUNDS times, and whatever still fails is stated in the report."""
+    LINT_ROUNDS times or until a round changes nothing, and whatever still fails is stated
+    in the report."""
     # Checking and mending the report's sentences is writing, even after the review rounds.
     ctx.working_on(Stage.WRITE)
     report = build_report(facts)
@@ -51,8 +52,9 @@ async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
         ]
         if not asks:
             break
+        answers = question_answers(facts.placements, by_id, facts.verdicts)
         strengths = [
-            finding_strength(f.claim_ids, f.disagreeing_ids, by_id, facts.verdicts)
+            finding_strength(f.claim_ids, f.disagreeing_ids, by_id, facts.verdicts, answers)
             for f in facts.draft.findings
         ]
         fixed = await revise(
@@ -65,14 +67,15 @@ async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
             facts.revisions = [*facts.revisions, failed]
             report = build_report(facts)
             break
+        changed = writer.changed_parts(facts.draft, fixed)
         facts.revisions = [
             *facts.revisions,
-            Revision(
-                step=f"report-check fix {attempt}",
-                requests=asks,
-                changed=writer.changed_parts(facts.draft, fixed),
-            ),
+            Revision(step=f"report-check fix {attempt}", requests=asks, changed=changed),
         ]
+        if not changed:
+            # The same draft would fail the same checks and be sent back with the same asks:
+            # a small model that changed nothing once changes nothing again (bench/RESULTS.md).
+            break
         facts.draft = fixed
         report = rebuilt(ctx, facts)
         inverted = await inverted_sentences(ctx, facts.draft, by_id)
@@ -115,6 +118,29 @@ async def one_sided(
             f'"{x}" was cut because it says the papers agree, and they answer the question '
             f"both ways ({sides})"
             for x in agreeing
+        ]
+    for name in ("introduction", "discussion"):
+        sentences = prose_sentences(getattr(draft, name))
+        sides = await asyncio.gather(
+            *(
+                checks.answer_given(
+                    ctx.models["verifier"], text=x, question=ctx.question, kind="framing"
+                )
+                for x in sentences
+            )
+        )
+        alone = checks.side_alone(list(sides), answer)
+        if alone is None:
+            continue
+        cut = [x for x, side in zip(sentences, sides, strict=True) if side == alone]
+        draft = writer.without_sentences(draft, [(name, x) for x in cut])
+        more = "no" if alone == "yes" else "yes"
+        taking = sorted(getattr(answer, alone))
+        notes += [
+            f'the {name} sentence "{x}" was cut because it answers {alone}, as fewer papers '
+            f"do {cite_text(taking)} than answer {more} "
+            f"{cite_text(sorted(getattr(answer, more)))}, and the {name} gave no other side"
+            for x in cut
         ]
     side = await checks.answer_given(
         ctx.models["verifier"], text=draft.title, question=ctx.question, kind="title"

@@ -72,7 +72,9 @@ class Session(RunContext):
             )
         with self.timed(Stage.WRITE):
             try:
-                draft, reviews, revisions = await write_and_review(self, claims, verdicts, corpus)
+                draft, reviews, revisions = await write_and_review(
+                    self, claims, verdicts, corpus, placements
+                )
             except NoFinding as failed:
                 # What the run established still reaches the user: claims, verdicts and
                 # references, under a report that says no finding could be written.

@@ -7,9 +7,23 @@ import asyncio
 
 from synth.agents import answering, checks, reviewer, writer
 from synth.agents.grouping import group_claims
-from synth.domain.agreement import Strength, finding_strength
+from synth.domain.agreement import (
+    Strength,
+    answer_first,
+    finding_answer,
+    finding_strength,
+    question_answers,
+)
 from synth.domain.errors import CheckFailed
-from synth.domain.records import Claim, Label, PaperText, Review, Revision, Verdict
+from synth.domain.records import (
+    Claim,
+    Label,
+    PaperText,
+    Placement,
+    Review,
+    Revision,
+    Verdict,
+)
 from synth.domain.sentences import reports_result, states_measurement
 from synth.domain.stages import Stage
 from synth.model.llm import ItemDropped
@@ -76,9 +90,11 @@ async def write_and_review(
     claims: list[Claim],
     verdicts: dict[str, Verdict],
     corpus: list[PaperText],
+    placements: dict[str, Placement],
 ) -> tuple[writer.Draft, list[Review], list[Revision]]:
     """Findings, framing, then review rounds; returns the final draft, every review and
-    the number of revisions made."""
+    the number of revisions made. `placements`: each paper's answer to a yes/no question,
+    which a finding's strength counts as dissent."""
     titles = {p.paper.id: p.paper.title for p in corpus}
     by_id = {c.id: c for c in claims}
     groups = await asyncio.to_thread(
@@ -116,8 +132,11 @@ async def write_and_review(
             findings,
         )
 
+    answers = question_answers(placements, by_id, verdicts)
+    given = [finding_answer(f.claim_ids, by_id, verdicts) for f in findings]
+    findings = [findings[i] for i in answer_first(given, answers)]
     strengths = [
-        finding_strength(f.claim_ids, f.disagreeing_ids, by_id, verdicts) for f in findings
+        finding_strength(f.claim_ids, f.disagreeing_ids, by_id, verdicts, answers) for f in findings
     ]
     ctx.stage(Stage.WRITE, 1)
     draft = ctx.run.load(Stage.WRITE, "draft-0", writer.Draft)
@@ -128,6 +147,7 @@ async def write_and_review(
                 question=ctx.question,
                 findings=findings,
                 strengths=strengths,
+                answers=answers,
             )
         except ItemDropped as dropped:
             raise NoFinding(
@@ -271,7 +291,8 @@ async def write_finding(
     refused: list[str] = []
     reason = ""
     unwritten = None
-    for suffix in ("", "-again"):
+    asked = ctx.settings.review.writer_findings
+    for suffix in ("", "-again") if asked else ():
         try:
             finding = await writer.write_finding(
                 ctx.models["writer"],
@@ -326,9 +347,9 @@ async def write_finding(
             f"{', '.join(against)} say{'s' if len(against) == 1 else ''} the opposite"
         )
         reason = checks.refusal(finding.statement, against, texts)
-    # The writer could not state it, or stated what its claims do not: the finding is one
-    # claim in its own words, resting also on the claims that support it.
-    own = in_own_words(group, verdicts)
+    # The writer could not state it, or stated what its claims do not, or was not asked: the
+    # finding is one claim in its own words, resting also on the claims that support it.
+    own = in_own_words(group, verdicts).model_copy(update={"writer_asked": asked})
     check = await checks.check_statement(
         ctx.models["verifier"],
         item=f"finding-{number}-own",

@@ -16,6 +16,7 @@ from synth.domain.agreement import (
     finding_answer,
     paper_answers,
     paper_of,
+    question_answers,
     sides,
     strength,
 )
@@ -38,7 +39,7 @@ from synth.domain.records import (
 from synth.domain.text import plural
 from synth.model.cost import cost_of, is_sent, tokens_of
 from synth.report.facts import RunFacts
-from synth.report.lint import NO_DISCUSSION, lint, with_counts
+from synth.report.lint import NO_DISCUSSION, NO_INTRODUCTION, lint, with_counts
 from synth.report.measured import measured_review
 from synth.report.method import limitations_text, method_text
 from synth.store.chunking import normalise
@@ -74,6 +75,7 @@ def build_report(facts: RunFacts) -> Report:
 
     findings = []
     taken_by_finding = []
+    answers = question_answers(facts.placements, claims, facts.verdicts)
     for f in facts.draft.findings:
         taken = sides(f.claim_ids, f.disagreeing_ids, claims, facts.verdicts)
         taken_by_finding.append(taken)
@@ -81,7 +83,7 @@ def build_report(facts: RunFacts) -> Report:
             numbering.cite(paper_id)
         supporting = sorted(numbering.cite(p) for p, t in taken.items() if "supports" in t)
         disputing = sorted(numbering.cite(p) for p, t in taken.items() if "contradicts" in t)
-        dissent = dissent_beyond(taken, f.claim_ids, claims, facts.verdicts)
+        dissent = dissent_beyond(taken, f.claim_ids, claims, facts.verdicts, answers)
         findings.append(
             Finding(
                 statement=f.statement,
@@ -93,6 +95,7 @@ def build_report(facts: RunFacts) -> Report:
                 strength=str(strength(len(supporting), len(disputing), len(dissent))),
                 answer=finding_answer(f.claim_ids, claims, facts.verdicts),
                 from_claim=f.from_claim,
+                writer_asked=f.writer_asked,
             )
         )
     if not facts.draft.findings:
@@ -188,7 +191,7 @@ def build_report(facts: RunFacts) -> Report:
     )
     sections = {
         "abstract": with_counts(facts.draft.abstract, [f.strength for f in findings], answer),
-        "introduction": facts.draft.introduction,
+        "introduction": facts.draft.introduction or NO_INTRODUCTION,
         "discussion": facts.draft.discussion or NO_DISCUSSION,
         "method": method_text(facts, stats),
         "limitations": limitations_text(facts, unpriced),

@@ -89,7 +89,7 @@ def estimate(
         ("check", checks, _template_tokens("judge") + 2 * CLAIM_TOKENS, 1),
         (
             "findings",
-            s.review.max_findings,
+            s.review.max_findings if s.review.writer_findings else 0,
             _template_tokens("writer_finding")
             + CLAIM_TOKENS
             * min(claims, s.review.writer_max_claims)

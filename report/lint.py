@@ -45,6 +45,7 @@ def with_strength(abstract: str, strengths: list[str]) -> str:
     return f"{abstract.rstrip()} The evidence is {summary}."
 
 
+NO_INTRODUCTION = "The writer gave no introduction that passed its checks."
 NO_DISCUSSION = (
     "The writer gave no discussion that passed its checks; the limitations say what is "
     "missing and why."

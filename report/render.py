@@ -87,10 +87,12 @@ def evidence_line(finding: Finding) -> str:
         )
     line += f". Rests on claims {', '.join(finding.claim_ids)}"
     if finding.from_claim:
-        line += (
-            f" (stated in the words of claim {finding.from_claim}, because the writer's own "
-            "statement failed its checks)"
+        why = (
+            "because the writer's own statement failed its checks"
+            if finding.writer_asked
+            else "as the run's settings ask (writer_findings = false)"
         )
+        line += f" (stated in the words of claim {finding.from_claim}, {why})"
     if finding.against_claim_ids:
         line += f"; disputed by claim{'s' if len(finding.against_claim_ids) > 1 else ''} "
         line += ", ".join(finding.against_claim_ids)

@@ -81,7 +81,8 @@ class FakeModel:
         self.harsh_reviews = False  # True: revisions never satisfy the reviewers (see _review)
         self.unquoted_reviews = False  # True: justifications quote words not in the draft
         self.idle_revisions = False  # True: a revision gives back the draft unchanged
-        self.one_sided = False  # True: title and discussion say every paper answers yes
+        # True: the title, the discussion and the introduction give yes alone
+        self.one_sided = False
         self.answering = False  # True: every finding opens by answering the question yes
         self.logprobs = "give"  # or "refuse": a 400 for requests that ask for log-probabilities
         self.embedded = 0  # texts sent to /v1/embeddings
@@ -457,6 +458,7 @@ def _write(
         asked = re.search(r"^Research question: (\w+) (.*?)\?", _user(body), re.M)
         frame["title"] = f"Yes, {asked.group(2)}"
         frame["discussion"] = f"All the studies agree that {asked.group(2)}."
+        frame["introduction"] += f" Earlier work showed that {asked.group(2)}."
     if revising:  # a revision restates every finding
         n = properties["findings"]["minItems"]
         frame["title"] = frame["title"] if idle else "Revised: " + frame["title"]

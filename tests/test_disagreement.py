@@ -70,6 +70,15 @@ def test_the_report_names_the_planted_disagreement_and_inverts_nothing(capsys, f
             assert negated(finding.statement) == negated(claims[cid].text), (finding, cid)
     contested = [f for f in report.findings if f.strength.startswith(("contested", "disputed"))]
     assert contested or all("the other way" in f.strength for f in report.findings)
+    # A finding's dissent is the headline's other side (less the papers the finding already
+    # counts against it), so that a reader who checks one against the other finds them equal.
+    for finding in report.findings:
+        if finding.answer not in ("yes", "no"):
+            continue
+        other = "no" if finding.answer == "yes" else "yes"
+        beyond = {*getattr(report.answer, other), *report.answer.mixed} - set(finding.refs)
+        said = re.search(r"(\d+) papers? answers? the question the other way", finding.strength)
+        assert (int(said.group(1)) if said else 0) == len(beyond), (finding.strength, beyond)
     pairs = {frozenset(p) for p in GOLD["contradictions"]}
     reported = set()
     for c in report.contradictions:
@@ -181,6 +190,11 @@ def test_a_title_and_a_sentence_that_deny_the_divided_answer_do_not_stand(capsys
     notes = " ".join(report.unwritten)
     assert "gave way to the question, because it answers yes" in notes
     assert "was cut because it says the papers agree" in notes
+    # The introduction gave yes alone, which no more papers give than no: cut, and said.
+    assert "Earlier work showed" not in report.sections["introduction"]
+    assert "Warmup is a common practice" in report.sections["introduction"]
+    assert 'the introduction sentence "Earlier work showed' in notes
+    assert "was cut because it answers yes" in notes
     code, _, err = run_cli(capsys, "replay", str(run))
     assert code == 0, err
 

@@ -9,9 +9,27 @@ import pytest
 
 from synth.agents import answering, checks, judge
 from synth.agents.calibration import expected_calibration_error
+from synth.agents.checks import side_alone
 from synth.agents.reviewer import located
-from synth.domain.agreement import dissenting_papers, finding_answer, paper_answers, strength
-from synth.domain.records import Claim, Label, QuestionAnswer, QuestionStance, Verdict
+from synth.agents.writer import answers_line
+from synth.domain.agreement import (
+    answer_first,
+    dissenting_papers,
+    finding_answer,
+    finding_strength,
+    most_given,
+    paper_answers,
+    question_answers,
+    strength,
+)
+from synth.domain.records import (
+    Claim,
+    Label,
+    Placement,
+    QuestionAnswer,
+    QuestionStance,
+    Verdict,
+)
 from synth.domain.text import restates
 from synth.model.logprobs import read_choice
 from synth.report.lint import with_answers, with_counts
@@ -128,7 +146,23 @@ def test_each_paper_answers_by_its_claims_and_dissent_is_counted():
     }
     assert finding_answer(["C1", "C2"], claims, verdicts) == "yes"
     assert finding_answer(["C6"], claims, verdicts) is None
-    assert dissenting_papers(["C1", "C2"], claims, verdicts) == ["c", "d"]
+    answers = question_answers({}, claims, verdicts)
+    assert dissenting_papers(["C1", "C2"], claims, verdicts, answers) == ["c", "d"]
+
+
+def test_dissent_counts_the_papers_as_placed_as_the_headline_does():
+    # Paper c's claim leans no, but its results placed it yes; paper e's claims say nothing
+    # either way, but its results placed it no. The headline counts placements, so must a
+    # finding's dissent.
+    claims, verdicts = claims_with({"C1": ("a", "yes"), "C2": ("c", "no"), "C3": ("e", "depends")})
+    placements = {
+        paper: Placement(paper_id=paper, answer=answer, readings=[])
+        for paper, answer in {"a": "yes", "c": "yes", "e": "no", "f": "unplaced"}.items()
+    }
+    answers = question_answers(placements, claims, verdicts)
+    assert answers == {"a": "yes", "c": "yes", "e": "no", "f": "depends"}
+    assert dissenting_papers(["C1"], claims, verdicts, answers) == ["e"]
+    assert finding_strength(["C1"], [], claims, verdicts, answers).dissent == 1
 
 
 def test_no_finding_is_strong_while_a_paper_answers_otherwise():
@@ -310,3 +344,32 @@ def test_the_abstract_loses_sentences_that_only_state_the_aim():
     assert with_counts("Our review examines warmup.", [], None) == ""
     alone = with_counts("Our review examines warmup.", [], QuestionAnswer(yes=[1], no=[2]))
     assert alone.startswith("All 2 papers read were placed") and "review" not in alone
+
+
+def test_a_framing_section_may_not_give_alone_the_answer_fewer_papers_give():
+    answer = QuestionAnswer(yes=[2, 3, 4], no=[1, 5], depends=[6])
+    assert side_alone(["no", "depends", None], answer) == "no"
+    assert side_alone(["yes", "depends"], answer) is None  # the side most papers take
+    assert side_alone(["no", "yes"], answer) is None  # both sides given
+    assert side_alone(["depends", None], answer) is None  # no side given
+    tied = QuestionAnswer(yes=[1], no=[2])
+    assert side_alone(["yes"], tied) == "yes"
+    assert side_alone(["yes"], QuestionAnswer(yes=[1, 2])) is None  # nobody answers no
+
+
+def test_the_writer_is_told_which_way_most_papers_answer_without_counts():
+    assert answers_line({"a": "yes", "b": "yes", "c": "no", "d": "depends"}).endswith(
+        "more papers answer yes than no."
+    )
+    assert "as many papers answer yes as answer no" in answers_line({"a": "mixed"})
+    assert "every paper that answers it answers no" in answers_line({"a": "no", "b": "depends"})
+    assert answers_line({"a": "depends"}) == ""
+
+
+def test_findings_that_give_the_answer_most_papers_give_come_first():
+    answers = {"a": "yes", "b": "yes", "c": "no", "d": "depends"}
+    assert most_given(answers) == "yes"
+    assert answer_first(["no", None, "yes", "no", "yes"], answers) == [2, 4, 0, 1, 3]
+    tied = {"a": "yes", "b": "no"}
+    assert most_given(tied) is None
+    assert answer_first(["no", "yes"], tied) == [0, 1]  # no side to lead with: as written

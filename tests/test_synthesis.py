@@ -121,6 +121,35 @@ def test_a_check_the_writer_cannot_fix_is_stated_in_the_report(capsys, corpus, f
     assert data["lint"] == report.lint
 
 
+def test_a_report_check_round_that_changes_nothing_is_not_repeated(capsys, corpus, fake, isolated):
+    fake.vague_abstract = "always"
+    fake.idle_revisions = True
+    run = finished(capsys, corpus, fake, isolated, "--review-threshold", "6")
+    report = report_of(run)
+    items = [e["item"] for e in transcript(run) if e["agent"] == "writer"]
+    assert items.count("lint-1") == 1 and "lint-2" not in items
+    (fix,) = [r for r in report.revisions if r.step.startswith("report-check")]
+    assert fix.changed == [] and not fix.failed
+    assert any(line.startswith("FAIL: the abstract does not state") for line in report.lint)
+
+
+def test_findings_in_the_claims_own_words_when_the_writer_is_not_asked(
+    capsys, corpus, fake, isolated
+):
+    settings = isolated / "synth.toml"
+    settings.write_text("writer_findings = false\n" + settings.read_text())
+    run = finished(capsys, corpus, fake, isolated)
+    report = report_of(run)
+    calls = transcript(run)
+    assert not [e for e in calls if e["agent"] == "writer" and e["item"].startswith("finding")]
+    claims = {c.id: c for c in report.claims}
+    assert report.findings
+    for finding in report.findings:
+        assert finding.from_claim in finding.claim_ids and not finding.writer_asked
+        assert finding.statement == claims[finding.from_claim].text
+    assert "as the run's settings ask (writer_findings = false)" in (run / "report.md").read_text()
+
+
 def verdicts_of(run: Path) -> list[dict]:
     folder = run / "checkpoints" / "verify"
     return [json.loads(p.read_text())["verdict"] for p in sorted(folder.glob("*.json"))]
