@@ -64,6 +64,9 @@ class Head(Strict):
     weights: list[list[float]]  # (inputs + 1 bias) x labels
     fitted: str  # what the fit measured on its held-out pairs, for people
     claim_ids: list[int] = Field(default_factory=list)  # SciFact claims it was fitted on
+    # The sentences of each passage the judge read when it was fitted (verifier.bearing);
+    # None: whole passages.
+    judged_sentences: int | None = None
     created: str = ""
     # Per verdict label: an isotonic curve from the verifier's judged confidence to the
     # chance the verdict is right, fitted on whole claims (`bench/scifact.py --fit-verdicts`):

@@ -185,17 +185,38 @@ def answers_line(answers: dict[str, str]) -> str:
 PROSE = ("abstract", "introduction", "discussion", "limitations")
 
 
+# A sentence that opens by turning against the one before it ("However, the results for
+# smaller models are mixed"): with that sentence cut, the turn points at nothing.
+TURNING = re.compile(
+    r"^(however|but|yet|in contrast|by contrast|nevertheless|nonetheless|still|on the other "
+    r"hand|conversely|instead)\b,?\s*",
+    re.IGNORECASE,
+)
+
+
 def without_sentences(draft: Draft, cut: list[tuple[str, str]]) -> Draft:
     """The draft less the (section, sentence) pairs in `cut`, and less the same sentences
     wherever else the prose repeats them (a small model copies one sentence into several
-    sections; a sentence cut from one must not stand in another)."""
+    sections; a sentence cut from one must not stand in another). A sentence left after a
+    cut one no longer turns against it ("However, ...")."""
     gone = {x for _, x in cut}
     named = {n for n, _ in cut}
     repeating = {n for n in PROSE if gone & set(prose_sentences(getattr(draft, n)))}
-    update = {
-        name: " ".join(x for x in prose_sentences(getattr(draft, name)) if x not in gone)
-        for name in named | repeating
-    }
+    update = {}
+    for name in named | repeating:
+        kept: list[str] = []
+        after_cut = False
+        for x in prose_sentences(getattr(draft, name)):
+            if x in gone:
+                after_cut = True
+                continue
+            turn = TURNING.match(x) if after_cut else None
+            if turn and turn.end() < len(x):
+                rest = x[turn.end() :]
+                x = rest[0].upper() + rest[1:]
+            kept.append(x)
+            after_cut = False
+        update[name] = " ".join(kept)
     return draft.model_copy(update=update)
 
 

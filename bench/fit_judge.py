@@ -55,7 +55,7 @@ from scifact import (
     verifier_model,
 )
 
-from synth.agents import calibration, judge
+from synth.agents import calibration, judge, verifier
 from synth.agents.calibration import expected_calibration_error
 from synth.agents.judge import STANCES, Head
 from synth.domain.records import Label
@@ -200,13 +200,21 @@ def macro_f1(y: np.ndarray, guess: np.ndarray, classes: int) -> tuple[float, lis
     return sum(f1s) / classes, f1s
 
 
-async def features_of(model: Model, pairs: list[tuple[int, str, str, str]], states: bool) -> list:
+async def features_of(
+    model: Model,
+    pairs: list[tuple[int, str, str, str]],
+    states: bool,
+    judged_sentences: int | None = None,
+) -> list:
     """The judge's inputs for each (claim id, claim, passage, stance): the hidden state, or
-    the answer words' features; None for a pair the model gave neither for."""
+    the answer words' features; None for a pair the model gave neither for. The judge reads
+    the `judged_sentences` of the passage that bear most on the claim, as the verifier would
+    (None: all of it)."""
 
     async def one(pair: tuple[int, str, str, str]) -> list[float] | None:
         claim_id, claim, passage, _ = pair
-        asked = {"item": f"scifact-{claim_id}", "premise": passage, "hypothesis": claim}
+        premise = verifier.bearing(passage, claim, judged_sentences)
+        asked = {"item": f"scifact-{claim_id}", "premise": premise, "hypothesis": claim}
         try:
             if states:
                 return await judge.entailment_state(model, **asked)
@@ -308,7 +316,7 @@ async def run(args: argparse.Namespace) -> str:
         transcript = Path(tmp) / "transcript.jsonl"
         async with verifier_model(args, transcript) as model:
             states = bool(model.endpoint.states_url) and not args.answer_words
-            found = await features_of(model, pairs, states)
+            found = await features_of(model, pairs, states, args.judged_sentences or None)
             name = model_name(args, model)
             endpoint = model.endpoint
         sent = [e for e in read_transcript(transcript) if not e.get("cache_hit")]
@@ -356,6 +364,7 @@ async def run(args: argparse.Namespace) -> str:
             f"{held['c_recall']:.2f}, ECE {held['ece']:.3f}"
         ),
         claim_ids=sorted({p[0] for _, p in kept}),
+        judged_sentences=args.judged_sentences or None,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     if args.fake or not args.write:

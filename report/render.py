@@ -90,7 +90,7 @@ def evidence_line(finding: Finding) -> str:
         why = (
             "because the writer's own statement failed its checks"
             if finding.writer_asked
-            else "as the run's settings ask (writer_findings = false)"
+            else "since writer_findings is off"
         )
         line += f" (stated in the words of claim {finding.from_claim}, {why})"
     if finding.against_claim_ids:

@@ -421,3 +421,20 @@ def test_a_cut_sentence_goes_from_every_section_that_repeats_it():
     assert cut.discussion == "Batch size matters."
     assert cut.limitations == "" and cut.abstract == "Warmup was studied."
     assert cut.introduction == "Warmup is common."
+
+
+def test_a_sentence_that_turned_against_a_cut_one_no_longer_does():
+    from synth.agents.writer import Draft, without_sentences
+
+    wrong = "The findings suggest that warmup does not help."
+    draft = Draft(
+        title="T",
+        abstract="A.",
+        introduction="I.",
+        findings=[],
+        discussion=f"{wrong} However, the results for smaller models are mixed. But not all.",
+        limitations="L.",
+    )
+    cut = without_sentences(draft, [("discussion", wrong)])
+    # Only the sentence right after the cut loses its turn; the next still turns on its own.
+    assert cut.discussion == "The results for smaller models are mixed. But not all."

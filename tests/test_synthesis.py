@@ -147,7 +147,7 @@ def test_findings_in_the_claims_own_words_when_the_writer_is_not_asked(
     for finding in report.findings:
         assert finding.from_claim in finding.claim_ids and not finding.writer_asked
         assert finding.statement == claims[finding.from_claim].text
-    assert "as the run's settings ask (writer_findings = false)" in (run / "report.md").read_text()
+    assert "since writer_findings is off" in (run / "report.md").read_text()
 
 
 def verdicts_of(run: Path) -> list[dict]:
