@@ -30,9 +30,11 @@ MAX_TOKENS = 120
 UNRELATED_BELOW = 0.25
 # How many sentences of each evidence passage the judge reads (those that share most content
 # words with the claim; None: the whole passage). Reading two made a judgement about twice as
-# fast, but on SciFact's full protocol it fell below the verifier's goals (macro-F1 0.59,
-# contradiction recall 0.43, ECE 0.14 against 0.63, 0.50 and 0.06; bench/RESULTS.md): the
-# probe was fitted on whole passages. `bench/scifact.py --judged-sentences N` measures it.
+# fast. With the probe fitted on whole passages it fell below the verifier's goals on SciFact's
+# full protocol (macro-F1 0.59, contradiction recall 0.43, ECE 0.14 against 0.63, 0.50 and
+# 0.06); with a probe refitted on two sentences it found far more supported claims (macro-F1
+# 0.66, contradiction recall 0.48) but its confidences meant less (ECE 0.13; bench/RESULTS.md).
+# `bench/fit_judge.py` and `bench/scifact.py` take `--judged-sentences N` to measure it.
 JUDGED_SENTENCES: int | None = None
 STANCES = ("unrelated", "supports", "contradicts")
 Stance = Literal["unrelated", "supports", "contradicts"]
