@@ -103,7 +103,9 @@ async def one_sided(
     """The draft less what it says of the papers' answers to a yes/no question that the
     counted answers deny, and the notes saying so: a sentence that says the papers agree
     while they divide is cut; a title that answers the question one way while a cited
-    paper answers it the other gives way to the question itself."""
+    paper answers it the other gives way to the question itself; an introduction or
+    discussion that gives alone the answer fewer papers give loses the sentences that give
+    it (`checks.side_alone`)."""
     notes = []
     names = ("abstract", "introduction", "discussion")
     sections = {name: getattr(draft, name) for name in names}
