@@ -44,6 +44,7 @@ async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
     texts = {c.id: c.text for c in facts.claims}
     # The sentences of the current draft that its claims contradict, judged once per draft.
     inverted = await inverted_sentences(ctx, facts.draft, by_id)
+    answers = question_answers(facts.placements, by_id, facts.verdicts)
     for attempt in range(1, LINT_ROUNDS + 1):
         asks = [f"(report check) {a}" for a in writer_fixes(report, ctx.question)]
         asks += [
@@ -52,7 +53,6 @@ async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
         ]
         if not asks:
             break
-        answers = question_answers(facts.placements, by_id, facts.verdicts)
         strengths = [
             finding_strength(f.claim_ids, f.disagreeing_ids, by_id, facts.verdicts, answers)
             for f in facts.draft.findings
