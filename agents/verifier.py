@@ -28,14 +28,12 @@ MAX_TOKENS = 120
 # is made, and the verdict says why. On SciFact train 1.5 % of gold evidence passages lie below
 # it, and nine in ten passages of abstracts drawn at random (bench/depth.py, bench/RESULTS.md).
 UNRELATED_BELOW = 0.25
-# How many sentences of each evidence passage the judge reads (those that share most content
-# words with the claim; None: the whole passage). Reading two made a judgement about twice as
-# fast. With the probe fitted on whole passages it fell below the verifier's goals on SciFact's
-# full protocol (macro-F1 0.59, contradiction recall 0.43, ECE 0.14 against 0.63, 0.50 and
-# 0.06); with a probe refitted on two sentences it found far more supported claims (macro-F1
-# 0.66, contradiction recall 0.48) but its confidences meant less (ECE 0.13; bench/RESULTS.md).
-# `bench/fit_judge.py` and `bench/scifact.py` take `--judged-sentences N` to measure it.
-JUDGED_SENTENCES: int | None = None
+# How many sentences of each evidence passage the judge reads is its head's to say
+# (`Head.judged_sentences`): a probe reads states of the inputs it was fitted on. The embedded
+# model's probe reads the two sentences that share most content words with the claim: a
+# judgement takes about half the time of one on the whole passage, and on SciFact's full
+# protocol it found far more supported claims (47 of 59 against 36 of 60) at macro-F1 0.66,
+# contradiction recall 0.48 and ECE 0.068 (bench/RESULTS.md).
 STANCES = ("unrelated", "supports", "contradicts")
 Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_RULE = (
@@ -162,7 +160,7 @@ def rule_score(label: Label, signals: Signals, quote_found: bool = True) -> floa
     return round(min(0.95, max(0.30, score)), 2)
 
 
-def bearing(passage: str, claim: str, keep: int | None = JUDGED_SENTENCES) -> str:
+def bearing(passage: str, claim: str, keep: int | None) -> str:
     """The `keep` sentences of `passage` that share most content words with `claim` (the
     earlier first on a tie), in the passage's order; the whole passage where `keep` is None or
     it has no more sentences than that."""
@@ -184,12 +182,13 @@ async def verify(
     calibration: Calibration | None = None,
     agreeing: frozenset[str] = frozenset(),
     opposing: frozenset[str] = frozenset(),
-    judged_sentences: int | None = JUDGED_SENTENCES,
+    judged_sentences: int | None = None,
 ) -> Verdict:
     """The claim's verdict from one judgement per passage (see `decide`; `agreeing` and
     `opposing`: the other papers that answer the research question as the claim does, and the
     other way). A passage far from the claim by meaning is not judged (UNRELATED_BELOW); of
-    the others the judge reads the `judged_sentences` that bear most on the claim (`bearing`)."""
+    the others the judge reads the sentences that bear most on the claim (`bearing`), as many
+    as its head was fitted on unless `judged_sentences` says otherwise."""
     far = [e for e in evidence if e.score < UNRELATED_BELOW]
     evidence = [e for e in evidence if e.score >= UNRELATED_BELOW]
     unjudged = (
@@ -219,10 +218,12 @@ async def verify(
         )
 
     heads = {"probe": judge.head_for(model, "hidden_state"), "head": judge.head_for(model)}
+    reader = judge.verifier_head(model)
+    keep = judged_sentences or (reader.judged_sentences if reader is not None else None)
 
     async def one(passage: Evidence) -> Judged | None:
         item = f"{claim.id}|{passage.passage_id}"
-        premise = bearing(passage.text, claim.text, judged_sentences)
+        premise = bearing(passage.text, claim.text, keep)
         judged = await judge.entailment(
             model, item=item, premise=premise, hypothesis=claim.text, probe=True
         )

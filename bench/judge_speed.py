@@ -1,4 +1,5 @@
-"""Seconds per judgement: the hidden-state probe against the answer words, in one run.
+"""Seconds per judgement: the hidden-state probe against the answer words, in one run, and
+the probe on the sentences of the passage it reads in use against the whole passage.
 
 The judge reads either the model's hidden state where its answer begins (a second llama.cpp
 server of the same weights serves it) or the log-probabilities of its first answer token (a
@@ -21,44 +22,66 @@ from fit_judge import pair_for
 from results import machine
 from scifact import load, main_with, parser_for, quick_claims, verifier_model
 
-from synth.agents import judge
+from synth.agents import judge, verifier
 
 
 async def run(args: argparse.Namespace) -> str:
     claims, corpus = load(args.data)
     pairs = [(c, made) for c in quick_claims(claims) if (made := pair_for(c, corpus))]
     pairs = pairs[: 4 if args.quick else args.pairs]
-    seconds: dict[str, float] = {"state": 0.0, "words": 0.0}
+    seconds: dict[str, float] = {"state": 0.0, "words": 0.0, "bearing": 0.0}
     args.cache, args.concurrency = False, 1
     with tempfile.TemporaryDirectory() as tmp:
         async with verifier_model(args, Path(tmp) / "transcript.jsonl") as model:
-            ways = {"state": judge.entailment_state, "words": judge.entailment_choice}
+            probe = judge.head_for(model, "hidden_state")
+            keep = probe.judged_sentences if probe is not None else None
+            ways = {
+                "state": judge.entailment_state,
+                "words": judge.entailment_choice,
+                "bearing": judge.entailment_state,
+            }
+            if keep is None:
+                del ways["bearing"], seconds["bearing"]
             for n, (claim, (passage, _)) in enumerate(pairs):
-                order = ["state", "words"] if n % 2 == 0 else ["words", "state"]
+                order = list(ways) if n % 2 == 0 else list(reversed(ways))
                 for way in order:
                     started = time.perf_counter()
                     await ways[way](
                         model,
                         item=f"{way}-{claim['id']}",
-                        premise=passage,
+                        premise=(
+                            verifier.bearing(passage, claim["claim"], keep)
+                            if way == "bearing"
+                            else passage
+                        ),
                         hypothesis=claim["claim"],
                     )
                     seconds[way] += time.perf_counter() - started
             name = "the fake test model (harness check only)" if args.fake else model.endpoint.model
     each = {k: v / len(pairs) for k, v in seconds.items()}
+    rows = [
+        f"| answer words (one-token completion) | {each['words']:.2f} |",
+        f"| hidden state (probe), whole passage | {each['state']:.2f} |",
+        f"| ratio, probe over answer words | {each['state'] / each['words']:.2f} |",
+    ]
+    if "bearing" in each:
+        rows += [
+            f"| hidden state (probe), the {keep} sentences that bear on the claim (in use) | "
+            f"{each['bearing']:.2f} |",
+            f"| ratio, those sentences over the whole passage | "
+            f"{each['bearing'] / each['state']:.2f} |",
+        ]
     return "\n".join(
         [
             "## Seconds per judgement (bench/judge_speed.py)",
             "",
             f"Machine: {machine()}; model: {name}. {len(pairs)} SciFact pairs (claims of the "
-            "quick sample with their gold or cited passage), each judged both ways, one call "
-            "at a time, no cache.",
+            f"quick sample with their gold or cited passage), each judged each of {len(ways)} "
+            "ways, one call at a time, no cache, the order of the ways turned on every pair.",
             "",
             "| input | seconds per judgement |",
             "|---|---|",
-            f"| answer words (one-token completion) | {each['words']:.2f} |",
-            f"| hidden state (probe) | {each['state']:.2f} |",
-            f"| ratio, probe over answer words | {each['state'] / each['words']:.2f} |",
+            *rows,
         ]
     )
 

@@ -216,3 +216,36 @@ def test_the_judge_reads_the_sentences_of_a_passage_that_bear_on_the_claim(fake,
     asked = " ".join(m["content"] for m in call["messages"])
     assert "9 of 24 runs diverged" in asked and "no runs diverged" in asked
     assert "Soil samples" not in asked and "sown in October" not in asked
+
+
+def test_the_judge_reads_as_many_sentences_as_its_head_was_fitted_on(fake, tmp_path, isolated):
+    """A head fitted on two sentences of each passage is fed two: the inputs it was fitted on."""
+    from synth.agents import judge
+    from synth.model import prompts
+    from synth.store import paths
+
+    names = list(judge.STANCES)
+    head = judge.Head(
+        model="m",
+        prompt_hash=prompts.load("judge").sha256,
+        dataset="d",
+        pairs=3,
+        features=names,
+        labels=names,
+        weights=[[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]],
+        fitted="",
+        judged_sentences=2,
+    )
+    judge.save_head(head, paths.data_dir() / "judges")
+    passage = (
+        "Plots were sown in October. Without warmup, 9 of 24 runs diverged. "
+        "Soil samples were taken each spring. With a warmup of 1 percent, no runs diverged."
+    )
+    near = Evidence(passage_id="b#001", paper_id="local:b", text=passage, score=0.6)
+    verified(
+        fake, tmp_path, claim_of("A short warmup stopped training runs from diverging."), [near]
+    )
+    asked = " ".join(
+        m["content"] for line in (tmp_path / "t.jsonl").open() for m in json.loads(line)["messages"]
+    )
+    assert "no runs diverged" in asked and "Soil samples" not in asked
