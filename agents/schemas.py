@@ -17,6 +17,7 @@ from synth.domain.text import (
     check_prose,
     repeats,
     whole_sentences,
+    within_the_rules,
     without_counts,
     without_echoes,
     without_repeats,
@@ -59,7 +60,7 @@ class FrameDraft(Strict):
     @classmethod
     def _drop_fragment(cls, value: object) -> object:
         return (
-            without_echoes(without_counts(whole_sentences(value)))
+            within_the_rules(without_echoes(without_counts(whole_sentences(value))))
             if isinstance(value, str)
             else value
         )

@@ -399,6 +399,9 @@ def salvage_revision(raw: str, question: str, draft: Draft) -> BaseModel | None:
         return None
 
 
+RESTATE = ", and every finding restated in the same order (one entry per finding, each different)"
+
+
 async def revise(
     model: Model,
     *,
@@ -407,7 +410,12 @@ async def revise(
     draft: Draft,
     requests: list[str],
     strengths: list[Strength],
+    restate_findings: bool = True,
 ) -> Draft:
+    """The draft revised for `requests`. Without `restate_findings` the writer returns the
+    prose around the findings only, and each finding keeps its words (its claim's own, where
+    the writer does not state findings): measured, a revision copied every finding back word
+    for word, a quarter of its answer."""
     template = prompts.load("writer_revise")
     answer = await model.ask(
         agent="writer",
@@ -415,18 +423,24 @@ async def revise(
         prompt=template,
         messages=template.messages(
             question=question,
+            restate=RESTATE if restate_findings else "",
             findings=findings_listing(draft.findings, strengths),
             draft=prompts.data_block("draft", draft_text(draft)),
             requests=prompts.data_block("requests", "\n".join(f"- {r}" for r in requests)),
         ),
-        schema=revision_schema(len(draft.findings)),
-        max_tokens=FRAME_TOKENS + FINDING_TOKENS,
+        schema=revision_schema(len(draft.findings)) if restate_findings else FrameDraft,
+        max_tokens=FRAME_TOKENS + (FINDING_TOKENS if restate_findings else 0),
         untrusted=["findings", "draft", "requests"],
-        salvage=lambda raw: salvage_revision(raw, question, draft),
+        salvage=(
+            (lambda raw: salvage_revision(raw, question, draft))
+            if restate_findings
+            else (lambda raw: salvage_frame(raw, question, fallback=draft))
+        ),
     )
     values = answer.model_dump()
+    statements = values.pop("findings", None) or [f.statement for f in draft.findings]
     findings = [
         old.model_copy(update={"statement": text})
-        for text, old in zip(values.pop("findings"), draft.findings, strict=True)
+        for text, old in zip(statements, draft.findings, strict=True)
     ]
     return Draft(findings=findings, **values)

@@ -172,6 +172,10 @@ class ReviewSettings(Strict):
     # Whether the writer words each finding (checked against its claims); off, each finding
     # is the claim of its group that best answers the question, in the claim's own words.
     writer_findings: bool = True
+    # How many times a draft that fails the report's checks goes back to the writer; what
+    # still fails after them is cut by code where it can be (a sentence its claims
+    # contradict) and stated in the report's checks.
+    report_check_rounds: int = Field(2, ge=0, le=5)
     max_findings: int = Field(6, ge=1, le=12)
 
 

@@ -152,12 +152,16 @@ class Model:
         max_tokens: int,
         untrusted: list[str] | None = None,
         salvage: Callable[[str], T | None] | None = None,
+        salvage_first: bool = False,
         _shrunk: int = 0,
     ) -> T:
         """Send, validate, re-ask on invalid answers; raise ItemDropped when re-asks run out.
 
         `salvage`, when given, may keep the valid part of the last answer (for example the
-        valid claims of a list) before the item is given up.
+        valid claims of a list) before the item is given up. With `salvage_first`, the valid
+        part of any answer is kept at once, and only an answer with no valid part is re-asked:
+        for lists of independent items, where a re-ask writes the whole list again for the
+        sake of one item.
         """
         json_schema = schema.model_json_schema()
         original = messages
@@ -198,6 +202,7 @@ class Model:
                 max_tokens=max_tokens,
                 untrusted=untrusted,
                 salvage=salvage,
+                salvage_first=salvage_first,
             )
             try:
                 raw = await self._answer(request, request_hash, cache_key, entry, dialect)
@@ -220,6 +225,9 @@ class Model:
             await self.recorder.write(entry)
             if value is not None:
                 return value
+            kept = salvage(raw.content) if salvage is not None and salvage_first else None
+            if kept is not None:
+                return kept
             messages = [
                 *messages,
                 {"role": "assistant", "content": raw.content[:4000]},

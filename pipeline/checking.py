@@ -29,13 +29,13 @@ from synth.pipeline.writing import revise
 from synth.report.answers import cite_text
 from synth.report.build import build_report
 from synth.report.facts import RunFacts
-from synth.report.lint import LINT_ROUNDS, writer_fixes
+from synth.report.lint import writer_fixes
 from synth.store.transcript import read_transcript
 
 
 async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
     """Build the report and lint it; failures the writer can mend go back to it, up to
-    LINT_ROUNDS times or until a round changes nothing, and whatever still fails is stated
+    `report_check_rounds` times or until a round changes nothing, and whatever still fails is stated
     in the report."""
     # Checking and mending the report's sentences is writing, even after the review rounds.
     ctx.working_on(Stage.WRITE)
@@ -45,7 +45,7 @@ async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
     # The sentences of the current draft that its claims contradict, judged once per draft.
     inverted = await inverted_sentences(ctx, facts.draft, by_id)
     answers = question_answers(facts.placements, by_id, facts.verdicts)
-    for attempt in range(1, LINT_ROUNDS + 1):
+    for attempt in range(1, ctx.settings.review.report_check_rounds + 1):
         asks = [f"(report check) {a}" for a in writer_fixes(report, ctx.question)]
         asks += [
             f"(report check) {checks.refusal(sentence, against, texts)}"

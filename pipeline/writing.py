@@ -245,6 +245,7 @@ async def revise(
                 draft=draft,
                 requests=asks,
                 strengths=strengths,
+                restate_findings=ctx.settings.review.writer_findings,
             )
         except ItemDropped as failed:
             ctx.warn(f"{step} failed validation ({failed.reason})")

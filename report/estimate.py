@@ -14,7 +14,6 @@ from synth.agents.checks import SENTENCE_CLAIMS
 from synth.domain.settings import RunSettings
 from synth.model import prompts, tokens
 from synth.model.cost import price_for
-from synth.report.lint import LINT_ROUNDS
 
 PASSAGE_TOKENS = 180  # a passage of about 130 words
 CLAIM_TOKENS = 45
@@ -59,7 +58,8 @@ def estimate(
     )
     # The judge's checks of the writer: each finding against its group (twice when refused),
     # each sentence of abstract and discussion against its claims, after every draft.
-    checks = s.review.max_findings * 5 * 2 + 12 * SENTENCE_CLAIMS * (LINT_ROUNDS + 1)
+    lint = s.review.report_check_rounds
+    checks = s.review.max_findings * 5 * 2 + 12 * SENTENCE_CLAIMS * (lint + 1)
     draft = s.review.max_findings * 60 + 400
     rows = [
         ("plan", 1, _template_tokens("planner") + 60, planner.MAX_TOKENS),
@@ -98,9 +98,9 @@ def estimate(
         ),
         (
             "write",
-            1 + s.review.revision_rounds + LINT_ROUNDS,  # the report checks may send it back too
+            1 + s.review.revision_rounds + lint,  # the report checks may send it back too
             _template_tokens("writer") + draft,
-            writer.FRAME_TOKENS + writer.FINDING_TOKENS,
+            writer.FRAME_TOKENS + (writer.FINDING_TOKENS if s.review.writer_findings else 0),
         ),
         (
             "review",

@@ -1,6 +1,6 @@
 """The report checks (lint): what a finished report must hold before it is written, and the
 sentences code adds to the abstract (strength of evidence, how the papers answer, counts).
-A failing check sends the draft back to the writer, up to LINT_ROUNDS times."""
+A failing check sends the draft back to the writer, up to `report_check_rounds` times."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from synth.domain.text import COUNTED, claim_text_problem, content_stems, withou
 from synth.report.answers import answer_summary
 
 CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-LINT_ROUNDS = 2  # times a draft failing the report checks goes back to the writer
 
 
 _SMALL = "zero one two three four five six seven eight nine ten eleven twelve"

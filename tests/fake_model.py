@@ -439,7 +439,8 @@ def _write(
             answer["disagreeing_ids"] = against
         return answer
     stated = re.findall(r"^Finding \d+ \(evidence ([a-z]+)[^)]*\): (.*)$", _user(body), re.M)
-    revising = "findings" in properties
+    # A revision restates the findings only where the writer states them (writer_findings).
+    revising = body["messages"][0]["content"].startswith("You revise")
     if stated and not (vague_abstract == "always" or (vague_abstract == "first" and not revising)):
         strength, statement = stated[0]
         if invert_abstract:
@@ -459,9 +460,10 @@ def _write(
         frame["title"] = f"Yes, {asked.group(2)}"
         frame["discussion"] = f"All the studies agree that {asked.group(2)}."
         frame["introduction"] += f" Earlier work showed that {asked.group(2)}."
-    if revising:  # a revision restates every finding
-        n = properties["findings"]["minItems"]
+    if revising:
         frame["title"] = frame["title"] if idle else "Revised: " + frame["title"]
+    if "findings" in properties:  # asked to, a revision restates every finding
+        n = properties["findings"]["minItems"]
         frame["findings"] = [statement for _, statement in stated][:n]
     return frame
 

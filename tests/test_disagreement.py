@@ -145,6 +145,20 @@ def test_a_finding_none_of_its_claims_states_is_not_used_and_not_asked_again(
     assert not [i for i in writer if i.endswith("-again")]
 
 
+def test_with_no_report_check_rounds_an_inverted_sentence_is_cut_without_asking(
+    capsys, fake, isolated
+):
+    settings = isolated / "synth.toml"
+    settings.write_text("report_check_rounds = 0\n" + settings.read_text())
+    fake.invert_abstract = True
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    cut = [line for line in report.unwritten if line.startswith("the abstract sentence")]
+    assert cut and cut[0].split('"')[1] not in report.sections["abstract"]
+    assert not [e for e in transcript(run) if e["item"].startswith("lint")]
+
+
 def test_an_abstract_sentence_that_inverts_its_finding_is_sent_back_then_cut(
     capsys, fake, isolated
 ):

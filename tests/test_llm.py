@@ -117,6 +117,67 @@ def test_item_dropped_after_reasks_run_out(tmp_path):
     assert len(read_transcript(tmp_path / "t.jsonl")) == 2
 
 
+PASSAGE_TEXT = (
+    "Does warmup still matter once a run converges? Across 80 converged runs, final "
+    "perplexity differed by less than 1 percent with and without warmup."
+)
+QUESTION_CLAIM = {
+    "text": "Does warmup still matter once a run converges?",
+    "sentence_ids": ["S1"],
+    "kind": "finding",
+}
+RESULT_CLAIM = {
+    "text": "Across 80 converged runs, final perplexity differed by less than 1 percent "
+    "with and without warmup.",
+    "sentence_ids": ["S2"],
+    "kind": "finding",
+}
+
+
+def extract_from(model: Model):
+    from synth.agents.extractor import extract
+    from synth.domain.records import Passage
+
+    passage = Passage(
+        id="p1#001", paper_id="p1", section="Abstract", text=PASSAGE_TEXT, char_start=0,
+        char_end=len(PASSAGE_TEXT),
+    )  # fmt: skip
+    return asyncio.run(extract(model, question="Does warmup help?", passage=passage, max_claims=2))
+
+
+@respx.mock
+def test_extraction_keeps_its_valid_claims_without_asking_again(tmp_path):
+    # One faulty claim (a question) beside a valid one: the valid one is kept at once, since a
+    # small model asked again writes the same list; why the other was left out is kept too.
+    route = respx.post(f"{URL}/chat/completions").mock(
+        return_value=httpx.Response(
+            200, json=completion(json.dumps({"claims": [QUESTION_CLAIM, RESULT_CLAIM]}))
+        )
+    )
+    found = extract_from(make_model(tmp_path))
+    assert route.call_count == 1
+    assert [c.text for c in found.claims] == [RESULT_CLAIM["text"]]
+    assert found.claims[0].quote.startswith("Across 80 converged runs")
+    assert found.rejected == ["the claim is a question: state what the passage reports"]
+
+
+@respx.mock
+def test_extraction_with_no_valid_claim_is_asked_again(tmp_path):
+    route = respx.post(f"{URL}/chat/completions").mock(
+        side_effect=[
+            httpx.Response(200, json=completion(json.dumps({"claims": [QUESTION_CLAIM]}))),
+            httpx.Response(200, json=completion(json.dumps({"claims": [RESULT_CLAIM]}))),
+        ]
+    )
+    found = extract_from(make_model(tmp_path))
+    assert route.call_count == 2
+    assert (
+        "the claim is a question"
+        in json.loads(route.calls[1].request.content)["messages"][-1]["content"]
+    )
+    assert [c.text for c in found.claims] == [RESULT_CLAIM["text"]]
+
+
 @respx.mock
 def test_cut_off_answer_is_reasked(tmp_path):
     respx.post(f"{URL}/chat/completions").mock(

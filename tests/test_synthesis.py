@@ -142,6 +142,10 @@ def test_findings_in_the_claims_own_words_when_the_writer_is_not_asked(
     report = report_of(run)
     calls = transcript(run)
     assert not [e for e in calls if e["agent"] == "writer" and e["item"].startswith("finding")]
+    # The revision rewrites the prose around the findings, never the findings' words.
+    revisions = [e for e in calls if e["agent"] == "writer" and e["item"] == "draft-1"]
+    assert revisions and {e["schema"] for e in revisions} == {"FrameDraft"}
+    assert report.title.startswith("Revised: ")
     claims = {c.id: c for c in report.claims}
     assert report.findings
     for finding in report.findings:
