@@ -29,11 +29,12 @@ MAX_TOKENS = 120
 # it, and nine in ten passages of abstracts drawn at random (bench/depth.py, bench/RESULTS.md).
 UNRELATED_BELOW = 0.25
 # How many sentences of each evidence passage the judge reads is its head's to say
-# (`Head.judged_sentences`): a probe reads states of the inputs it was fitted on. The embedded
-# model's probe reads the two sentences that share most content words with the claim: a
-# judgement takes about half the time of one on the whole passage, and on SciFact's full
-# protocol it found far more supported claims (47 of 59 against 36 of 60) at macro-F1 0.66,
-# contradiction recall 0.48 and ECE 0.068 (bench/RESULTS.md).
+# (`Head.judged_sentences`; None: the whole passage): a probe reads the states of inputs like
+# those it was fitted on. The embedded model's probe reads whole passages. One fitted on the
+# two sentences that share most content words with the claim met the verifier's SciFact goals
+# in two thirds of the time (macro-F1 0.66, contradiction recall 0.48, ECE 0.068), but on the
+# examples, where every passage is on the question's topic, it called twice as many claims
+# contradicted, most wrongly (bench/RESULTS.md).
 STANCES = ("unrelated", "supports", "contradicts")
 Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_RULE = (

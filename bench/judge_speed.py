@@ -24,6 +24,8 @@ from scifact import load, main_with, parser_for, quick_claims, verifier_model
 
 from synth.agents import judge, verifier
 
+BEARING = 2  # sentences of each passage timed beside the whole passage, unless told otherwise
+
 
 async def run(args: argparse.Namespace) -> str:
     claims, corpus = load(args.data)
@@ -34,14 +36,14 @@ async def run(args: argparse.Namespace) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         async with verifier_model(args, Path(tmp) / "transcript.jsonl") as model:
             probe = judge.head_for(model, "hidden_state")
-            keep = probe.judged_sentences if probe is not None else None
+            # The sentences the probe in use reads, or two where it reads whole passages.
+            keep = args.judged_sentences or (probe and probe.judged_sentences) or BEARING
+            in_use = probe is not None and probe.judged_sentences == keep
             ways = {
                 "state": judge.entailment_state,
                 "words": judge.entailment_choice,
                 "bearing": judge.entailment_state,
             }
-            if keep is None:
-                del ways["bearing"], seconds["bearing"]
             for n, (claim, (passage, _)) in enumerate(pairs):
                 order = list(ways) if n % 2 == 0 else list(reversed(ways))
                 for way in order:
@@ -59,18 +61,16 @@ async def run(args: argparse.Namespace) -> str:
                     seconds[way] += time.perf_counter() - started
             name = "the fake test model (harness check only)" if args.fake else model.endpoint.model
     each = {k: v / len(pairs) for k, v in seconds.items()}
+    whole = " (in use)" if probe is not None and probe.judged_sentences is None else ""
     rows = [
         f"| answer words (one-token completion) | {each['words']:.2f} |",
-        f"| hidden state (probe), whole passage | {each['state']:.2f} |",
+        f"| hidden state (probe), whole passage{whole} | {each['state']:.2f} |",
         f"| ratio, probe over answer words | {each['state'] / each['words']:.2f} |",
+        f"| hidden state (probe), the {keep} sentences that bear on the claim"
+        f"{' (in use)' if in_use else ''} | {each['bearing']:.2f} |",
+        f"| ratio, those sentences over the whole passage | "
+        f"{each['bearing'] / each['state']:.2f} |",
     ]
-    if "bearing" in each:
-        rows += [
-            f"| hidden state (probe), the {keep} sentences that bear on the claim (in use) | "
-            f"{each['bearing']:.2f} |",
-            f"| ratio, those sentences over the whole passage | "
-            f"{each['bearing'] / each['state']:.2f} |",
-        ]
     return "\n".join(
         [
             "## Seconds per judgement (bench/judge_speed.py)",

@@ -281,8 +281,9 @@ def scores(rows: list[dict]) -> dict:
 def verdict_curves(rows: list[dict]) -> dict[str, list[tuple[float, float]]]:
     """One isotonic curve from the judged confidence to rightness, fitted on the verdicts of
     every label and used for each. Fitted per label, a curve rests on some 20 to 40 claims
-    of a fold and follows their noise: over ten deals of 128 claims into two folds its ECE
-    averaged 0.093 (worst 0.166) against 0.063 (worst 0.090) pooled (bench/RESULTS.md)."""
+    of a fold and follows their noise: for the judge reading two sentences, over ten deals
+    of 128 claims into two folds, its ECE averaged 0.093 (worst 0.166) against 0.063 (worst
+    0.090) pooled (bench/RESULTS.md). The shipped head's curves were fitted per label."""
     curve = calibration.fit_curve([(r["judged"], r["gold"] == r["label"]) for r in rows])
     return {label: curve for label in sorted({r["label"] for r in rows})}
 

@@ -131,3 +131,22 @@ def ask(model: Model):
             max_tokens=100,
         )
     )
+
+
+def identity_head(**fields: Any):
+    """A judge head on the answer words that gives back their probabilities (identity
+    weights, no bias), for model "m"; `fields` override any of its fields."""
+    from synth.agents import judge
+
+    names = list(judge.STANCES)
+    values: dict[str, Any] = {
+        "model": "m",
+        "prompt_hash": "h",
+        "dataset": "d",
+        "pairs": 3,
+        "features": names,
+        "labels": names,
+        "weights": [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]],
+        "fitted": "",
+    }
+    return judge.Head(**(values | fields))

@@ -33,6 +33,7 @@ from synth.domain.records import (
 from synth.domain.text import restates
 from synth.model.logprobs import read_choice
 from synth.report.lint import with_answers, with_counts
+from tests.helpers import identity_head
 
 
 def first_token(*alternatives: tuple[str, float]) -> list[dict]:
@@ -69,16 +70,7 @@ def test_the_head_turns_features_into_label_probabilities():
     feats = judge.features(choice, names)
     assert sum(math.exp(f) for f in feats) == pytest.approx(1.0, abs=1e-3)
     # Identity weights with no bias give back the token probabilities.
-    head = judge.Head(
-        model="m",
-        prompt_hash="h",
-        dataset="d",
-        pairs=3,
-        features=names,
-        labels=names,
-        weights=[[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]],
-        fitted="",
-    )
+    head = identity_head()
     probabilities = judge.apply_head(head, feats)
     assert probabilities["supports"] == pytest.approx(0.6, abs=1e-3)
     # A bias toward "unrelated" moves probability there, and it stays a distribution.

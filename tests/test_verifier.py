@@ -11,6 +11,7 @@ from synth.domain.records import Claim, Evidence, Label, Verdict
 from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
 from synth.store.transcript import Recorder
+from tests.helpers import identity_head
 
 
 def offered(papers: list[str]) -> dict[str, Evidence]:
@@ -224,18 +225,7 @@ def test_the_judge_reads_as_many_sentences_as_its_head_was_fitted_on(fake, tmp_p
     from synth.model import prompts
     from synth.store import paths
 
-    names = list(judge.STANCES)
-    head = judge.Head(
-        model="m",
-        prompt_hash=prompts.load("judge").sha256,
-        dataset="d",
-        pairs=3,
-        features=names,
-        labels=names,
-        weights=[[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]],
-        fitted="",
-        judged_sentences=2,
-    )
+    head = identity_head(prompt_hash=prompts.load("judge").sha256, judged_sentences=2)
     judge.save_head(head, paths.data_dir() / "judges")
     passage = (
         "Plots were sown in October. Without warmup, 9 of 24 runs diverged. "
