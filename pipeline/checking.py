@@ -35,8 +35,8 @@ from synth.store.transcript import read_transcript
 
 async def checked_report(ctx: RunContext, facts: RunFacts) -> Report:
     """Build the report and lint it; failures the writer can mend go back to it, up to
-    `report_check_rounds` times or until a round changes nothing, and whatever still fails is stated
-    in the report."""
+    `report_check_rounds` times or until a round changes nothing, and whatever still fails
+    is stated in the report."""
     # Checking and mending the report's sentences is writing, even after the review rounds.
     ctx.working_on(Stage.WRITE)
     report = build_report(facts)
