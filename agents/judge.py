@@ -204,11 +204,16 @@ def head_for(model: Model, input: str = "answer_logprobs") -> Head | None:
     return find_head(model_identity(model), prompts.load("judge").sha256, input)
 
 
+def reads_states(model: Model) -> bool:
+    """Whether the model's hidden states can be read: a state server, or a replay of one."""
+    return bool(model.endpoint.states_url) or model.replay is not None
+
+
 def verifier_head(model: Model) -> Head | None:
     """The head the verifier judges with: the hidden-state probe where the model has one and
-    its states can be read (a state server, or a replay of one), else the answer words'."""
+    its states can be read, else the answer words'."""
     probe = head_for(model, "hidden_state")
-    if probe is not None and (model.endpoint.states_url or model.replay is not None):
+    if probe is not None and reads_states(model):
         return probe
     return head_for(model)
 

@@ -219,7 +219,8 @@ async def verify(
         )
 
     heads = {"probe": judge.head_for(model, "hidden_state"), "head": judge.head_for(model)}
-    reader = judge.verifier_head(model)
+    # The head that will read the judgements (judge.verifier_head), from the heads found.
+    reader = heads["probe"] if heads["probe"] and judge.reads_states(model) else heads["head"]
     keep = judged_sentences or (reader.judged_sentences if reader is not None else None)
 
     async def one(passage: Evidence) -> Judged | None:
