@@ -4,12 +4,15 @@ The model judges one (claim, passage) pair per call (supports, contradicts or un
 smallest question, and the one small models answer best; judging several passages in one call
 made them repeat the order of the options. The label, the evidence ids and the confidence are
 then derived by code from the judgements, so every verdict rests on passages that were really
-offered and its confidence always has the meaning stated in CONFIDENCE_RULE.
+offered and its confidence always has the meaning stated in CONFIDENCE_RULE. For a yes/no
+question, the results that placed other papers on a claim's side also count for a claim that
+states its own paper's placing result, without a judgement (`verify`, ANSWERS_ALIKE).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import StringConstraints
@@ -17,7 +20,15 @@ from pydantic import StringConstraints
 from synth.agents import judge
 from synth.agents.calibration import Calibration, calibrate
 from synth.agents.judge import Judged
-from synth.domain.records import Claim, Evidence, Label, Signals, Strict, Verdict
+from synth.domain.records import (
+    Claim,
+    Corroboration,
+    Evidence,
+    Label,
+    Signals,
+    Strict,
+    Verdict,
+)
 from synth.domain.text import content_stems
 from synth.model import prompts
 from synth.model.llm import ItemDropped, Model
@@ -36,6 +47,10 @@ UNRELATED_BELOW = 0.25
 # examples, where every passage is on the question's topic, it called twice as many claims
 # contradicted, most wrongly (bench/RESULTS.md).
 STANCES = ("unrelated", "supports", "contradicts")
+# What a verdict records for a passage counted for it as corroboration (`verify`): support for
+# the claim's answer to the question, not a judgement of the passage against its wording, so
+# the agreement matrix and a finding's citations do not count it for the claim's details.
+ANSWERS_ALIKE = "answers alike"
 Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_RULE = (
     "Each verdict's evidence score is computed by code from what it counted. For SUPPORTED or "
@@ -64,7 +79,11 @@ JUDGED_CONFIDENCE = (
     "such a verdict was right there, and the confidence is that rate. The label follows the "
     "papers counted on each side (a passage from the claim's own paper never contradicts it, "
     "nor, for a yes/no question, one from a paper that answers the question as the claim "
-    "does; and one from a paper that answers it the other way never supports it)."
+    "does; and one from a paper that answers it the other way never supports it). For a "
+    "yes/no question, a claim that gives its paper's own answer is also supported by each "
+    "other paper whose own result gives the same answer: the passage of the result that "
+    "placed that paper is counted as supporting, without a judgement. A SUPPORTED verdict "
+    "that rests on such passages alone has as its confidence the evidence score."
 )
 
 
@@ -184,14 +203,20 @@ async def verify(
     agreeing: frozenset[str] = frozenset(),
     opposing: frozenset[str] = frozenset(),
     judged_sentences: int | None = None,
+    corroborating: Sequence[Corroboration] = (),
 ) -> Verdict:
     """The claim's verdict from one judgement per passage (see `decide`; `agreeing` and
     `opposing`: the other papers that answer the research question as the claim does, and the
     other way). A passage far from the claim by meaning is not judged (UNRELATED_BELOW); of
     the others the judge reads the sentences that bear most on the claim (`bearing`), as many
-    as its head was fitted on unless `judged_sentences` says otherwise."""
+    as its head was fitted on unless `judged_sentences` says otherwise. `corroborating`: the
+    results of other papers that answer a yes/no question as the claim gives its own paper's
+    answer; each supports the claim without a judgement (the judge reads by the letter, and
+    calls a fall in divergence from 31 to 3 percent unrelated to a fivefold rise in the
+    largest stable learning rate, though both answer that warmup stabilises training)."""
+    backing = {c.evidence.passage_id: c for c in corroborating}
     far = [e for e in evidence if e.score < UNRELATED_BELOW]
-    evidence = [e for e in evidence if e.score >= UNRELATED_BELOW]
+    evidence = [e for e in evidence if e.score >= UNRELATED_BELOW and e.passage_id not in backing]
     unjudged = (
         f" Not judged, being far from the claim (similarity below {UNRELATED_BELOW}): "
         + ", ".join(f"{e.passage_id} ({e.score:.2f})" for e in far)
@@ -199,7 +224,7 @@ async def verify(
         if far
         else ""
     )
-    if not evidence:
+    if not evidence and not backing:
         signals = Signals(papers_for=0, papers_against=0, passages_judged=0, best_score=0.0)
         score = rule_score(Label.INSUFFICIENT, signals)
         return Verdict(
@@ -244,12 +269,14 @@ async def verify(
     if failed is not None:
         raise failed
     answered = [(e, j) for e, j in zip(evidence, outcomes, strict=True) if isinstance(j, Judged)]
-    if not answered:
+    if evidence and not answered and not backing:
         raise ItemDropped("verifier", claim.id, "no judgement of any evidence passage was valid")
-    offered = {e.passage_id: e for e, _ in answered}
+    offered = {e.passage_id: e for e, _ in answered} | {p: c.evidence for p, c in backing.items()}
     judged = {e.passage_id: j for e, j in answered}
-    stances = {e: j.best for e, j in judged.items()}
-    probabilities = {e: None if j.source == "stated" else j.confidence for e, j in judged.items()}
+    stances = {e: j.best for e, j in judged.items()} | dict.fromkeys(backing, "supports")
+    probabilities = {
+        e: None if j.source == "stated" else j.confidence for e, j in judged.items()
+    } | {p: c.probability for p, c in backing.items()}
     decision = decide(
         stances, offered, claim.paper_id, claim.quote_found, probabilities, agreeing, opposing
     )
@@ -258,23 +285,43 @@ async def verify(
     raw = None
     sources = {j.source for j in judged.values()}
     head = heads.get(sources.pop()) if len(sources) == 1 else None
-    if head is not None:
-        raw = judged_confidence(label, chosen, judged)
+    resting = [e for e in chosen if e in judged]
+    # A label that rests on corroborating results alone keeps its evidence score: the head's
+    # curves map a judged probability, and none was judged.
+    if head is not None and (resting or label == Label.INSUFFICIENT):
+        raw = judged_confidence(label, resting, judged)
         confidence = judge.verdict_confidence(head.verdicts, label.value, raw)
+    judged_stances = {e: s for e, s in decision.stances.items() if e in judged}
     return Verdict(
         claim_id=claim.id,
         label=label,
         evidence=chosen,
         quote_found=claim.quote_found,
         confidence=confidence,
-        rationale=rationale(decision.stances, judged, chosen, stances) + unjudged,
-        judgements=decision.stances,
-        signals=decision.signals,
+        rationale=" ".join(
+            [
+                *(corroborated(backing[e]) for e in sorted(backing)),
+                rationale(judged_stances, judged, chosen, stances),
+            ]
+        ).strip()
+        + unjudged,
+        judgements={e: ANSWERS_ALIKE if e in backing else s for e, s in decision.stances.items()},
+        signals=decision.signals.model_copy(update={"passages_judged": len(judged)}),
         rule_score=decision.score,
         judged=raw,
         probabilities={
             e: j.probabilities for e, j in sorted(judged.items()) if j.source != "stated"
         },
+    )
+
+
+def corroborated(backing: Corroboration) -> str:
+    """The rationale's sentence for a passage counted as supporting without a judgement."""
+    return (
+        f"Passage {backing.evidence.passage_id} supports the claim: its paper's own result "
+        f'answers the research question {backing.answer}, as the claim does ("'
+        f'{" ".join(backing.sentence.split())}", read {backing.answer}'
+        + (f", p = {backing.probability:.2f})." if backing.probability is not None else ").")
     )
 
 

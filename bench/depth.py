@@ -371,6 +371,17 @@ READ_ELSEWHERE = [
     "(it answers Unknown for most SciFact sentences); its probabilities averaged with the "
     "question form's, 5 / 1 / 4, 6 / 1 / 1, 31 / 17 / 22; a side counted only where both "
     "forms take it, 5 / 1 / 4, 5 / 0 / 3, 21 / 10 / 39.",
+    "",
+    "The verifier's hidden-state probe as a second reader, measured on 2026-12-07 and not "
+    'used: the question as a statement ("Learning-rate warmup stabilises training of '
+    'small transformers") judged against each candidate sentence, and against its '
+    "passage, by the probe fitted on SciFact. On the examples it placed 4 / 6 / 0 from "
+    'the sentences and 3 / 7 / 0 from the passages: it called "equally stable with and '
+    'without learning-rate warmup" a support (0.98) and the fall in divergence from 31 to '
+    "3 percent a contradiction (0.56 on the passage). A paper placed only where the "
+    "reader and the probe agree kept no wrong placement on the first three cover-crop "
+    "papers but placed only 2 or 3 of the ten examples right (the reader alone, on the "
+    "same readings without the abstract rule: 7), so the run was stopped there.",
 ]
 
 

@@ -105,6 +105,18 @@ class Evidence(Strict):
     score: float
 
 
+class Corroboration(Strict):
+    """Another paper's own result that answers a yes/no research question as a claim does:
+    the passage of the reading that placed that paper, the sentence read, and the reader's
+    probability for the answer (None where the server gave no log-probabilities and the
+    reader's stated answer was taken)."""
+
+    evidence: Evidence
+    sentence: str
+    answer: Literal["yes", "no"]
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
 class Signals(Strict):
     """What the code counted behind a verdict; its confidence is computed from these."""
 
@@ -155,8 +167,10 @@ class Verdict(Strict):
     quote_found: bool
     confidence: float = Field(ge=0.0, le=1.0)
     rationale: str
-    # Every passage's stance as counted (after the own-paper rule), for the agreement matrix.
-    judgements: dict[str, Literal["unrelated", "supports", "contradicts"]] = Field(
+    # Every passage's stance as counted (after the own-paper rule), for the agreement matrix;
+    # "answers alike": another paper's result counted for the claim's answer to a yes/no
+    # question without a judgement (agents/verifier.py), which the matrix does not count.
+    judgements: dict[str, Literal["unrelated", "supports", "contradicts", "answers alike"]] = Field(
         default_factory=dict
     )
     signals: Signals | None = None

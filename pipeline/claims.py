@@ -6,7 +6,16 @@ from __future__ import annotations
 import asyncio
 
 from synth.agents import calibration, extractor, judge, verifier
-from synth.domain.records import Claim, PaperText, Passage, Placement, Verdict
+from synth.domain.placing import side
+from synth.domain.records import (
+    Claim,
+    Corroboration,
+    PaperText,
+    Passage,
+    Placement,
+    SentenceReading,
+    Verdict,
+)
 from synth.domain.stages import Stage
 from synth.model.llm import ItemDropped
 from synth.pipeline.checkpoints import (
@@ -92,6 +101,10 @@ async def verify_claims(
             k=ctx.settings.retrieval.evidence_k,
             exclude=[claim.passage_id],
         )
+        backing = corroborating(claim, placements)
+        found = await asyncio.to_thread(
+            ctx.library.passages, claim.text, [b.passage_id for b in backing]
+        )
         try:
             verdict = await verifier.verify(
                 ctx.models["verifier"],
@@ -100,6 +113,19 @@ async def verify_claims(
                 calibration=in_use,
                 agreeing=answering(claim, alike=True),
                 opposing=answering(claim, alike=False),
+                corroborating=[
+                    Corroboration(
+                        evidence=found[b.passage_id],
+                        sentence=b.sentence,
+                        answer=answer,
+                        # A stated answer is recorded as certain; it measured nothing.
+                        probability=None
+                        if b.probabilities[answer] == 1.0
+                        else b.probabilities[answer],
+                    )
+                    for b in backing
+                    if b.passage_id in found and (answer := side(b)) in ("yes", "no")
+                ],
             )
         except ItemDropped as dropped:
             return Verification(claim=claim, verdict=None, dropped=dropped.reason)
@@ -107,6 +133,26 @@ async def verify_claims(
         return Verification(claim=claim, verdict=verdict)
 
     return await ctx.each(Stage.VERIFY, provisional, lambda c: c.id, one, Verification)
+
+
+def corroborating(claim: Claim, placements: dict[str, Placement]) -> list[SentenceReading]:
+    """For a claim that states one of the results that placed its paper on a side of a
+    yes/no question, the result that placed each other paper on the same side (its first
+    decisive reading). Empty for any other claim: background, a method, a result that
+    qualifies its paper's answer or merely leans its way, or a paper placed on neither side.
+    What corroborates is the answer, so only the claim that gives the answer is backed: a
+    detail such as "the effect was strongest at the largest learning rates" is not."""
+    own = placements.get(claim.paper_id)
+    if own is None or own.answer not in ("yes", "no"):
+        return []
+    stated = {normalise(own.readings[i].sentence) for i in own.decisive}
+    if normalise(claim.quote) not in stated:
+        return []
+    return [
+        placed.readings[placed.decisive[0]]
+        for paper_id, placed in sorted(placements.items())
+        if paper_id != claim.paper_id and placed.answer == own.answer and placed.decisive
+    ]
 
 
 def calibration_in_use(ctx: RunContext) -> CalibrationInUse:

@@ -3,6 +3,7 @@ checked) and Limitations (what the run could not do), from the run's own counts.
 
 from __future__ import annotations
 
+from synth.agents.verifier import ANSWERS_ALIKE
 from synth.domain.records import (
     Screening,
     Stats,
@@ -50,10 +51,25 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         "quote was copied from the paper's text by code, not written by the model, and no "
         "sentence reporting another work's finding could be quoted. The verifier checked "
         f"each claim against up to {facts.evidence_k} passages "
-        "retrieved from the run's papers, excluding the claim's own passage: "
+        "retrieved from the run's papers, excluding the claim's own passage"
+        f"{corroboration_text(facts)}: "
         f"{stats.supported} supported, {stats.contradicted} contradicted and "
         f"{stats.insufficient} insufficient. {reviewed} {revision}".rstrip()
         + f" {plural(stats.papers_cited, 'paper is', 'papers are')} cited in the references."
+    )
+
+
+def corroboration_text(facts: RunFacts) -> str:
+    """How many claims other papers' placing results backed without a judgement (verifier
+    `ANSWERS_ALIKE`); empty where none did."""
+    backed = sum(ANSWERS_ALIKE in v.judgements.values() for v in facts.verdicts.values())
+    if not backed:
+        return ""
+    were = "was" if backed == 1 else "were"
+    return (
+        f"; {plural(backed, 'claim')} stating the result that placed a paper {were} also "
+        "counted as supported by each other paper placed on the same side, for the answer "
+        "to the question, not the details"
     )
 
 

@@ -259,6 +259,14 @@ class Library:
         found.update(self._evidence([i for i in chosen if i not in found], vector))
         return [found[i] for i in chosen]
 
+    def passages(self, text: str, passage_ids: list[str]) -> dict[str, Evidence]:
+        """The passages `passage_ids` names, each as evidence scored by its embedding
+        similarity to `text`."""
+        if not passage_ids:
+            return {}
+        with self._same_dimension():
+            return self._evidence(list(dict.fromkeys(passage_ids)), self._query_vector(text))
+
     def similarities(self, texts: list[str], passage_ids: list[str]) -> dict[str, float]:
         """Each passage's highest embedding similarity (cosine) to any of `texts`, over every
         one of `passage_ids`: the filter that decides what a model reads scores them all,

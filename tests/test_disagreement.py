@@ -261,3 +261,37 @@ def test_only_sentences_that_state_a_result_are_judged_against_their_claims():
         ),
         ("discussion", "In pre-norm models, training without warmup converged in every run."),
     ]
+
+
+def test_a_claim_stating_its_papers_answer_is_supported_by_the_papers_on_its_side(
+    capsys, fake, isolated
+):
+    """Corroboration end to end: the claim that placed a paper is supported by the result that
+    placed each other paper on the same side, recorded as "answers alike" and said in the
+    rationale; no passage of a paper on the other side is counted so."""
+    code, err, run = planted_run(capsys, fake, isolated)
+    assert code == 0, err
+    report = Report.model_validate_json((run / "report.json").read_text())
+    placed = {p.paper_id: p for p in report.placements}
+    backed = [c for c in report.claims if "answers alike" in c.judgements.values()]
+    assert backed
+    for claim in backed:
+        own = placed[claim.paper_id]
+        assert claim.id in own.claim_ids
+        alike = {p.split("#")[0] for p, s in claim.judgements.items() if s == "answers alike"}
+        for paper_id in alike:
+            assert placed[paper_id].answer == own.answer and paper_id != claim.paper_id
+        # Counted on the supporting side: here the other side's two papers contradict each
+        # such claim (the planted disagreement), and disagreement wins the count.
+        assert claim.signals is not None
+        supporting = (
+            claim.signals.papers_for
+            if claim.label.value == "SUPPORTED"
+            else claim.signals.papers_against
+        )
+        assert supporting >= len(alike)
+        assert "its paper's own result answers the research question" in claim.rationale
+    assert (
+        f"{len(backed)} claims stating the result that placed a paper were also counted as "
+        "supported by each other paper placed on the same side"
+    ) in report.sections["method"]

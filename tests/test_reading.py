@@ -7,7 +7,15 @@ import json
 
 from synth.agents.reader import null_on_outcome, settled
 from synth.domain.placing import in_summary, place, side, taking_sides
-from synth.domain.records import Paper, PaperText, Passage, Report, Section, SentenceReading
+from synth.domain.records import (
+    Claim,
+    Paper,
+    PaperText,
+    Passage,
+    Report,
+    Section,
+    SentenceReading,
+)
 from synth.domain.selection import choose, off_topic, own_results
 from synth.domain.sentences import reports_other_work, reports_result
 from synth.store.chunking import sentences
@@ -131,6 +139,45 @@ def test_a_paper_is_placed_only_where_its_results_take_a_side():
     assert yes.answer == "yes" and yes.decisive == [1]
     both = place("a", [reading("yes", 0.7, 0.2), reading("no", 0.2, 0.7)])
     assert both.answer == "mixed" and both.decisive == [0, 1]
+
+
+def test_a_claim_giving_its_papers_answer_is_backed_by_the_results_that_placed_the_others():
+    """Corroboration: the reading that placed each other paper on the claim's side, only for
+    a claim that states a result that placed its own paper."""
+    from synth.pipeline.claims import corroborating
+
+    def at(paper: str, r: SentenceReading) -> SentenceReading:
+        return r.model_copy(update={"passage_id": f"{paper}#002"})
+
+    own = reading("yes", 0.7, 0.2, "Warmup cut divergence from 31 to 3 percent.")
+    detail = reading("yes", 0.6, 0.3, "The effect was strongest at the largest rates.")
+    agrees = at("b", reading("yes", 0.65, 0.25, "Warmup raised the stable rate fivefold."))
+    disagrees = at("c", reading("no", 0.2, 0.7, "Without warmup, every run converged."))
+    unsure = at("d", reading("yes", 0.45, 0.4))
+    placements = {
+        "local:a": place("local:a", [own, detail], summary=[0]),
+        "local:b": place("local:b", [reading("unclear", 0.2, 0.1), agrees]),
+        "local:c": place("local:c", [disagrees]),
+        "local:d": place("local:d", [unsure]),
+    }
+
+    def claim(quote: str, paper: str = "local:a") -> Claim:
+        return Claim(
+            id="a#001.1",
+            paper_id=paper,
+            passage_id="a#001",
+            text=quote,
+            quote=quote,
+            quote_found=True,
+            kind="finding",
+        )
+
+    assert corroborating(claim(own.sentence), placements) == [agrees]
+    # A detail that leans the same way but did not place the paper, background, a result of
+    # a paper placed on neither side.
+    assert corroborating(claim(detail.sentence), placements) == []
+    assert corroborating(claim("Warmup is widely used."), placements) == []
+    assert corroborating(claim(unsure.sentence, "local:d"), placements) == []
 
 
 def test_an_abstract_that_takes_a_side_places_the_paper_and_other_results_qualify_it():

@@ -6,8 +6,8 @@ import asyncio
 import itertools
 import json
 
-from synth.agents.verifier import UNRELATED_BELOW, bearing, decide, verify
-from synth.domain.records import Claim, Evidence, Label, Verdict
+from synth.agents.verifier import ANSWERS_ALIKE, UNRELATED_BELOW, bearing, decide, verify
+from synth.domain.records import Claim, Corroboration, Evidence, Label, Verdict
 from synth.model.endpoint import Endpoint
 from synth.model.llm import Model
 from synth.store.transcript import Recorder
@@ -239,3 +239,41 @@ def test_the_judge_reads_as_many_sentences_as_its_head_was_fitted_on(fake, tmp_p
         m["content"] for line in (tmp_path / "t.jsonl").open() for m in json.loads(line)["messages"]
     )
     assert "no runs diverged" in asked and "Soil samples" not in asked
+
+
+def backing(passage_id: str, paper_id: str, answer: str = "yes") -> Corroboration:
+    return Corroboration(
+        evidence=Evidence(passage_id=passage_id, paper_id=paper_id, text="t", score=0.6),
+        sentence="A linear warmup raised the largest stable learning rate fivefold.",
+        answer=answer,
+        probability=0.7,
+    )
+
+
+def test_another_papers_result_that_answers_alike_supports_without_a_judgement(fake, tmp_path):
+    """A claim that gives its paper's answer is supported by another paper's own result that
+    gives the same answer: no judge call, the rationale says why, and with nothing judged the
+    confidence is the evidence score."""
+    claim = claim_of("Warmup cut the divergence rate from 31 to 3 percent.")
+    verdict = verified(fake, tmp_path, claim, [], corroborating=[backing("b#002", "local:b")])
+    assert verdict.label == Label.SUPPORTED and verdict.evidence == ["b#002"]
+    assert verdict.judgements == {"b#002": ANSWERS_ALIKE}
+    assert "its paper's own result answers the research question yes" in verdict.rationale
+    assert verdict.confidence == verdict.rule_score
+    assert sum(fake.calls.values()) == 0
+
+
+def test_a_retrieved_passage_that_corroborates_is_not_judged_again(fake, tmp_path):
+    """A retrieved passage that is also another paper's corroborating result costs no call;
+    the other retrieved passages are judged as before."""
+    claim = claim_of("Warmup cut the divergence rate from 31 to 3 percent.")
+    same = Evidence(passage_id="b#002", paper_id="local:b", text="t", score=0.6)
+    other = Evidence(passage_id="c#001", paper_id="local:c", text="Soil nitrate.", score=0.6)
+    verdict = verified(
+        fake, tmp_path, claim, [same, other], corroborating=[backing("b#002", "local:b")]
+    )
+    calls = [json.loads(line) for line in (tmp_path / "t.jsonl").open()]
+    assert [c["item"] for c in calls] == [f"{claim.id}|c#001"]
+    assert verdict.judgements["b#002"] == ANSWERS_ALIKE and "c#001" in verdict.judgements
+    assert "b#002" in verdict.evidence
+    assert verdict.signals is not None and verdict.signals.passages_judged == 1
