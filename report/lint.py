@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from synth.agents.verifier import ANSWERS_ALIKE
 from synth.domain.agreement import (
     strength_summary,
 )
@@ -121,6 +122,8 @@ def wrong_counts(texts: dict[str, str], report: Report) -> list[str]:
         sides = report.answer.model_dump().values()
         papers |= {len(side) for side in sides} | {sum(len(side) for side in sides)}
     claims = {s.claims, s.supported, s.contradicted, s.insufficient, s.dropped}
+    # The Method section counts the claims other papers' placing results backed.
+    claims.add(sum(ANSWERS_ALIKE in c.judgements.values() for c in report.claims))
     real = {"claims": claims}
     wrong = []
     for name, text in texts.items():
