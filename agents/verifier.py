@@ -6,7 +6,7 @@ made them repeat the order of the options. The label, the evidence ids and the c
 then derived by code from the judgements, so every verdict rests on passages that were really
 offered and its confidence always has the meaning stated in CONFIDENCE_RULE. For a yes/no
 question, the results that placed other papers on a claim's side also count for a claim that
-states its own paper's placing result, without a judgement (`verify`, ANSWERS_ALIKE).
+gives its own paper's answer, without a judgement (`verify`, ANSWERS_ALIKE).
 """
 
 from __future__ import annotations

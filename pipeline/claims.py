@@ -27,7 +27,7 @@ from synth.pipeline.checkpoints import (
     numbered,
 )
 from synth.pipeline.context import RunContext
-from synth.pipeline.reading import claim_stances
+from synth.pipeline.reading import as_stance, claim_readings
 from synth.store.chunking import chunk_paper, locate_quote, normalise
 
 
@@ -78,7 +78,8 @@ async def verify_claims(
     paper_ids = None if ctx.settings.retrieval.whole_library else on_topic
     provisional = provisional_claims(extractions, by_id)
     in_use = (await asyncio.to_thread(calibration_in_use, ctx)).calibration
-    stances = await claim_stances(ctx, provisional, placements, corpus)
+    readings = await claim_readings(ctx, provisional, placements, corpus)
+    stances = {cid: as_stance(r) for cid, r in readings.items()}
 
     def answering(claim: Claim, alike: bool) -> frozenset[str]:
         """The other papers whose own answer to the question is the one `claim` gives
@@ -101,7 +102,7 @@ async def verify_claims(
             k=ctx.settings.retrieval.evidence_k,
             exclude=[claim.passage_id],
         )
-        backing = corroborating(claim, placements)
+        backing = corroborating(claim, readings[claim.id], placements)
         found = await asyncio.to_thread(
             ctx.library.passages, claim.text, [b.passage_id for b in backing]
         )
@@ -135,23 +136,22 @@ async def verify_claims(
     return await ctx.each(Stage.VERIFY, provisional, lambda c: c.id, one, Verification)
 
 
-def corroborating(claim: Claim, placements: dict[str, Placement]) -> list[SentenceReading]:
-    """For a claim that states one of the results that placed its paper on a side of a
-    yes/no question, the result that placed each other paper on the same side (its first
-    decisive reading). Empty for any other claim: background, a method, a result that
-    qualifies its paper's answer or merely leans its way, or a paper placed on neither side.
-    What corroborates is the answer, so only the claim that gives the answer is backed: a
-    detail such as "the effect was strongest at the largest learning rates" is not."""
+def corroborating(
+    claim: Claim, reading: SentenceReading | None, placements: dict[str, Placement]
+) -> list[SentenceReading]:
+    """For a claim that gives its own paper's answer to a yes/no question (its quote read as
+    taking the side the paper was placed on), the result that placed each other paper on the
+    same side: that paper's first decisive reading. Empty for any other claim: background, a
+    method, a result that qualifies its paper's answer or takes no side, or a paper placed on
+    neither side."""
     own = placements.get(claim.paper_id)
-    if own is None or own.answer not in ("yes", "no"):
-        return []
-    stated = {normalise(own.readings[i].sentence) for i in own.decisive}
-    if normalise(claim.quote) not in stated:
+    answer = side(reading) if reading is not None else None
+    if own is None or answer is None or own.answer != answer:
         return []
     return [
         placed.readings[placed.decisive[0]]
         for paper_id, placed in sorted(placements.items())
-        if paper_id != claim.paper_id and placed.answer == own.answer and placed.decisive
+        if paper_id != claim.paper_id and placed.answer == answer and placed.decisive
     ]
 
 

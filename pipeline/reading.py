@@ -188,12 +188,12 @@ def extraction_passages(
     return sorted(chosen)
 
 
-async def claim_stances(
+async def claim_readings(
     ctx: RunContext,
     claims: list[Claim],
     placements: dict[str, Placement],
     corpus: list[PaperText],
-) -> dict[str, QuestionStance | None]:
+) -> dict[str, SentenceReading | None]:
     """Each claim's answer to the yes/no question: the reading of its quote, the paper's own
     words (a quote already read as a candidate is not read again; a quote that reports no
     result is not read and answers nothing)."""
@@ -215,7 +215,7 @@ async def claim_stances(
 
     read = await ctx.each(Stage.STANCE, claims, lambda c: f"{c.id}|quote", one, SentenceRead)
     ordered = sorted(claims, key=lambda c: f"{c.id}|quote")
-    return {c.id: as_stance(r.reading) for c, r in zip(ordered, read, strict=True)}
+    return {c.id: r.reading for c, r in zip(ordered, read, strict=True)}
 
 
 def as_stance(reading: SentenceReading | None) -> QuestionStance | None:

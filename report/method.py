@@ -67,7 +67,7 @@ def corroboration_text(facts: RunFacts) -> str:
         return ""
     were = "was" if backed == 1 else "were"
     return (
-        f"; {plural(backed, 'claim')} stating the result that placed a paper {were} also "
+        f"; {plural(backed, 'claim')} giving their paper's answer {were} also "
         "counted as supported by each other paper placed on the same side, for the answer "
         "to the question, not the details"
     )

@@ -266,9 +266,9 @@ def test_only_sentences_that_state_a_result_are_judged_against_their_claims():
 def test_a_claim_stating_its_papers_answer_is_supported_by_the_papers_on_its_side(
     capsys, fake, isolated
 ):
-    """Corroboration end to end: the claim that placed a paper is supported by the result that
-    placed each other paper on the same side, recorded as "answers alike" and said in the
-    rationale; no passage of a paper on the other side is counted so."""
+    """Corroboration end to end: a claim that gives its paper's answer is supported by the
+    result that placed each other paper on the same side, recorded as "answers alike" and said
+    in the rationale; no passage of a paper on the other side is counted so."""
     code, err, run = planted_run(capsys, fake, isolated)
     assert code == 0, err
     report = Report.model_validate_json((run / "report.json").read_text())
@@ -277,7 +277,7 @@ def test_a_claim_stating_its_papers_answer_is_supported_by_the_papers_on_its_sid
     assert backed
     for claim in backed:
         own = placed[claim.paper_id]
-        assert claim.id in own.claim_ids
+        assert claim.stance is not None and claim.stance.answer == own.answer
         alike = {p.split("#")[0] for p, s in claim.judgements.items() if s == "answers alike"}
         for paper_id in alike:
             assert placed[paper_id].answer == own.answer and paper_id != claim.paper_id
@@ -292,6 +292,6 @@ def test_a_claim_stating_its_papers_answer_is_supported_by_the_papers_on_its_sid
         assert supporting >= len(alike)
         assert "its paper's own result answers the research question" in claim.rationale
     assert (
-        f"{len(backed)} claims stating the result that placed a paper were also counted as "
+        f"{len(backed)} claims giving their paper's answer were also counted as "
         "supported by each other paper placed on the same side"
     ) in report.sections["method"]

@@ -143,19 +143,19 @@ def test_a_paper_is_placed_only_where_its_results_take_a_side():
 
 def test_a_claim_giving_its_papers_answer_is_backed_by_the_results_that_placed_the_others():
     """Corroboration: the reading that placed each other paper on the claim's side, only for
-    a claim that states a result that placed its own paper."""
+    a claim whose quote takes the side its own paper was placed on."""
     from synth.pipeline.claims import corroborating
 
     def at(paper: str, r: SentenceReading) -> SentenceReading:
         return r.model_copy(update={"passage_id": f"{paper}#002"})
 
     own = reading("yes", 0.7, 0.2, "Warmup cut divergence from 31 to 3 percent.")
-    detail = reading("yes", 0.6, 0.3, "The effect was strongest at the largest rates.")
+    also = reading("yes", 0.6, 0.3, "The effect was strongest at the largest rates.")
     agrees = at("b", reading("yes", 0.65, 0.25, "Warmup raised the stable rate fivefold."))
     disagrees = at("c", reading("no", 0.2, 0.7, "Without warmup, every run converged."))
     unsure = at("d", reading("yes", 0.45, 0.4))
     placements = {
-        "local:a": place("local:a", [own, detail], summary=[0]),
+        "local:a": place("local:a", [own, also], summary=[0]),
         "local:b": place("local:b", [reading("unclear", 0.2, 0.1), agrees]),
         "local:c": place("local:c", [disagrees]),
         "local:d": place("local:d", [unsure]),
@@ -172,12 +172,15 @@ def test_a_claim_giving_its_papers_answer_is_backed_by_the_results_that_placed_t
             kind="finding",
         )
 
-    assert corroborating(claim(own.sentence), placements) == [agrees]
-    # A detail that leans the same way but did not place the paper, background, a result of
-    # a paper placed on neither side.
-    assert corroborating(claim(detail.sentence), placements) == []
-    assert corroborating(claim("Warmup is widely used."), placements) == []
-    assert corroborating(claim(unsure.sentence, "local:d"), placements) == []
+    # The placing result and another result on the paper's side; not a result that qualifies
+    # the paper's answer, one that takes no side, background, or a paper placed on no side.
+    assert corroborating(claim(own.sentence), own, placements) == [agrees]
+    assert corroborating(claim(also.sentence), also, placements) == [agrees]
+    qualifying = reading("no", 0.2, 0.7, "At the smallest rates warmup made no difference.")
+    assert corroborating(claim(qualifying.sentence), qualifying, placements) == []
+    assert corroborating(claim("s"), reading("yes", 0.45, 0.4), placements) == []
+    assert corroborating(claim("Warmup is widely used."), None, placements) == []
+    assert corroborating(claim(unsure.sentence, "local:d"), unsure, placements) == []
 
 
 def test_an_abstract_that_takes_a_side_places_the_paper_and_other_results_qualify_it():
