@@ -66,3 +66,14 @@ def recorded_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with FakeModel() as server:
             assert main(run_args(CORPUS, server, "--no-cache")) == 0
     return work / "runs"
+
+
+@pytest.fixture
+def saved_heads() -> Iterator[None]:
+    """For a test that saves a judge head: heads are looked up afresh during it, and the cached
+    lookups are cleared after it, so that no later test finds its head."""
+    from synth.agents import judge
+
+    judge.find_head.cache_clear()
+    yield
+    judge.find_head.cache_clear()

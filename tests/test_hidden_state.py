@@ -96,35 +96,34 @@ def test_without_a_state_server_the_state_is_refused(tmp_path):
         )
 
 
-def test_a_probe_head_judges_from_the_state_and_falls_back_to_the_answer_words(tmp_path):
+def test_a_probe_head_judges_from_the_state_and_falls_back_to_the_answer_words(
+    tmp_path, saved_heads
+):
     judge.save_head(probe_head(), paths.data_dir() / "judges")
-    try:
-        with FakeModel() as fake:
-            model = model_for(fake, tmp_path)
-            found = asyncio.run(
-                judge.entailment(
-                    model, item="a", premise=CONTRADICTED[0], hypothesis=CONTRADICTED[1], probe=True
-                )
+    with FakeModel() as fake:
+        model = model_for(fake, tmp_path)
+        found = asyncio.run(
+            judge.entailment(
+                model, item="a", premise=CONTRADICTED[0], hypothesis=CONTRADICTED[1], probe=True
             )
-            assert found is not None and found.source == "probe" and found.best == "contradicts"
-            assert fake.calls["state"] == 1
-            # Every check other than the verifier's reads the answer words.
-            found = asyncio.run(
-                judge.entailment(
-                    model_for(fake, tmp_path / "check"),
-                    item="a",
-                    premise=CONTRADICTED[0],
-                    hypothesis=CONTRADICTED[1],
-                )
+        )
+        assert found is not None and found.source == "probe" and found.best == "contradicts"
+        assert fake.calls["state"] == 1
+        # Every check other than the verifier's reads the answer words.
+        found = asyncio.run(
+            judge.entailment(
+                model_for(fake, tmp_path / "check"),
+                item="a",
+                premise=CONTRADICTED[0],
+                hypothesis=CONTRADICTED[1],
             )
-            assert found is not None and found.source == "tokens" and fake.calls["state"] == 1
-            # No state server: the answer words, renormalised, say where they came from.
-            plain = model_for(fake, tmp_path / "plain", states=False)
-            found = asyncio.run(
-                judge.entailment(
-                    plain, item="b", premise=SUPPORTED[0], hypothesis=SUPPORTED[1], probe=True
-                )
+        )
+        assert found is not None and found.source == "tokens" and fake.calls["state"] == 1
+        # No state server: the answer words, renormalised, say where they came from.
+        plain = model_for(fake, tmp_path / "plain", states=False)
+        found = asyncio.run(
+            judge.entailment(
+                plain, item="b", premise=SUPPORTED[0], hypothesis=SUPPORTED[1], probe=True
             )
-            assert found is not None and found.source == "tokens" and found.best == "supports"
-    finally:
-        judge.find_head.cache_clear()
+        )
+        assert found is not None and found.source == "tokens" and found.best == "supports"

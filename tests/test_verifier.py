@@ -219,7 +219,9 @@ def test_the_judge_reads_the_sentences_of_a_passage_that_bear_on_the_claim(fake,
     assert "Soil samples" not in asked and "sown in October" not in asked
 
 
-def test_the_judge_reads_as_many_sentences_as_its_head_was_fitted_on(fake, tmp_path, isolated):
+def test_the_judge_reads_as_many_sentences_as_its_head_was_fitted_on(
+    fake, tmp_path, isolated, saved_heads
+):
     """A head fitted on two sentences of each passage is fed two: the inputs it was fitted on."""
     from synth.agents import judge
     from synth.model import prompts
