@@ -21,6 +21,7 @@ from synth.agents import judge
 from synth.agents.calibration import Calibration, calibrate
 from synth.agents.judge import Judged
 from synth.domain.records import (
+    ANSWERS_ALIKE,
     Claim,
     Corroboration,
     Evidence,
@@ -47,10 +48,6 @@ UNRELATED_BELOW = 0.25
 # examples, where every passage is on the question's topic, it called twice as many claims
 # contradicted, most wrongly (bench/RESULTS.md).
 STANCES = ("unrelated", "supports", "contradicts")
-# What a verdict records for a passage counted for it as corroboration (`verify`): support for
-# the claim's answer to the question, not a judgement of the passage against its wording, so
-# the agreement matrix and a finding's citations do not count it for the claim's details.
-ANSWERS_ALIKE = "answers alike"
 Stance = Literal["unrelated", "supports", "contradicts"]
 CONFIDENCE_RULE = (
     "Each verdict's evidence score is computed by code from what it counted. For SUPPORTED or "
@@ -244,8 +241,7 @@ async def verify(
         )
 
     heads = {"probe": judge.head_for(model, "hidden_state"), "head": judge.head_for(model)}
-    # The head that will read the judgements (judge.verifier_head), from the heads found.
-    reader = heads["probe"] if heads["probe"] and judge.reads_states(model) else heads["head"]
+    reader = judge.verifier_head(model)  # find_head is cached: no head file is read again
     keep = judged_sentences or (reader.judged_sentences if reader is not None else None)
 
     async def one(passage: Evidence) -> Judged | None:

@@ -7,6 +7,7 @@ they are what checkpoints, `report.json` and the transcript hold. What a model m
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Literal
 
@@ -158,6 +159,19 @@ class QuestionStance(Strict):
 
     answer: Literal["yes", "no", "depends"]
     probability: float = Field(ge=0.0, le=1.0)  # the judge's probability for that answer
+
+
+# The stance a verdict records for another paper's result counted for the claim's answer to a
+# yes/no question without a judgement (agents/verifier.py `verify`): support for the answer,
+# not a judgement of the passage against the claim's wording, so the agreement matrix and a
+# finding's citations do not count it for the claim's details.
+ANSWERS_ALIKE = "answers alike"
+
+
+def corroborated_claims(judgements: Iterable[Mapping[str, str]]) -> int:
+    """How many of the claims whose `judgements` are given count another paper's result for
+    their answer (ANSWERS_ALIKE)."""
+    return sum(ANSWERS_ALIKE in j.values() for j in judgements)
 
 
 class Verdict(Strict):

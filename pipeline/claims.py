@@ -118,14 +118,14 @@ async def verify_claims(
                     Corroboration(
                         evidence=found[b.passage_id],
                         sentence=b.sentence,
-                        answer=answer,
+                        answer=b.answer,
                         # A stated answer is recorded as certain; it measured nothing.
                         probability=None
-                        if b.probabilities[answer] == 1.0
-                        else b.probabilities[answer],
+                        if b.probabilities[b.answer] == 1.0
+                        else b.probabilities[b.answer],
                     )
                     for b in backing
-                    if b.passage_id in found and (answer := side(b)) in ("yes", "no")
+                    if b.passage_id in found
                 ],
             )
         except ItemDropped as dropped:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from synth.agents.verifier import ANSWERS_ALIKE
 from synth.domain.agreement import (
     strength_summary,
 )
 from synth.domain.records import (
     QuestionAnswer,
     Report,
+    corroborated_claims,
 )
 from synth.domain.text import COUNTED, claim_text_problem, content_stems, without_aims
 from synth.report.answers import answer_summary
@@ -123,7 +123,7 @@ def wrong_counts(texts: dict[str, str], report: Report) -> list[str]:
         papers |= {len(side) for side in sides} | {sum(len(side) for side in sides)}
     claims = {s.claims, s.supported, s.contradicted, s.insufficient, s.dropped}
     # The Method section counts the claims other papers' placing results backed.
-    claims.add(sum(ANSWERS_ALIKE in c.judgements.values() for c in report.claims))
+    claims.add(corroborated_claims(c.judgements for c in report.claims))
     real = {"claims": claims}
     wrong = []
     for name, text in texts.items():

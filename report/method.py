@@ -3,10 +3,10 @@ checked) and Limitations (what the run could not do), from the run's own counts.
 
 from __future__ import annotations
 
-from synth.agents.verifier import ANSWERS_ALIKE
 from synth.domain.records import (
     Screening,
     Stats,
+    corroborated_claims,
 )
 from synth.domain.text import plural, times
 from synth.report.facts import RunFacts
@@ -60,9 +60,9 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
 
 
 def corroboration_text(facts: RunFacts) -> str:
-    """How many claims other papers' placing results backed without a judgement (verifier
-    `ANSWERS_ALIKE`); empty where none did."""
-    backed = sum(ANSWERS_ALIKE in v.judgements.values() for v in facts.verdicts.values())
+    """How many claims other papers' placing results backed without a judgement
+    (`ANSWERS_ALIKE`); empty where none did."""
+    backed = corroborated_claims(v.judgements for v in facts.verdicts.values())
     if not backed:
         return ""
     were = "was" if backed == 1 else "were"
