@@ -26,7 +26,7 @@ from results import ROOT, fake_model, machine, options, publish
 
 from synth.model import local_model
 
-TARGET_S = 600.0
+TARGET_S = 300.0  # issue 30: the quick start in at most 300 s, cold, on 2 cores
 QUESTION = "Does learning-rate warmup stabilise training of small transformers?"
 
 
@@ -96,7 +96,7 @@ def write_results(figures: dict[str, object], elapsed: float | None, quick: bool
         "| measure | value |",
         "|---|---|",
         f"| wall time | {wall:.0f} s |",
-        f"| wall time / 600 s target | {wall / TARGET_S:.2f} |",
+        f"| wall time / {TARGET_S:.0f} s target | {wall / TARGET_S:.2f} |",
         f"| model calls | {figures['calls']} |",
         f"| tokens in / out | {figures['tokens_in']} / {figures['tokens_out']} |",
         f"| output tokens per second of call time | {figures['tokens_per_s']:.1f} |",

@@ -318,6 +318,16 @@ class ReportClaim(Claim):
     judgements: dict[str, str] = Field(default_factory=dict)  # every passage's stance
     stance: QuestionStance | None = None  # its answer to a yes/no question
 
+    def scored_by_rule(self) -> bool:
+        """Whether the confidence is the evidence score (CONFIDENCE_RULE), not a rate a fitted
+        judge measured: no passage was judged, or the SUPPORTED label rests only on other
+        papers answering alike, which no judgement weighed."""
+        judged = [s for s in self.judgements.values() if s != ANSWERS_ALIKE]
+        alike = bool(self.evidence) and all(
+            self.judgements.get(e) == ANSWERS_ALIKE for e in self.evidence
+        )
+        return not judged or (self.label == Label.SUPPORTED and alike)
+
     def judged(self) -> dict[str, str]:
         """Every passage judged against the claim or given as its evidence, with the stance
         counted ("" where none was recorded), judged ones first."""
@@ -372,6 +382,8 @@ class Stats(Strict):
     tokens_out: int
     cost_usd: float
     wall_s: float
+    # Claims that are a paper's result sentence taken whole, not drawn by the extractor.
+    claims_stated: int = 0
 
 
 class Report(Strict):

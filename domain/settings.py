@@ -135,6 +135,10 @@ class RetrievalSettings(Strict):
     # question (the filter may let through fewer; bench/depth.py --filter).
     results_per_paper: int = Field(4, ge=1, le=20)
     claims_per_passage: int = Field(3, ge=1, le=8)
+    # Where claims come from: the extractor, reading the passages that hold the filter's
+    # result sentences; or those sentences themselves, each a claim in the paper's own words,
+    # the extractor restating only the passages of those that cannot stand alone.
+    claims_from: Literal["extractor", "sentences"] = "extractor"
     evidence_k: int = Field(4, ge=1, le=8)
 
     @model_validator(mode="after")

@@ -70,6 +70,23 @@ def claim_text_problem(text: str) -> str | None:
     return None
 
 
+# A sentence that opens by pointing back ("It", "These models", "Such gains") leans on the one
+# before it, so it is no claim as it stands.
+_POINTS_BACK = re.compile(
+    r"^(it|its|this|these|those|they|their|them|such|both|here|there|the latter|the former)\b",
+    re.IGNORECASE,
+)
+
+
+def standalone_problem(sentence: str) -> str | None:
+    """Why a paper's sentence cannot be a claim in its own words, or None when it can: it fails
+    `claim_text_problem`, or it opens by pointing back to the sentence before it."""
+    problem = claim_text_problem(sentence)
+    if problem is None and _POINTS_BACK.match(sentence.strip()):
+        return "the sentence points back to the one before it"
+    return problem
+
+
 # fmt: off
 _STOP = {
     "that", "this", "with", "from", "were", "have", "been", "than", "into", "when", "which",

@@ -231,6 +231,7 @@ def run_facts(
     *,
     placements: dict[str, Placement],
     off_topic: dict[str, float],
+    stated: int = 0,
 ) -> RunFacts:
     """What the report is built from, but for the writer's work: the draft, reviews and
     revisions are the caller's to set."""
@@ -251,6 +252,7 @@ def run_facts(
         screening=gathered.screening,
         passages=len(passages),
         passages_read=len(selected),
+        stated_claims=stated,
         results_per_paper=ctx.settings.retrieval.results_per_paper,
         evidence_k=ctx.settings.retrieval.evidence_k,
         claims=claims,

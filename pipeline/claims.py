@@ -16,7 +16,9 @@ from synth.domain.records import (
     SentenceReading,
     Verdict,
 )
+from synth.domain.selection import Candidate
 from synth.domain.stages import Stage
+from synth.domain.text import standalone_problem
 from synth.model.llm import ItemDropped
 from synth.pipeline.checkpoints import (
     CalibrationInUse,
@@ -28,7 +30,7 @@ from synth.pipeline.checkpoints import (
 )
 from synth.pipeline.context import RunContext
 from synth.pipeline.reading import as_stance, claim_readings
-from synth.store.chunking import chunk_paper, locate_quote, normalise
+from synth.store.chunking import chunk_paper, locate_quote, normalise, sentences
 
 
 async def cut_passages(ctx: RunContext, corpus: list[PaperText]) -> list[Passage]:
@@ -41,6 +43,43 @@ async def cut_passages(ctx: RunContext, corpus: list[PaperText]) -> list[Passage
     for _ in saved.passages:
         ctx.advance(Stage.LIBRARY)
     return saved.passages
+
+
+def stated_claims(
+    candidates: dict[str, list[Candidate]], passages: dict[str, Passage]
+) -> tuple[list[Extraction], list[str]]:
+    """Claims in the papers' own words (`claims_from = "sentences"`): each result sentence the
+    filter chose that stands alone as a claim, by passage in the passage's order, and the ids
+    of the passages holding those that do not (the extractor restates them)."""
+    stated: dict[str, list[str]] = {}
+    restate: set[str] = set()
+    for candidate in (c for found in candidates.values() for c in found):
+        if standalone_problem(candidate.sentence):
+            restate.add(candidate.passage_id)
+        else:
+            stated.setdefault(candidate.passage_id, []).append(candidate.sentence)
+    extractions = []
+    for passage_id, found in sorted(stated.items()):
+        order = {normalise(t): i for i, t in enumerate(sentences(passages[passage_id].text))}
+        found = sorted(dict.fromkeys(found), key=lambda t: order.get(normalise(t), len(order)))
+        extractions.append(
+            Extraction(
+                passage_id=passage_id,
+                claims=[ExtractedClaim(text=t, quote=t, kind="finding") for t in found],
+            )
+        )
+    return extractions, sorted(restate)
+
+
+def merged(stated: list[Extraction], extracted: list[Extraction]) -> list[Extraction]:
+    """The sentences taken as claims and the extractor's claims, one extraction per passage."""
+    by_passage = {e.passage_id: e for e in stated}
+    for e in extracted:
+        own = by_passage.get(e.passage_id)
+        by_passage[e.passage_id] = (
+            e if own is None else e.model_copy(update={"claims": own.claims + e.claims})
+        )
+    return [by_passage[p] for p in sorted(by_passage)]
 
 
 async def extract_claims(ctx: RunContext, selected: list[Passage]) -> list[Extraction]:

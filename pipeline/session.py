@@ -15,7 +15,15 @@ from synth.domain.errors import BudgetReached, CheckFailed
 from synth.domain.records import Report
 from synth.domain.stages import Stage
 from synth.pipeline.checking import checked_report, run_facts
-from synth.pipeline.claims import cut_passages, extract_claims, number_claims, verify_claims
+from synth.pipeline.checkpoints import Extraction
+from synth.pipeline.claims import (
+    cut_passages,
+    extract_claims,
+    merged,
+    number_claims,
+    stated_claims,
+    verify_claims,
+)
 from synth.pipeline.context import RunContext, Ui  # noqa: F401 (Ui: what a caller passes)
 from synth.pipeline.gather import gather, make_plan
 from synth.pipeline.reading import extraction_passages, read_papers, select
@@ -23,6 +31,7 @@ from synth.pipeline.writing import NoFinding, write_and_review
 from synth.report import render
 from synth.report.build import build_report
 from synth.report.partial import partial_report
+from synth.store.chunking import normalise
 
 AGENTS = ("planner", "screener", "extractor", "verifier", "writer", "reviewer")
 
@@ -54,17 +63,26 @@ class Session(RunContext):
             selection = await select(self, plan, corpus, passages)
         with self.timed(Stage.STANCE):
             placements = await read_papers(self, selection, corpus)
-        read = {"placements": placements, "off_topic": selection.off_topic}
         by_id = {p.id: p for p in passages}
         per_paper = self.settings.retrieval.passages_per_paper
-        selected = [by_id[p] for p in extraction_passages(selection, placements, per_paper)]
+        to_extract = extraction_passages(selection, placements, per_paper)
+        stated: list[Extraction] = []
+        if self.settings.retrieval.claims_from == "sentences" and selection.candidates:
+            stated, to_extract = stated_claims(selection.candidates, by_id)
+        selected = [by_id[p] for p in to_extract]
         with self.timed(Stage.EXTRACT):
-            extractions = await extract_claims(self, selected)
+            extractions = merged(stated, await extract_claims(self, selected))
         with self.timed(Stage.VERIFY):
             verifications = await verify_claims(
                 self, extractions, passages, corpus, placements, selection.off_topic
             )
         claims, verdicts, dropped = number_claims(self, extractions, verifications)
+        own_words = {normalise(c.text) for e in stated for c in e.claims}
+        read = {
+            "placements": placements,
+            "off_topic": selection.off_topic,
+            "stated": sum(normalise(c.text) in own_words for c in claims),
+        }
         if not claims:
             raise CheckFailed(
                 "no claim survived extraction and verification, so there is nothing to report",

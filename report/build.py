@@ -188,6 +188,7 @@ def build_report(facts: RunFacts) -> Report:
         tokens_out=totals["tokens_out"],
         cost_usd=cost,
         wall_s=round(facts.wall_s, 1),
+        claims_stated=facts.stated_claims,
     )
     sections = {
         "abstract": with_counts(facts.draft.abstract, [f.strength for f in findings], answer),

@@ -51,6 +51,9 @@ def estimate(
         papers * s.retrieval.passages_per_paper,
     )
     claims = read * s.retrieval.claims_per_passage
+    if s.retrieval.claims_from == "sentences":
+        # Each result sentence read is a claim, whether it stands as written or is restated.
+        claims = papers * s.retrieval.results_per_paper
     candidates = online_sources * SEARCHES_PER_SOURCE * s.literature.results_per_search
     rounds = s.review.revision_rounds + 1 if s.review.review_revised else 1
     personas = len(

@@ -32,7 +32,7 @@ class RunFacts:
     papers: list[Paper]  # the included papers, whose text entered extraction
     screening: Screening
     passages: int
-    passages_read: int
+    passages_read: int  # the passages the extractor read
     results_per_paper: int
     evidence_k: int
     claims: list[Claim]
@@ -52,3 +52,4 @@ class RunFacts:
     unwritten: list[str] = field(default_factory=list)  # statements the judge refused
     placements: dict[str, Placement] = field(default_factory=dict)  # paper id: its answer
     off_topic: dict[str, float] = field(default_factory=dict)  # paper id: best similarity
+    stated_claims: int = 0  # claims that are a paper's result sentence in its own words

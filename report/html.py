@@ -16,8 +16,10 @@ from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, ans
 from synth.report.figures import Chart
 from synth.report.render import (
     MARKS,
+    RULE_NOTE_SHORT,
     as_sentence,
     authors_text,
+    by_rule,
     glance,
     sureness,
 )
@@ -116,8 +118,14 @@ def _passage_block(passage: Passage | None, passage_id: str, ref: int | None) ->
     )
 
 
-def _claim(claim: ReportClaim, passages: dict[str, Passage], refs_by_paper: dict[str, int]) -> str:
+def _claim(
+    claim: ReportClaim,
+    passages: dict[str, Passage],
+    refs_by_paper: dict[str, int],
+    by_rule: bool = False,
+) -> str:
     label = claim.label.value
+    confidence = f"{claim.confidence:.2f}" + (f" ({RULE_NOTE_SHORT})" if by_rule else "")
     evidence = (
         "".join(
             f"<details><summary>Evidence {escape(pid)}</summary>"
@@ -137,7 +145,7 @@ def _claim(claim: ReportClaim, passages: dict[str, Passage], refs_by_paper: dict
         f"<p><b>Passage</b>:</p>"
         f"{_passage_block(passages.get(claim.passage_id), claim.passage_id, claim.ref)}"
         f'<p><b>Verdict</b>: <span class="label {label}">{label}</span>, confidence '
-        f"{claim.confidence:.2f}. {escape(claim.rationale)}</p>{evidence}</details>"
+        f"{confidence}. {escape(claim.rationale)}</p>{evidence}</details>"
     )
 
 
@@ -313,7 +321,7 @@ def to_html(
     out.append(_figure(figures.calibration_curve(report)))
     out += _explorer(report)
     out.append('<div class="claims">')
-    out += [_claim(c, passages, refs_by_paper) for c in report.claims]
+    out += [_claim(c, passages, refs_by_paper, by_rule(report, c)) for c in report.claims]
     out.append("</div></div>")
     out.append('<h2 id="reviews">8. Reviews</h2>')
     if any(not r.measured for r in report.reviews):

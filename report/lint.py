@@ -122,6 +122,8 @@ def wrong_counts(texts: dict[str, str], report: Report) -> list[str]:
         sides = report.answer.model_dump().values()
         papers |= {len(side) for side in sides} | {sum(len(side) for side in sides)}
     claims = {s.claims, s.supported, s.contradicted, s.insufficient, s.dropped}
+    # The Method section says how many claims are result sentences and how many the extractor drew.
+    claims |= {s.claims_stated, s.claims - s.claims_stated}
     # The Method section counts the claims other papers' placing results backed.
     claims.add(corroborated_claims(c.judgements for c in report.claims))
     real = {"claims": claims}

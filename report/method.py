@@ -46,10 +46,10 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
     return (
         f"{search_text(facts.screening)} "
         f"The included papers' text was cut into {stats.passages} passages of whole sentences "
-        f"and embedded in the library. {reading_text(facts)} The extractor drew "
-        f"{stats.claims} claims from {plural(facts.passages_read, 'passage')}; every claim's "
-        "quote was copied from the paper's text by code, not written by the model, and no "
-        "sentence reporting another work's finding could be quoted. The verifier checked "
+        f"and embedded in the library. {reading_text(facts)} {claims_text(facts, stats)}; "
+        "every claim's quote was copied from the paper's text by code, not written by the "
+        "model, and no sentence reporting another work's finding could be quoted. The verifier "
+        "checked "
         f"each claim against up to {facts.evidence_k} passages "
         "retrieved from the run's papers, excluding the claim's own passage"
         f"{corroboration_text(facts)}: "
@@ -57,6 +57,19 @@ def method_text(facts: RunFacts, stats: Stats) -> str:
         f"{stats.insufficient} insufficient. {reviewed} {revision}".rstrip()
         + f" {plural(stats.papers_cited, 'paper is', 'papers are')} cited in the references."
     )
+
+
+def claims_text(facts: RunFacts, stats: Stats) -> str:
+    """Where the claims came from: the extractor, or result sentences taken whole."""
+    drawn = stats.claims - stats.claims_stated
+    extracted = (
+        f"the extractor drew {plural(drawn, 'claim')} from {plural(facts.passages_read, 'passage')}"
+    )
+    if not stats.claims_stated:
+        return extracted[0].upper() + extracted[1:]
+    are = plural(stats.claims_stated, "claim is a result sentence", "claims are result sentences")
+    text = f"{are} that the filter chose, each taken whole in its paper's own words"
+    return text + (f", and {extracted} where a sentence could not stand alone" if drawn else "")
 
 
 def corroboration_text(facts: RunFacts) -> str:

@@ -24,6 +24,10 @@ from synth.report import figures
 from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, answer_summary
 from synth.report.lint import CITATION
 from synth.report.render import (
+    RULE_MARK,
+    RULE_NOTE,
+    by_rule,
+    confidence_cell,
     evidence_line,
     glance,
     reference_line,
@@ -271,11 +275,13 @@ def to_pdf(report: Report) -> bytes:
                 str(c.ref or ""),
                 c.text + ("" if c.quote_found else " (quote not located)"),
                 c.label.value.lower(),
-                f"{c.confidence:.2f}",
+                confidence_cell(report, c),
                 ", ".join(c.evidence) or "none",
             ]
         )
     doc.grid(rows, (11.0, 9.0, 82.0, 22.0, 12.0, doc.epw - 136.0), size=SMALL - 0.5)
+    if any(by_rule(report, c) for c in report.claims):
+        doc.prose(f"{RULE_MARK} {RULE_NOTE}", size=SMALL)
 
     doc.heading("Reviews")
     if any(not r.measured for r in report.reviews):

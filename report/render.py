@@ -16,6 +16,7 @@ from synth.domain.records import (
     Finding,
     Reference,
     Report,
+    ReportClaim,
 )
 from synth.domain.text import plural, table_cell
 from synth.report.answers import (
@@ -70,6 +71,27 @@ def reference_line(ref: Reference, emphasis: str = "*") -> str:
     if not ref.full_text_available:
         parts.append("(Read from the abstract only.)")
     return " ".join(parts)
+
+
+RULE_MARK = "*"
+RULE_NOTE = (
+    "marks a confidence that is the evidence score, not a rate the fitted judge measured: "
+    "no passage was judged, or the verdict rests only on other papers that answer the "
+    "question alike."
+)
+
+
+RULE_NOTE_SHORT = "the evidence score, not a rate the fitted judge measured"
+
+
+def by_rule(report: Report, claim: ReportClaim) -> bool:
+    """Whether `claim`'s confidence, in a report whose confidences a fitted judge calibrated,
+    is the evidence score instead."""
+    return report.judge is not None and claim.scored_by_rule()
+
+
+def confidence_cell(report: Report, claim: ReportClaim) -> str:
+    return f"{claim.confidence:.2f}{RULE_MARK if by_rule(report, claim) else ''}"
 
 
 MARKS = {"supports": "+", "contradicts": "−", "mixed": "±", "silent": "·"}
@@ -236,9 +258,11 @@ def to_markdown(report: Report) -> str:
         quote = table_cell(c.quote) + ("" if c.quote_found else " (not located)")
         out.append(
             f"| {c.id} | {c.ref if c.ref is not None else ''} | {table_cell(c.text)} | {quote} | "
-            f"{c.label.value} | {c.confidence:.2f} | {table_cell(evidence)} |"
+            f"{c.label.value} | {confidence_cell(report, c)} | {table_cell(evidence)} |"
         )
     out.append("")
+    if any(by_rule(report, c) for c in report.claims):
+        out += [f"{RULE_MARK} {RULE_NOTE}", ""]
 
     out += ["## 8. Reviews", ""]
     out += review_summary(report)

@@ -4,6 +4,7 @@ finding, which reach the model, and how a paper is placed from the readings of i
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from synth.agents.reader import null_on_outcome, settled
 from synth.domain.placing import in_summary, place, side, taking_sides
@@ -237,16 +238,23 @@ A rye cover crop reduced nitrate leaching from maize fields by 31 percent over f
 """
 
 
-def test_a_related_work_sentence_is_never_a_papers_claim_or_answer(capsys, fake, isolated):
+def run_on_papers(capsys, fake, isolated, papers: dict[str, str]) -> tuple[Path, Report]:
+    """`synth run` on QUESTION over `papers` (file name: text) with the fake model; the run
+    folder and its report."""
     corpus = isolated / "papers"
     corpus.mkdir()
-    (corpus / "rye.md").write_text(ATTRIBUTED, encoding="utf-8")
+    for name, text in papers.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     args = run_args(corpus, fake)
     args[1] = QUESTION
     code, _, err = run_cli(capsys, *args)
     assert code in (0, 1), err
     run = only_run(isolated / "runs")
-    report = Report.model_validate_json((run / "report.json").read_text())
+    return run, Report.model_validate_json((run / "report.json").read_text())
+
+
+def test_a_related_work_sentence_is_never_a_papers_claim_or_answer(capsys, fake, isolated):
+    run, report = run_on_papers(capsys, fake, isolated, {"rye.md": ATTRIBUTED})
     assert all("Okafor" not in c.quote for c in report.claims)
     (placed,) = report.placements
     assert placed.answer == "yes"
@@ -256,3 +264,112 @@ def test_a_related_work_sentence_is_never_a_papers_claim_or_answer(capsys, fake,
         entry = json.loads(line)
         if entry["agent"] == "extractor":
             assert "Okafor" not in json.dumps(entry["messages"])
+
+
+def test_result_sentences_that_stand_alone_are_claims_in_their_papers_own_words():
+    from synth.domain.selection import Candidate
+    from synth.pipeline.checkpoints import ExtractedClaim, Extraction
+    from synth.pipeline.claims import merged, stated_claims
+
+    text = (
+        "Plots were sown in October. Rye reduced annual nitrate leaching by 35 percent. "
+        "It also lowered drainage volume by 10 percent in wet years. "
+        "Leaching fell most in the two wettest winters of the trial."
+    )
+    passages = {
+        "local:a#002": Passage(
+            id="local:a#002",
+            paper_id="local:a",
+            section="Results",
+            text=text,
+            char_start=0,
+            char_end=len(text),
+        ),
+        "local:b#001": Passage(
+            id="local:b#001",
+            paper_id="local:b",
+            section="Abstract",
+            text=OWN_RESULTS[4],
+            char_start=0,
+            char_end=len(OWN_RESULTS[4]),
+        ),
+    }
+    found = sentences(text)
+
+    def candidate(passage_id: str, sentence: str, score: float) -> Candidate:
+        return Candidate(
+            paper_id=passage_id.split("#")[0],
+            passage_id=passage_id,
+            sentence=sentence,
+            score=score,
+        )
+
+    candidates = {
+        # best first, as the filter orders them
+        "local:a": [
+            candidate("local:a#002", found[3], 0.9),
+            candidate("local:a#002", found[1], 0.8),
+            candidate("local:a#002", found[2], 0.7),
+        ],
+        "local:b": [candidate("local:b#001", OWN_RESULTS[4], 0.6)],
+    }
+    stated, restate = stated_claims(candidates, passages)
+    # In the passage's order, each quoting its whole sentence; a sentence that points back
+    # ("It also ...") or speaks of "we" goes to the extractor with its passage.
+    (a,) = stated
+    assert a.passage_id == "local:a#002"
+    assert [c.quote for c in a.claims] == [found[1], found[3]]
+    assert all(c.text == c.quote and c.kind == "finding" for c in a.claims)
+    assert restate == ["local:a#002", "local:b#001"]
+    # The extractor's claims join the stated ones of the same passage.
+    restated = ExtractedClaim(
+        text="Rye lowered drainage volume by 10 percent in wet years.",
+        quote=found[2],
+        kind="finding",
+    )
+    both = merged(
+        stated,
+        [
+            Extraction(passage_id="local:a#002", claims=[restated]),
+            Extraction(passage_id="local:b#001", claims=[]),
+        ],
+    )
+    assert [e.passage_id for e in both] == ["local:a#002", "local:b#001"]
+    assert [c.quote for c in both[0].claims] == [found[1], found[3], found[2]]
+
+
+def test_claims_in_the_papers_own_words_need_no_extractor(capsys, fake, isolated):
+    """With `claims_from = "sentences"` (the embedded model's profile) each result sentence
+    the filter chose is a claim as it stands: the extractor is not called, the Method section
+    says where the claims came from, and a related-work sentence is still no claim."""
+    settings = isolated / "synth.toml"
+    settings.write_text('claims_from = "sentences"\n' + settings.read_text())
+    second = "Across six winters, rye lowered nitrate leaching from maize fields by 12 percent."
+    clay = ATTRIBUTED.replace("a silt loam", "a clay loam").split("## Results")[0]
+    run, report = run_on_papers(
+        capsys,
+        fake,
+        isolated,
+        {"rye.md": ATTRIBUTED, "rye2.md": f"{clay}## Results\n{second}\n"},
+    )
+    result = (
+        "A rye cover crop reduced nitrate leaching from maize fields by 31 percent over four years."
+    )
+    assert sorted((c.text, c.quote, c.quote_found) for c in report.claims) == [
+        (result, result, True),
+        (second, second, True),
+    ]
+    assert report.stats.claims_stated == 2
+    assert "2 claims are result sentences that the filter chose" in report.sections["method"]
+    assert "extractor drew" not in report.sections["method"]
+    calls = [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
+    assert not [e for e in calls if e["agent"] == "extractor"]
+    # The reader's first call is answered before the others are sent (its prompt's shared
+    # start is then cached for every server slot).
+    first, *rest = sorted(
+        (e for e in calls if e["prompt"] == "reader" and e["stage"] == "stance"),
+        key=lambda e: e["started"],
+    )
+    assert rest and all(e["started"] >= first["started"] + first["latency_s"] for e in rest)
+    # The report checks accept the Method section's counts as the run's own.
+    assert "pass: counts in the text equal the run's counts" in report.lint

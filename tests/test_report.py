@@ -173,3 +173,35 @@ def test_the_terminal_summary_gives_no_score_to_a_review_that_was_not_counted(tm
     print_summary(build_report(run), tmp_path, console)
     line = next(x for x in console.export_text().splitlines() if "review scores" in x)
     assert "methodologist not counted" in line and "methodologist 0.0" not in line
+
+
+def test_a_confidence_that_is_the_evidence_score_is_marked_where_a_judge_calibrated():
+    """A SUPPORTED verdict that rests only on other papers answering alike, or a verdict with
+    no passage judged, carries the evidence score; in a report whose confidences the fitted
+    judge calibrated, the claims table marks it and says why. Judged verdicts are unmarked."""
+    from dataclasses import replace
+
+    from synth.domain.records import ANSWERS_ALIKE
+    from synth.report import html, pdf
+    from synth.report.render import RULE_NOTE, RULE_NOTE_SHORT
+
+    base = facts()
+    verdicts = dict(base.verdicts)
+    verdicts["C1"] = verdicts["C1"].model_copy(
+        update={"judgements": {"local:1#001": ANSWERS_ALIKE}}
+    )
+    verdicts["C2"] = verdicts["C2"].model_copy(
+        update={"judgements": {"local:2#001": "contradicts"}}
+    )
+    judged = replace(base, verdicts=verdicts, judge_note="a probe")
+    report = build_report(judged)
+    markdown = render.to_markdown(report)
+    rows = {line.split(" | ")[0]: line for line in markdown.splitlines() if line.startswith("| C")}
+    assert "| 0.85* |" in rows["| C1"] and "| 0.70 |" in rows["| C2"]
+    assert "| 0.55* |" in rows["| C3"]  # nothing judged
+    assert f"* {RULE_NOTE}" in markdown
+    assert RULE_NOTE_SHORT in html.to_html(report, {})
+    assert pdf.to_pdf(report)[:4] == b"%PDF"
+    # Without a fitted judge no confidence is marked.
+    plain = render.to_markdown(build_report(replace(judged, judge_note=None)))
+    assert "| 0.85 |" in plain and RULE_NOTE not in plain

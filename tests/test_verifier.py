@@ -279,3 +279,26 @@ def test_a_retrieved_passage_that_corroborates_is_not_judged_again(fake, tmp_pat
     assert verdict.judgements["b#002"] == ANSWERS_ALIKE and "c#001" in verdict.judgements
     assert "b#002" in verdict.evidence
     assert verdict.signals is not None and verdict.signals.passages_judged == 1
+
+
+def test_another_passage_of_a_paper_that_corroborates_is_not_judged(fake, tmp_path):
+    """A paper whose own result already backs the claim is counted for it, and its
+    contradiction would be set aside: its other passages cost no call, and the rationale
+    names them. A paper that answers alike but backs nothing is judged as before."""
+    claim = claim_of("Warmup cut the divergence rate from 31 to 3 percent.")
+    spared = Evidence(passage_id="b#003", paper_id="local:b", text="Warmup.", score=0.6)
+    judged = Evidence(passage_id="c#001", paper_id="local:c", text="Soil nitrate.", score=0.6)
+    verdict = verified(
+        fake,
+        tmp_path,
+        claim,
+        [spared, judged],
+        corroborating=[backing("b#002", "local:b")],
+        agreeing=frozenset({"local:b", "local:c"}),
+    )
+    calls = [json.loads(line) for line in (tmp_path / "t.jsonl").open()]
+    assert [c["item"] for c in calls] == [f"{claim.id}|c#001"]
+    assert verdict.label == Label.SUPPORTED and "b#003" not in verdict.judgements
+    assert "Not judged, their papers' own results already supporting the claim: b#003." in (
+        verdict.rationale
+    )
