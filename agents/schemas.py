@@ -29,8 +29,11 @@ class SearchDraft(Strict):
     rationale: Short
 
 
-class PlanDraft(Strict):
+class SubQuestionsDraft(Strict):
     sub_questions: list[Sentence] = Field(min_length=1, max_length=5)
+
+
+class PlanDraft(SubQuestionsDraft):
     searches: list[SearchDraft] = Field(min_length=1, max_length=6)
 
 

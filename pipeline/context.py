@@ -57,15 +57,9 @@ class RunContext:
         work: Callable[[Any], Awaitable[M]],
         model: type[M],
         keep: Callable[[M], bool] = lambda _: True,
-        first_alone: bool = False,
     ) -> list[M]:
         """Run `work` on every item not yet checkpointed, concurrently, in id order; a result
-        that `keep` refuses is used but not checkpointed, so a resume tries it again. With
-        `first_alone` (calls whose prompts share a long start), the first call is made before
-        the others are sent: llama.cpp keeps what it read of the shared start, and each
-        server slot takes it from there instead of reading it again (measured on the
-        reader's prompt: 9 s for the first call alone, then about 1 s each, where two first
-        calls sent together took 17 s)."""
+        that `keep` refuses is used but not checkpointed, so a resume tries it again."""
         ordered = sorted(items, key=key)
         if not ordered:
             return []  # no progress bar for a stage with nothing to do
@@ -87,13 +81,8 @@ class RunContext:
             results[key(item)] = value
             self.advance(stage)
 
-        tasks = []
+        tasks = [asyncio.ensure_future(run_one(item)) for item in todo]
         try:
-            if first_alone and todo:
-                tasks.append(asyncio.ensure_future(run_one(todo[0])))
-                await tasks[0]
-                todo = todo[1:]
-            tasks += [asyncio.ensure_future(run_one(item)) for item in todo]
             await asyncio.gather(*tasks)
         except BudgetReached:
             # Calls already sent are paid for: let them finish and be checkpointed. Every

@@ -21,9 +21,9 @@ async def make_plan(ctx: RunContext) -> Plan:
     plan = ctx.run.load(Stage.PLAN, "plan", Plan)
     if plan is None:
         try:
-            plan = await planner.plan(
-                ctx.models["planner"], ctx.question, ctx.settings.literature.sources
-            )
+            sources = ctx.settings.literature.sources
+            searched = any(s in NETWORK_SOURCES for s in sources)
+            plan = await planner.plan(ctx.models["planner"], ctx.question, sources, searched)
         except ItemDropped as dropped:
             # Without a plan the question itself is the one search.
             ctx.warn(f"the planner's answers failed validation ({dropped.reason})")

@@ -120,7 +120,7 @@ async def read_papers(
             )
         )
 
-    done = await ctx.each(Stage.STANCE, todo, sentence_key, one, SentenceRead, first_alone=True)
+    done = await ctx.each(Stage.STANCE, todo, sentence_key, one, SentenceRead)
     read = {
         sentence_key(c): r.reading
         for c, r in zip(sorted(todo, key=sentence_key), done, strict=True)

@@ -334,13 +334,13 @@ def answer(agent: str, body: dict[str, Any], fake: FakeModel | None = None) -> d
 def _plan(body: dict[str, Any]) -> dict[str, Any]:
     question = re.search(r"Research question: (.*)", _user(body)).group(1)
     words = question.rstrip("?").split()
-    return {
-        "sub_questions": [f"What do studies report about: {question}"],
-        "searches": [
+    planned: dict[str, Any] = {"sub_questions": [f"What do studies report about: {question}"]}
+    if "searches" in _schema(body).get("properties", {}):
+        planned["searches"] = [
             {"query": " ".join(words[:6]), "rationale": "the question's own terms"},
             {"query": "training stability results", "rationale": "outcomes"},
-        ],
-    }
+        ]
+    return planned
 
 
 def _screen(body: dict[str, Any]) -> dict[str, Any]:

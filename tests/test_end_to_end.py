@@ -81,6 +81,12 @@ def test_run_writes_a_complete_cited_report(capsys, corpus, fake, monkeypatch, i
     # revision that left its sentence as it was) is answered once and recorded as reused.
     assert len([e for e in lines if not e.get("reused")]) == sum(fake.calls.values())
     assert {"planner", "extractor", "verifier", "writer", "reviewer"} <= {e["agent"] for e in lines}
+    # The papers are the user's own: the planner is asked for sub-questions, not searches.
+    (plan,) = [e for e in lines if e["agent"] == "planner"]
+    assert (
+        plan["schema"] == "SubQuestionsDraft"
+        and "no search queries" in plan["messages"][1]["content"]
+    )
     for path in run.rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text(errors="ignore"), path

@@ -3,6 +3,7 @@ from response files in the APIs' formats, the model is the fake server."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -32,6 +33,9 @@ def test_online_run_merges_screens_fetches_and_counts_truly(
     report = report_of(run)
     s = report.screening
 
+    # Sources are searched: the planner is asked for searches.
+    calls = [json.loads(line) for line in (run / "transcript.jsonl").open()]
+    assert [e["schema"] for e in calls if e["agent"] == "planner"] == ["PlanDraft"]
     # Found per source (distinct records, pages followed), merged, screened, included.
     assert s.found == {"arxiv": 3, "openalex": 3, "s2": 2}
     assert (s.records, s.candidates, s.duplicates, s.screened) == (8, 6, 2, 6)
