@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from synth.agents import planner
 from synth.agents.schemas import PlanDraft
 from synth.model import prompts
 from synth.model.llm import Model
@@ -126,7 +127,7 @@ def ask(model: Model):
             agent="planner",
             item="plan",
             prompt=template,
-            messages=template.messages(question="Q?", sources="local"),
+            messages=template.messages(question="Q?", task=planner.SEARCHES),
             schema=PlanDraft,
             max_tokens=100,
         )
