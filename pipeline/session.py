@@ -64,11 +64,12 @@ class Session(RunContext):
         with self.timed(Stage.STANCE):
             placements = await read_papers(self, selection, corpus)
         by_id = {p.id: p for p in passages}
-        per_paper = self.settings.retrieval.passages_per_paper
-        to_extract = extraction_passages(selection, placements, per_paper)
         stated: list[Extraction] = []
         if self.settings.retrieval.claims_from == "sentences" and selection.candidates:
             stated, to_extract = stated_claims(selection.candidates, by_id)
+        else:
+            per_paper = self.settings.retrieval.passages_per_paper
+            to_extract = extraction_passages(selection, placements, per_paper)
         selected = [by_id[p] for p in to_extract]
         with self.timed(Stage.EXTRACT):
             extractions = merged(stated, await extract_claims(self, selected))

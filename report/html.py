@@ -122,10 +122,10 @@ def _claim(
     claim: ReportClaim,
     passages: dict[str, Passage],
     refs_by_paper: dict[str, int],
-    by_rule: bool = False,
+    rule_scored: bool = False,
 ) -> str:
     label = claim.label.value
-    confidence = f"{claim.confidence:.2f}" + (f" ({RULE_NOTE_SHORT})" if by_rule else "")
+    confidence = f"{claim.confidence:.2f}" + (f" ({RULE_NOTE_SHORT})" if rule_scored else "")
     evidence = (
         "".join(
             f"<details><summary>Evidence {escape(pid)}</summary>"

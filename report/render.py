@@ -74,14 +74,11 @@ def reference_line(ref: Reference, emphasis: str = "*") -> str:
 
 
 RULE_MARK = "*"
-RULE_NOTE = (
-    "marks a confidence that is the evidence score, not a rate the fitted judge measured: "
-    "no passage was judged, or the verdict rests only on other papers that answer the "
-    "question alike."
-)
-
-
 RULE_NOTE_SHORT = "the evidence score, not a rate the fitted judge measured"
+RULE_NOTE = (
+    f"marks a confidence that is {RULE_NOTE_SHORT}: no passage was judged, or the verdict "
+    "rests only on other papers that answer the question alike."
+)
 
 
 def by_rule(report: Report, claim: ReportClaim) -> bool:
