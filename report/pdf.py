@@ -24,7 +24,6 @@ from synth.report import figures
 from synth.report.answers import ANSWERS_HEADING, SIDES_INTRO, answer_sides, answer_summary
 from synth.report.lint import CITATION
 from synth.report.render import (
-    RULE_MARK,
     RULE_NOTE,
     by_rule,
     confidence_cell,
@@ -281,7 +280,7 @@ def to_pdf(report: Report) -> bytes:
         )
     doc.grid(rows, (11.0, 9.0, 82.0, 22.0, 12.0, doc.epw - 136.0), size=SMALL - 0.5)
     if any(by_rule(report, c) for c in report.claims):
-        doc.prose(f"{RULE_MARK} {RULE_NOTE}", size=SMALL)
+        doc.prose(RULE_NOTE, size=SMALL)
 
     doc.heading("Reviews")
     if any(not r.measured for r in report.reviews):

@@ -76,8 +76,8 @@ def reference_line(ref: Reference, emphasis: str = "*") -> str:
 RULE_MARK = "*"
 RULE_NOTE_SHORT = "the evidence score, not a rate the fitted judge measured"
 RULE_NOTE = (
-    f"marks a confidence that is {RULE_NOTE_SHORT}: no passage was judged, or the verdict "
-    "rests only on other papers that answer the question alike."
+    f"A confidence marked {RULE_MARK} is {RULE_NOTE_SHORT}: no passage was judged, or the "
+    "verdict rests only on other papers that answer the question alike."
 )
 
 
@@ -259,7 +259,8 @@ def to_markdown(report: Report) -> str:
         )
     out.append("")
     if any(by_rule(report, c) for c in report.claims):
-        out += [f"{RULE_MARK} {RULE_NOTE}", ""]
+        # Escaped: a bare asterisk in Markdown prose opens emphasis.
+        out += [RULE_NOTE.replace(RULE_MARK, "\\" + RULE_MARK), ""]
 
     out += ["## 8. Reviews", ""]
     out += review_summary(report)

@@ -199,7 +199,8 @@ def test_a_confidence_that_is_the_evidence_score_is_marked_where_a_judge_calibra
     rows = {line.split(" | ")[0]: line for line in markdown.splitlines() if line.startswith("| C")}
     assert "| 0.85* |" in rows["| C1"] and "| 0.70 |" in rows["| C2"]
     assert "| 0.55* |" in rows["| C3"]  # nothing judged
-    assert f"* {RULE_NOTE}" in markdown
+    # The note under the table is prose, not a list item, its asterisk escaped.
+    assert "\n" + RULE_NOTE.replace("*", "\\*") + "\n" in markdown
     assert RULE_NOTE_SHORT in html.to_html(report, {})
     assert pdf.to_pdf(report)[:4] == b"%PDF"
     # Without a fitted judge no confidence is marked.
